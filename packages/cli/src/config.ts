@@ -1,0 +1,36 @@
+/** Configuration of the embedded mode: all services in this process, data on this machine. */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { defaultInferencePort } from '@kzr/inference';
+import { compileServerConfig, type Env, readPort, readString, type ServerConfig } from '@kzr/platform';
+import { defaultPostprocessPort } from '@kzr/postprocess';
+import { defaultPreprocessPort } from '@kzr/preprocess';
+
+export interface EmbeddedConfig extends ServerConfig {
+  /**
+   * Directory of the filesystem Store and local job state (`KZR_DATA_DIR`).
+   * @default `$XDG_DATA_HOME/kzr`, else `~/.local/share/kzr`
+   */
+  readonly dataDir: string;
+  /**
+   * gRPC ports of the embedded services (`KZR_PREPROCESS_PORT`, `KZR_INFERENCE_PORT`,
+   * `KZR_POSTPROCESS_PORT`); 0 picks a free port.
+   * @default 50051, 50052, 50053 (each service's standalone default)
+   */
+  readonly ports: Readonly<{ preprocess: number; inference: number; postprocess: number }>;
+}
+
+/** Compiles the embedded config; throws a ConfigError naming the first bad variable. */
+export function compileEmbeddedConfig(env: Env): EmbeddedConfig {
+  const dataHome = readString(env, 'XDG_DATA_HOME') ?? join(homedir(), '.local', 'share');
+  return Object.freeze({
+    ...compileServerConfig(env),
+    dataDir: resolve(readString(env, 'KZR_DATA_DIR') ?? join(dataHome, 'kzr')),
+    ports: Object.freeze({
+      preprocess: readPort(env, 'KZR_PREPROCESS_PORT', defaultPreprocessPort),
+      inference: readPort(env, 'KZR_INFERENCE_PORT', defaultInferencePort),
+      postprocess: readPort(env, 'KZR_POSTPROCESS_PORT', defaultPostprocessPort),
+    }),
+  });
+}

@@ -1,0 +1,3 @@
+export { compileEmbeddedConfig } from './config.js';
+
+export type { EmbeddedConfig } from './config.js';

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { checkHealth, firstJsonLine, listServicesByReflection, waitForExit } from '@kzr/testkit';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+async function portIsFree(port: number): Promise<boolean> {
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+interface StartLine {
+  mode: string;
+  services: Record<string, { endpoint: string; health: string }>;
+}
+
+describe('npm start', () => {
+  it('serves the embedded services, reports them healthy, and exits 0 on SIGINT with ports freed', async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'kzr-start-'));
+    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    const graceMs = 3000;
+    const child = spawn('npm', ['start', '--silent'], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        KZR_DATA_DIR: dataDir,
+        KZR_PREPROCESS_PORT: '0',
+        KZR_INFERENCE_PORT: '0',
+        KZR_POSTPROCESS_PORT: '0',
+        KZR_SHUTDOWN_GRACE_MS: String(graceMs),
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+      // Its own process group, so that clean-up reaches npm's child too if an assertion fails early.
+      detached: true,
+    });
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    });
+
+    const line = (await firstJsonLine(child, 60_000)) as unknown as StartLine;
+    assert.equal(line.mode, 'embedded');
+    assert.deepEqual(Object.keys(line.services).sort(), ['inference', 'postprocess', 'preprocess']);
+    const names = { preprocess: 'kzr.v1.Preprocess', inference: 'kzr.v1.Inference', postprocess: 'kzr.v1.Postprocess' };
+    for (const [name, service] of Object.entries(line.services)) {
+      assert.equal(service.health, 'SERVING');
+      assert.match(service.endpoint, /^127\.0\.0\.1:\d+$/);
+      assert.equal(await checkHealth(service.endpoint, names[name as keyof typeof names]), 'SERVING');
+    }
+    assert.ok((await listServicesByReflection(line.services['inference']!.endpoint)).includes('kzr.v1.Inference'));
+
+    const signalled = Date.now();
+    child.kill('SIGINT');
+    const exit = await waitForExit(child, graceMs + 5000);
+    assert.deepEqual(exit, { code: 0, signal: null });
+    assert.ok(Date.now() - signalled < graceMs + 2000, 'exited within the grace period');
+    for (const service of Object.values(line.services)) {
+      assert.ok(await portIsFree(Number(service.endpoint.split(':')[1])), `${service.endpoint} is free again`);
+    }
+  });
+
+  it('stops with exit 2 naming the variable when the config is invalid', async () => {
+    const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start'], {
+      cwd: repoRoot,
+      env: { ...process.env, KZR_SHUTDOWN_GRACE_MS: 'soon' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = await waitForExit(child, 30_000);
+    assert.equal(exit.code, 2);
+    assert.match(stderr, /KZR_SHUTDOWN_GRACE_MS="soon" is invalid: expected an integer/);
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * The error interceptor of the gRPC server kit. Handlers are plain async functions (or async
+ * generators for server streams) that throw kzr errors; this module adapts them to grpc-js and
+ * maps every failure to one status in one place:
+ * invalid -> INVALID_ARGUMENT (the field in the message and in `kzr-field` metadata),
+ * not-found -> NOT_FOUND, unavailable -> UNAVAILABLE, deadline -> DEADLINE_EXCEEDED,
+ * cancelled -> CANCELLED, anything else -> INTERNAL (logged, details not leaked).
+ *
+ * grpc-js turns a handler's callback error into a status before its own server interceptors
+ * run, which loses the error's class; so the mapping wraps the handlers instead.
+ */
+import * as grpc from '@grpc/grpc-js';
+
+import { ErrorKind, errorKindOf, KzrError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** What a handler knows about its call besides the request. */
+export interface CallContext {
+  /** Aborted when the client cancels or the call's deadline passes. */
+  readonly signal: AbortSignal;
+  /** The client's deadline, if it set one. */
+  readonly deadline: Date | undefined;
+  /** Request metadata. */
+  readonly metadata: grpc.Metadata;
+  /** The grpc-js call, for `{ parent: ctx.call }` when calling another service (deadline propagation). */
+  readonly call: ServerCall;
+}
+
+type Method = grpc.MethodDefinition<unknown, unknown>;
+/** Any server-side call object of grpc-js. */
+export type ServerCall =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerReadableStream<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>
+  | grpc.ServerDuplexStream<unknown, unknown>;
+type RequestOf<M> = M extends { requestDeserialize: (b: Buffer) => infer Q } ? Q : never;
+type ResponseOf<M> = M extends { responseSerialize: (v: infer R) => Buffer } ? R : never;
+
+/** The handler shape for a method, chosen by its streaming flags. */
+export type HandlerFor<M> = M extends { requestStream: false; responseStream: false }
+  ? (request: RequestOf<M>, ctx: CallContext) => Promise<ResponseOf<M>>
+  : M extends { requestStream: false; responseStream: true }
+    ? (request: RequestOf<M>, ctx: CallContext) => AsyncIterable<ResponseOf<M>>
+    : M extends { requestStream: true; responseStream: false }
+      ? (requests: AsyncIterable<RequestOf<M>>, ctx: CallContext) => Promise<ResponseOf<M>>
+      : (requests: AsyncIterable<RequestOf<M>>, ctx: CallContext) => AsyncIterable<ResponseOf<M>>;
+
+/** Handlers for some or all methods of a ts-proto service definition; missing ones answer UNIMPLEMENTED. */
+export type Handlers<D> = { [K in keyof D]?: HandlerFor<D[K]> };
+
+const statusOfKind: Record<ErrorKind, grpc.status> = {
+  invalid: grpc.status.INVALID_ARGUMENT,
+  'not-found': grpc.status.NOT_FOUND,
+  unavailable: grpc.status.UNAVAILABLE,
+  deadline: grpc.status.DEADLINE_EXCEEDED,
+  cancelled: grpc.status.CANCELLED,
+  config: grpc.status.FAILED_PRECONDITION,
+  internal: grpc.status.INTERNAL,
+};
+
+/** Maps a thrown value to the status a client sees. */
+export function toServiceError(err: unknown, logger: Logger, method: string): grpc.ServiceError {
+  const kind = errorKindOf(err);
+  const metadata = new grpc.Metadata();
+  let details = 'internal error';
+  if (kind === ErrorKind.Internal) {
+    logger.error('handler failed', { method, err });
+  } else {
+    details = (err as Error).message;
+    const field = (err as { field?: unknown }).field;
+    if (typeof field === 'string') metadata.set('kzr-field', field);
+  }
+  return Object.assign(new Error(details), { code: statusOfKind[kind], details, metadata });
+}
+
+function contextOf(call: ServerCall): CallContext & { done(): void } {
+  const controller = new AbortController();
+  const onCancel = (): void => controller.abort(new KzrError(ErrorKind.Cancelled, 'the client cancelled the call'));
+  // Every call kind is an EventEmitter; the union's overloads do not unify, so use the base type.
+  const events = call as unknown as NodeJS.EventEmitter;
+  events.on('cancelled', onCancel);
+  const raw = call.getDeadline();
+  const deadlineMs = raw instanceof Date ? raw.getTime() : raw;
+  let timer: NodeJS.Timeout | undefined;
+  if (Number.isFinite(deadlineMs)) {
+    timer = setTimeout(
+      () => controller.abort(new KzrError(ErrorKind.Deadline, 'the call passed its deadline')),
+      Math.max(0, deadlineMs - Date.now()),
+    );
+  }
+  return {
+    signal: controller.signal,
+    deadline: Number.isFinite(deadlineMs) ? new Date(deadlineMs) : undefined,
+    metadata: call.metadata,
+    call,
+    done: () => {
+      clearTimeout(timer);
+      events.removeListener('cancelled', onCancel);
+    },
+  };
+}
+
+/** Writes to a server stream, waiting for `drain` when the transport pushes back. */
+async function writeAll(
+  call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+  messages: AsyncIterable<unknown>,
+  signal: AbortSignal,
+): Promise<void> {
+  for await (const message of messages) {
+    signal.throwIfAborted();
+    if (!call.write(message)) {
+      await new Promise<void>((resolve) => call.once('drain', resolve));
+    }
+  }
+}
+
+function adapt(method: Method, handler: (...args: never[]) => unknown, logger: Logger): grpc.UntypedHandleCall {
+  const name = method.path;
+  const fn = handler as (input: unknown, ctx: CallContext) => unknown;
+  if (!method.requestStream && !method.responseStream) {
+    return ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const ctx = contextOf(call);
+      (fn(call.request, ctx) as Promise<unknown>)
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(toServiceError(err, logger, name)),
+        )
+        .finally(ctx.done);
+    }) as grpc.handleUnaryCall<unknown, unknown>;
+  }
+  if (!method.requestStream) {
+    return ((call: grpc.ServerWritableStream<unknown, unknown>) => {
+      const ctx = contextOf(call);
+      writeAll(call, fn(call.request, ctx) as AsyncIterable<unknown>, ctx.signal)
+        .then(
+          () => call.end(),
+          (err: unknown) => call.emit('error', toServiceError(err, logger, name)),
+        )
+        .finally(ctx.done);
+    }) as grpc.handleServerStreamingCall<unknown, unknown>;
+  }
+  if (!method.responseStream) {
+    return ((call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const ctx = contextOf(call);
+      (fn(call, ctx) as Promise<unknown>)
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(toServiceError(err, logger, name)),
+        )
+        .finally(ctx.done);
+    }) as grpc.handleClientStreamingCall<unknown, unknown>;
+  }
+  return ((call: grpc.ServerDuplexStream<unknown, unknown>) => {
+    const ctx = contextOf(call);
+    writeAll(call, fn(call, ctx) as AsyncIterable<unknown>, ctx.signal)
+      .then(
+        () => call.end(),
+        (err: unknown) => call.emit('error', toServiceError(err, logger, name)),
+      )
+      .finally(ctx.done);
+  }) as grpc.handleBidiStreamingCall<unknown, unknown>;
+}
+
+/**
+ * Builds a grpc-js implementation from async handlers, with the error interceptor around each.
+ * Methods without a handler are left out, so grpc-js answers them UNIMPLEMENTED.
+ */
+export function implement<D extends grpc.ServiceDefinition>(
+  definition: D,
+  handlers: Handlers<D>,
+  logger: Logger,
+): grpc.UntypedServiceImplementation {
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [key, method] of Object.entries(definition)) {
+    const handler = (handlers as Record<string, ((...args: never[]) => unknown) | undefined>)[key];
+    if (handler) implementation[key] = adapt(method as Method, handler, logger);
+  }
+  return implementation;
+}

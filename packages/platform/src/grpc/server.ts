@@ -1,0 +1,130 @@
+/**
+ * The gRPC server kit: one server with kzr's services, `grpc.health.v1`, server reflection,
+ * message size limits, and a graceful drain (health NOT_SERVING, tryShutdown, grace deadline,
+ * then force).
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+
+import type { Logger } from '../logger.js';
+
+/** One service to serve. */
+export interface GrpcServiceRegistration {
+  /** Fully qualified name, for example `kzr.v1.Preprocess`; health reports it by this name. */
+  readonly name: string;
+  /** The grpc-js service definition (ts-proto's `XxxService`). */
+  readonly definition: grpc.ServiceDefinition;
+  /** Handlers, usually from {@link implement}. */
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface GrpcServerOptions {
+  /** Interface to bind. */
+  readonly host: string;
+  /** Port to bind; 0 picks a free one. */
+  readonly port: number;
+  /** Largest message received or sent, in bytes. */
+  readonly maxMessageBytes: number;
+  /** The services. */
+  readonly services: readonly GrpcServiceRegistration[];
+  /** `.proto` files describing the services, for reflection (paths relative to `protoIncludeDirs`). */
+  readonly reflectionProtoFiles: readonly string[];
+  /** Include directories for `reflectionProtoFiles`. */
+  readonly protoIncludeDirs: readonly string[];
+  readonly logger: Logger;
+}
+
+export type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
+/** A started gRPC server. `shutdown` is idempotent; `await using` drains it. */
+export class GrpcServer implements AsyncDisposable {
+  readonly #server: grpc.Server;
+  readonly #health: HealthImplementation;
+  readonly #names: readonly string[];
+  readonly #logger: Logger;
+  #status: ServingStatus = 'NOT_SERVING';
+  #stopping: Promise<void> | undefined;
+  /** The bound port. */
+  readonly port: number;
+  /** `host:port` clients connect to. */
+  readonly endpoint: string;
+
+  private constructor(
+    server: grpc.Server,
+    health: HealthImplementation,
+    names: readonly string[],
+    host: string,
+    port: number,
+    logger: Logger,
+  ) {
+    this.#server = server;
+    this.#health = health;
+    this.#names = names;
+    this.#logger = logger;
+    this.port = port;
+    this.endpoint = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  /** Binds, registers health and reflection, and reports SERVING. */
+  static async start(options: GrpcServerOptions): Promise<GrpcServer> {
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': options.maxMessageBytes,
+      'grpc.max_send_message_length': options.maxMessageBytes,
+    });
+    const names = options.services.map((s) => s.name);
+    const health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'NOT_SERVING'])));
+    health.addToServer(server);
+    for (const service of options.services) server.addService(service.definition, service.implementation);
+    const described = protoLoader.loadSync([...options.reflectionProtoFiles, healthProtoPath], {
+      includeDirs: [...options.protoIncludeDirs],
+      keepCase: true,
+    });
+    new ReflectionService(described).addToServer(server);
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      );
+    });
+    const started = new GrpcServer(server, health, names, options.host, port, options.logger);
+    started.setStatus('SERVING');
+    options.logger.info('grpc server listening', { endpoint: started.endpoint, services: names });
+    return started;
+  }
+
+  /** The status health reports for the server and each of its services. */
+  get status(): ServingStatus {
+    return this.#status;
+  }
+
+  /** Sets the health status of the server and all its services. */
+  setStatus(status: ServingStatus): void {
+    this.#status = status;
+    for (const name of ['', ...this.#names]) this.#health.setStatus(name, status);
+  }
+
+  /**
+   * Drains: health NOT_SERVING, refuse new calls, let running calls finish for up to `graceMs`,
+   * then cut the rest. Calling it again returns the same promise.
+   */
+  shutdown(graceMs: number): Promise<void> {
+    this.#stopping ??= new Promise<void>((resolve) => {
+      this.setStatus('NOT_SERVING');
+      const force = setTimeout(() => {
+        this.#logger.warn('grace period over; cancelling remaining calls', { endpoint: this.endpoint, graceMs });
+        this.#server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.#server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown(0);
+  }
+}

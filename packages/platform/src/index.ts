@@ -1,0 +1,28 @@
+export { compileServerConfig, compileServiceConfig, LogLevel, readPort } from './config.js';
+export { readBool, readBytes, readChoice, readInt, readString } from './env.js';
+export {
+  ConfigError,
+  ErrorKind,
+  errorKindOf,
+  isConfigError,
+  isValidationError,
+  KzrError,
+  NotFoundError,
+  NotReadyError,
+  ValidationError,
+} from './errors.js';
+export { implement, toServiceError } from './grpc/handlers.js';
+export { runServiceMain } from './grpc/main.js';
+export { serve } from './grpc/serve.js';
+export { GrpcServer } from './grpc/server.js';
+export { Lifecycle } from './lifecycle.js';
+export { createLogger } from './logger.js';
+
+export type { ServerConfig, ServiceConfig } from './config.js';
+export type { ServiceMainOptions } from './grpc/main.js';
+export type { Env } from './env.js';
+export type { CallContext, HandlerFor, Handlers } from './grpc/handlers.js';
+export type { ServeOptions, ServerPlan, Serving } from './grpc/serve.js';
+export type { GrpcServerOptions, GrpcServiceRegistration, ServingStatus } from './grpc/server.js';
+export type { DrainStep, LifecycleState } from './lifecycle.js';
+export type { LogFields, Logger, LoggerOptions } from './logger.js';

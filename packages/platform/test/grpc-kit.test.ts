@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+
+import * as grpc from '@grpc/grpc-js';
+import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
+import { PostprocessClient, PostprocessService, type ScoreResponse } from '@kzr/api/kzr/v1/postprocess';
+import { checkHealth, listServicesByReflection } from '@kzr/testkit';
+
+import {
+  createLogger,
+  type Handlers,
+  GrpcServer,
+  implement,
+  NotFoundError,
+  NotReadyError,
+  ValidationError,
+} from '../src/index.js';
+
+const silent = createLogger({ write: () => {} });
+const okScore: ScoreResponse = { f1: 1, precision: 1, recall: 1, tp: 1, fp: 0, fn: 0 };
+
+async function startWith(handlers: Handlers<typeof PostprocessService>): Promise<GrpcServer> {
+  return GrpcServer.start({
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 64 * 1024,
+    services: [
+      {
+        name: 'kzr.v1.Postprocess',
+        definition: PostprocessService,
+        implementation: implement(PostprocessService, handlers, silent),
+      },
+    ],
+    reflectionProtoFiles: [kzrProtoFiles.postprocess],
+    protoIncludeDirs: [protoRoot],
+    logger: silent,
+  });
+}
+
+function score(
+  client: PostprocessClient,
+  truthCsv: string,
+  options: Partial<grpc.CallOptions> = {},
+): Promise<ScoreResponse> {
+  return new Promise((resolve, reject) =>
+    client.score({ truthCsv, submissionCsv: '' }, new grpc.Metadata(), options, (err, res) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
+}
+
+describe('gRPC server kit', () => {
+  it('answers a bad argument with INVALID_ARGUMENT naming the field', async () => {
+    await using server = await startWith({
+      score: async (request) => {
+        if (request.truthCsv === '') throw new ValidationError('truth_csv', 'must not be empty');
+        return okScore;
+      },
+    });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const err = (await score(client, '').catch((e: unknown) => e)) as grpc.ServiceError;
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /truth_csv/);
+    assert.deepEqual(err.metadata.get('kzr-field'), ['truth_csv']);
+    assert.deepEqual(await score(client, 'image_id,labels\n'), okScore);
+    client.close();
+  });
+
+  it('maps missing to NOT_FOUND, not ready to UNAVAILABLE and hides internal failures', async () => {
+    await using server = await startWith({
+      score: async (request) => {
+        if (request.truthCsv === 'missing') throw new NotFoundError('filter version "v9"');
+        if (request.truthCsv === 'loading') throw new NotReadyError('model set "kz" is still loading');
+        throw new TypeError('secret internals');
+      },
+    });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const codeOf = async (truth: string): Promise<[number, string]> => {
+      const err = (await score(client, truth).catch((e: unknown) => e)) as grpc.ServiceError;
+      return [err.code, err.details];
+    };
+    assert.deepEqual(await codeOf('missing'), [grpc.status.NOT_FOUND, 'filter version "v9" not found']);
+    assert.deepEqual(await codeOf('loading'), [grpc.status.UNAVAILABLE, 'model set "kz" is still loading']);
+    assert.deepEqual(await codeOf('boom'), [grpc.status.INTERNAL, 'internal error']);
+    client.close();
+  });
+
+  it('maps errors of a server stream to their status', async () => {
+    await using server = await startWith({
+      fitFilter: async function* () {
+        yield { stage: 'cv', trial: 0, fold: 1, objective: 0.5, filterVersion: '' };
+        throw new ValidationError('folds', 'must be at least 2');
+      },
+    });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const stream = client.fitFilter({ predictionsKey: 'p', truthKey: 't', folds: 1, trials: 0, seed: 0 });
+    const stages: string[] = [];
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      stream.on('data', (progress: { stage: string }) => stages.push(progress.stage));
+      stream.on('error', resolve);
+    });
+    assert.deepEqual(stages, ['cv']);
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /folds/);
+    client.close();
+  });
+
+  it('aborts the handler signal and answers DEADLINE_EXCEEDED when the deadline passes', async () => {
+    let sawAbort = false;
+    await using server = await startWith({
+      score: async (_request, ctx) => {
+        assert.ok(ctx.deadline, 'the client deadline reaches the handler');
+        await new Promise((_resolve, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+        );
+        sawAbort = true;
+        return okScore;
+      },
+    });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const err = (await score(client, 'x', { deadline: Date.now() + 200 }).catch(
+      (e: unknown) => e,
+    )) as grpc.ServiceError;
+    assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED);
+    await sleep(50);
+    assert.equal(sawAbort, false, 'the handler rejected instead of returning');
+    client.close();
+  });
+
+  it('lists its services through reflection and reports health per service', async () => {
+    await using server = await startWith({});
+    const services = await listServicesByReflection(server.endpoint);
+    assert.ok(services.includes('kzr.v1.Postprocess'), `reflection listed ${services.join(', ')}`);
+    assert.ok(services.includes('grpc.health.v1.Health'));
+    assert.equal(await checkHealth(server.endpoint, 'kzr.v1.Postprocess'), 'SERVING');
+    assert.equal(await checkHealth(server.endpoint), 'SERVING');
+  });
+
+  it('answers a method without a handler UNIMPLEMENTED', async () => {
+    await using server = await startWith({});
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const err = (await score(client, 'x').catch((e: unknown) => e)) as grpc.ServiceError;
+    assert.equal(err.code, grpc.status.UNIMPLEMENTED);
+    client.close();
+  });
+
+  it('drains: reports NOT_SERVING, lets a running call finish inside the grace period', async () => {
+    let release: () => void = () => {};
+    const server = await startWith({
+      score: async () => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return okScore;
+      },
+    });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const inFlight = score(client, 'x');
+    await sleep(100);
+    const drained = server.shutdown(5000);
+    assert.equal(server.status, 'NOT_SERVING');
+    release();
+    assert.deepEqual(await inFlight, okScore);
+    await drained;
+    assert.equal(server.shutdown(5000), drained, 'shutdown is idempotent');
+    client.close();
+  });
+
+  it('cuts calls still running when the grace period ends', async () => {
+    const server = await startWith({ score: () => new Promise<ScoreResponse>(() => {}) });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const inFlight = score(client, 'x').then(
+      () => assert.fail('the call should have been cut'),
+      (e: unknown) => e as grpc.ServiceError,
+    );
+    await sleep(100);
+    const started = Date.now();
+    await server.shutdown(300);
+    assert.ok(Date.now() - started < 2000);
+    assert.equal((await inFlight).code, grpc.status.CANCELLED);
+    client.close();
+  });
+});

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Makes a fresh machine ready for `npm start` and `npm test`:
+#  1. the Debian packages kzr needs (installed when missing, on Debian as root; elsewhere it stops
+#     and names them);
+#  2. node_modules, by `npm ci`, whenever it is missing or was installed from another
+#     package-lock.json (a stamp holds the lockfile's sha256).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian package -> why kzr needs it.
+declare -A debian=(
+  [nats-server]="the JetStream server the Bus adapter and its tests talk to"
+  [fonts-noto-cjk]="Japanese glyphs for synthetic books"
+)
+
+missing=()
+for pkg in "${!debian[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+    echo "kzr: installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "kzr: please install these packages first (Debian names):" >&2
+    for pkg in "${missing[@]}"; do echo "  $pkg: ${debian[$pkg]}" >&2; done
+    exit 1
+  fi
+fi
+
+stamp=node_modules/.kzr-lock-sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "kzr: installing node modules (npm ci)" >&2
+  # In CI the optional tfjs-node packages are skipped: their install downloads libtensorflow,
+  # which CI cannot reach, and the code falls back to another backend anyway.
+  flags=(--no-audit --no-fund)
+  [[ ${CI:-} == true ]] && flags+=(--omit=optional)
+  npm ci "${flags[@]}" >&2
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,2 @@
+export { compileInferenceConfig, defaultInferencePort } from './config.js';
+export { createInferenceService, inferenceServiceName } from './service.js';

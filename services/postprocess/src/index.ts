@@ -1,0 +1,2 @@
+export { compilePostprocessConfig, defaultPostprocessPort } from './config.js';
+export { createPostprocessService, postprocessServiceName } from './service.js';

@@ -1,0 +1,2 @@
+export { compilePreprocessConfig, defaultPreprocessPort } from './config.js';
+export { createPreprocessService, preprocessServiceName } from './service.js';
