@@ -1,41 +1,54 @@
 /**
  * The `kzr` command line. Each command prints JSON to stdout; bad input prints what is wrong to
- * stderr and exits 2.
+ * stderr and exits 2. Commands load lazily, so `kzr score` never pays for TensorFlow.js.
  */
 import { isConfigError, isValidationError } from '@kzr/platform';
 
-import { start } from './commands/start.js';
+/** A command module: runs with the arguments after its name, resolves with the exit code. */
+export interface Command {
+  run(args: string[]): Promise<number>;
+}
 
-const usage = `usage: kzr <command> [options]
+interface CommandEntry {
+  /** One line for `kzr --help`. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
 
-commands:
-  start    run the embedded services on localhost until Ctrl-C
-`;
-
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  start: () => start(),
+/** Commands by name; a two-word name (`data books`) is a subcommand. */
+const commands: Record<string, CommandEntry> = {
+  start: { summary: 'run the embedded services on localhost until Ctrl-C', load: () => import('./commands/start.js') },
 };
 
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return `usage: kzr <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(usage);
-    return name === undefined ? 2 : 0;
+  const [first, second, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h') {
+    process.stdout.write(usage());
+    return first === undefined ? 2 : 0;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`kzr: unknown command "${name}"\n${usage}`);
+  const sub = second === undefined ? undefined : commands[`${first} ${second}`];
+  const entry = sub ?? commands[first];
+  if (!entry) {
+    process.stderr.write(`kzr: unknown command "${[first, second].filter(Boolean).join(' ')}"\n${usage()}`);
     return 2;
   }
-  return command(args);
+  const args = sub ? rest : argv.slice(1);
+  return (await entry.load()).run(args);
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   const usageError = isConfigError(err) || isValidationError(err);
-  process.stderr.write(
-    `kzr: ${usageError ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
+  const detail = usageError ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`kzr: ${detail}\n`);
   process.exitCode = usageError ? 2 : 1;
 }

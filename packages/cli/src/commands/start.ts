@@ -13,7 +13,7 @@ import { createPreprocessService } from '@kzr/preprocess';
 import { compileEmbeddedConfig } from '../config.js';
 
 /** Runs the embedded services; resolves with the exit code after the drain. */
-export async function start(): Promise<number> {
+export async function run(): Promise<number> {
   const config = compileEmbeddedConfig(process.env);
   const logger = createLogger({ level: config.logLevel, fields: { mode: 'embedded' } });
   await mkdir(config.dataDir, { recursive: true });
