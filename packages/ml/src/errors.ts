@@ -1,0 +1,92 @@
+/**
+ * Failure modes of the ML engine. `ml` may not import `@kzr/platform`, so these follow the same
+ * shape as platform's errors: a machine-readable `kind` (`invalid`, `not-found`, `internal`), a
+ * `retryable` flag and, for validation failures, the offending `field`.
+ */
+
+/** What kind of failure an ML error is (the same values as platform's `ErrorKind`). */
+export const MlErrorKind = {
+  Invalid: 'invalid',
+  NotFound: 'not-found',
+  Unavailable: 'unavailable',
+  Internal: 'internal',
+} as const;
+export type MlErrorKind = (typeof MlErrorKind)[keyof typeof MlErrorKind];
+
+/** Base class of the ML engine's errors. */
+export class MlError extends Error {
+  /** The failure mode. */
+  readonly kind: MlErrorKind;
+  /** True when retrying the same operation later may succeed. */
+  readonly retryable: boolean;
+
+  constructor(kind: MlErrorKind, message: string, options?: ErrorOptions & { retryable?: boolean }) {
+    super(message, options);
+    this.name = 'MlError';
+    this.kind = kind;
+    this.retryable = options?.retryable ?? kind === MlErrorKind.Unavailable;
+  }
+}
+
+/** A model config, a tensor shape or an input is invalid; `field` names it. */
+export class MlValidationError extends MlError {
+  /** The offending field, for example `config.arch` or `crops[3]`. */
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: ErrorOptions) {
+    super(MlErrorKind.Invalid, `${field}: ${message}`, options);
+    this.name = 'ValidationError';
+    this.field = field;
+  }
+}
+
+/** A requested TensorFlow.js backend cannot be loaded or initialised. */
+export class BackendUnavailableError extends MlError {
+  /** The backend that failed (`gpu`, `node`, `wasm`, `cpu`). */
+  readonly backend: string;
+
+  constructor(backend: string, message: string, options?: ErrorOptions) {
+    super(MlErrorKind.Unavailable, message, { ...options, retryable: false });
+    this.name = 'BackendUnavailableError';
+    this.backend = backend;
+  }
+}
+
+/** Training produced a NaN or infinite loss; the run stops and keeps the last good checkpoint. */
+export class NonFiniteLossError extends MlError {
+  /** Epoch (0-based) of the offending iteration. */
+  readonly epoch: number;
+  /** Iteration within the epoch (0-based). */
+  readonly iteration: number;
+  /** The loss value (NaN or ±Infinity). */
+  readonly loss: number;
+
+  constructor(epoch: number, iteration: number, loss: number) {
+    super(
+      MlErrorKind.Internal,
+      `training loss became ${loss} at epoch ${epoch}, iteration ${iteration}; stopped, the last good checkpoint is kept`,
+    );
+    this.name = 'NonFiniteLossError';
+    this.epoch = epoch;
+    this.iteration = iteration;
+    this.loss = loss;
+  }
+}
+
+/** A checkpoint is missing or does not match the model it is loaded into. */
+export class CheckpointError extends MlError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(MlErrorKind.NotFound, message, options);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** True when `err` is an {@link MlValidationError}. */
+export function isMlValidationError(err: unknown): err is MlValidationError {
+  return err instanceof MlValidationError;
+}
+
+/** True when `err` is a {@link NonFiniteLossError}. */
+export function isNonFiniteLossError(err: unknown): err is NonFiniteLossError {
+  return err instanceof NonFiniteLossError;
+}
