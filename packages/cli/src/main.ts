@@ -18,6 +18,10 @@ interface CommandEntry {
 /** Commands by name; a two-word name (`data books`) is a subcommand. */
 const commands: Record<string, CommandEntry> = {
   start: { summary: 'run the embedded services on localhost until Ctrl-C', load: () => import('./commands/start.js') },
+  'data npz': {
+    summary: 'list the arrays of an npz file: dtype and shape',
+    load: () => import('./commands/data-npz.js'),
+  },
 };
 
 function usage(): string {

@@ -1,3 +1,8 @@
 // Dataset I/O beside core: npy/npz and tar readers, dataset downloader, synthetic Kaggle-format books.
-// Its public surface arrives with the issue that builds it.
-export {};
+export { DataArgumentError, DataFormatError, DownloadError, IntegrityCheck, IntegrityError } from './errors.js';
+export { NpyDtype, parseNpy } from './npy.js';
+export { parseNpz, readNpz } from './npz.js';
+export { listZipEntries, readZipEntry, ZipMethod } from './zip.js';
+
+export type { NpyArray, NpyData } from './npy.js';
+export type { ZipEntry } from './zip.js';
