@@ -1,0 +1,24 @@
+/**
+ * `kzr gbdt predict --model <model.txt> --csv <x.csv> [--label <column>]`: prints one
+ * probability per row, no header, each in the shortest form that round-trips.
+ */
+import { featuresForModel, parseCsvTable, parseModel, predict } from '@kzr/gbdt';
+
+import { parseCommandArgs, requireFlag } from '../args.js';
+import { readFlagFile } from './gbdt-io.js';
+
+/** Runs `kzr gbdt predict`. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    model: { type: 'string' },
+    csv: { type: 'string' },
+    label: { type: 'string', default: 'label' },
+  });
+  const modelPath = requireFlag(values, 'model');
+  const csvPath = requireFlag(values, 'csv');
+  const booster = parseModel(await readFlagFile('model', modelPath));
+  const table = parseCsvTable(await readFlagFile('csv', csvPath));
+  const probabilities = predict(booster, featuresForModel(table, booster, values.label as string));
+  process.stdout.write(probabilities.length === 0 ? '' : `${Array.from(probabilities, String).join('\n')}\n`);
+  return 0;
+}
