@@ -1,3 +1,24 @@
-// Pixels with sharp and typed arrays: decode, Ben's filter, denoising, padded crops, square resize, grayscale, TTA views, pixel augmentations.
-// Its public surface arrives with the issue that builds it.
-export {};
+// Pixels with sharp and typed arrays: decode once, Ben's filter, denoising, padded crops, square
+// resize, grayscale, TTA views, dataset shards. Pixel augmentations live in `./augment`.
+export { cropRaw, cutCharacter } from './crop.js';
+export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, sniffImageFormat } from './decode.js';
+export {
+  GeometryError,
+  ImageDecodeError,
+  ImageTooLargeError,
+  ImagingError,
+  isImagingError,
+  ShardFormatError,
+} from './errors.js';
+export { toGrayscale, toRgb } from './grayscale.js';
+export { checkBox, paddedBox, paddingFor, PaddingPolicy } from './padding.js';
+export { createRawImage, rawImageFrom } from './raw-image.js';
+export { resizeBicubic, resizeSquare } from './resize.js';
+export { roundHalfEven } from './rounding.js';
+export { ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
+
+export type { CutCharacter, CutOptions } from './crop.js';
+export type { DecodeOptions, EncodePngOptions } from './decode.js';
+export type { Box, PixelBox } from './padding.js';
+export type { RawImage } from './raw-image.js';
+export type { TtaOptions, TtaViewSpec } from './tta.js';

@@ -1,0 +1,148 @@
+/**
+ * Decoding and encoding with sharp. A page is decoded once to raw RGB samples; every later step
+ * (Ben's filter, denoising, crops) works on that buffer.
+ */
+import sharp from 'sharp';
+
+import { ImageDecodeError, ImageTooLargeError } from './errors.js';
+import { toGrayscale } from './grayscale.js';
+import { type RawImage, rawImageFrom } from './raw-image.js';
+
+/** Encoded image formats the pipeline accepts. */
+export const ImageFormat = {
+  Jpeg: 'jpeg',
+  Png: 'png',
+  Tiff: 'tiff',
+  Webp: 'webp',
+} as const;
+/** One of {@link ImageFormat}. */
+export type ImageFormat = (typeof ImageFormat)[keyof typeof ImageFormat];
+
+/** Options of {@link decodeImage}. */
+export interface DecodeOptions {
+  /**
+   * Largest accepted `width * height`; larger images are refused before their pixels are
+   * decoded.
+   * @default 60_000_000
+   */
+  readonly maxPixels?: number;
+  /** Output channels: 3 (RGB, alpha dropped) or 1 (grayscale L). @default 3 */
+  readonly channels?: 1 | 3;
+  /** Name of the input in error messages. @default 'image' */
+  readonly field?: string;
+}
+
+/** Default pixel limit of a page (60 MP). */
+export const defaultMaxPixels = 60_000_000;
+
+/**
+ * Identifies an encoded image by its magic bytes; `undefined` when it is none of the supported
+ * formats.
+ */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
+  const b = bytes;
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return ImageFormat.Jpeg;
+  if (
+    b.length >= 8 &&
+    b[0] === 0x89 &&
+    b[1] === 0x50 &&
+    b[2] === 0x4e &&
+    b[3] === 0x47 &&
+    b[4] === 0x0d &&
+    b[5] === 0x0a &&
+    b[6] === 0x1a &&
+    b[7] === 0x0a
+  ) {
+    return ImageFormat.Png;
+  }
+  if (
+    b.length >= 4 &&
+    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0x00) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0x00 && b[3] === 0x2a))
+  ) {
+    return ImageFormat.Tiff;
+  }
+  if (
+    b.length >= 12 &&
+    b[0] === 0x52 &&
+    b[1] === 0x49 &&
+    b[2] === 0x46 &&
+    b[3] === 0x46 &&
+    b[8] === 0x57 &&
+    b[9] === 0x45 &&
+    b[10] === 0x42 &&
+    b[11] === 0x50
+  ) {
+    return ImageFormat.Webp;
+  }
+  return undefined;
+}
+
+/**
+ * Decodes a JPEG, PNG, TIFF or WebP image to raw 8-bit samples in true colour order (RGB), or
+ * to grayscale with `channels: 1`. Alpha is dropped (as PIL's RGBA -> RGB does), grayscale
+ * inputs are expanded to RGB, 16-bit inputs are scaled to 8 bits. EXIF orientation is not
+ * applied: pixels stay in stored order, as PIL reads them upstream.
+ * @throws ImageDecodeError for unsupported or corrupt bytes; ImageTooLargeError above
+ *   `maxPixels`.
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<RawImage> {
+  const field = options.field ?? 'image';
+  const maxPixels = options.maxPixels ?? defaultMaxPixels;
+  const channels = options.channels ?? 3;
+  const format = sniffImageFormat(bytes);
+  if (format === undefined) {
+    throw new ImageDecodeError(field, 'unsupported image format: expected JPEG, PNG, TIFF or WebP');
+  }
+  let width: number | undefined;
+  let height: number | undefined;
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    width = meta.width;
+    height = meta.height;
+  } catch (err) {
+    throw new ImageDecodeError(field, `corrupt ${format} image: ${errorText(err)}`, { cause: err });
+  }
+  if (width === undefined || height === undefined || width <= 0 || height <= 0) {
+    throw new ImageDecodeError(field, `corrupt ${format} image: no size in its header`);
+  }
+  if (width * height > maxPixels) {
+    throw new ImageTooLargeError(
+      field,
+      `image of ${width}x${height} = ${width * height} pixels exceeds the limit of ${maxPixels}`,
+    );
+  }
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: false, failOn: 'error' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) {
+      throw new Error(`decoder produced ${info.channels} channels instead of 3`);
+    }
+    const rgb = rawImageFrom(info.width, info.height, 3, new Uint8Array(data.buffer, data.byteOffset, data.length));
+    return channels === 1 ? toGrayscale(rgb) : rgb;
+  } catch (err) {
+    throw new ImageDecodeError(field, `corrupt ${format} image: ${errorText(err)}`, { cause: err });
+  }
+}
+
+/** Options of {@link encodePng}. */
+export interface EncodePngOptions {
+  /** zlib level 0-9; lower is faster. @default 6 */
+  readonly compressionLevel?: number;
+}
+
+/** Encodes raw samples as an 8-bit PNG (1 channel: grayscale; 3 channels: true-colour RGB). */
+export async function encodePng(image: RawImage, options: EncodePngOptions = {}): Promise<Buffer> {
+  const pipeline = sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 },
+  });
+  const png = pipeline.png({ compressionLevel: options.compressionLevel ?? 6 });
+  return (image.channels === 1 ? png.toColourspace('b-w') : png).toBuffer();
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
