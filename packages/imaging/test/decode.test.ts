@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 import { decodeImage, encodePng, ImageDecodeError, ImageTooLargeError, sniffImageFormat } from '@kzr/imaging';
 
@@ -9,7 +9,7 @@ const width = 21;
 const height = 13;
 const pixels = Buffer.alloc(width * height * 3);
 for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 29) % 256;
-const source = (): sharp.Sharp => sharp(pixels, { raw: { width, height, channels: 3 } });
+const source = (): Sharp => sharp(pixels, { raw: { width, height, channels: 3 } });
 
 describe('decodeImage', () => {
   it('decodes lossless PNG, TIFF and WebP back to the same RGB samples', async () => {
