@@ -2,7 +2,9 @@
 export { DataArgumentError, DataFormatError, DownloadError, IntegrityCheck, IntegrityError } from './errors.js';
 export { NpyDtype, parseNpy } from './npy.js';
 export { parseNpz, readNpz } from './npz.js';
+export { decodeGreyPng, readKuzushijiKanji, readTarEntries, TarEntryType } from './tar.js';
 export { listZipEntries, readZipEntry, ZipMethod } from './zip.js';
 
 export type { NpyArray, NpyData } from './npy.js';
+export type { GreyImage, KanjiImage, TarEntry } from './tar.js';
 export type { ZipEntry } from './zip.js';
