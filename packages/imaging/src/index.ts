@@ -15,10 +15,29 @@ export { checkBox, paddedBox, paddingFor, PaddingPolicy } from './padding.js';
 export { createRawImage, rawImageFrom } from './raw-image.js';
 export { resizeBicubic, resizeSquare } from './resize.js';
 export { roundHalfEven } from './rounding.js';
+export {
+  decodeShard,
+  encodeShardRecord,
+  parseShardIndex,
+  readShardRecordAt,
+  readShardRecords,
+  shardIndexVersion,
+  shardName,
+  shardRecordHeaderBytes,
+  ShardWriter,
+} from './shard.js';
 export { ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
 
 export type { CutCharacter, CutOptions } from './crop.js';
 export type { DecodeOptions, EncodePngOptions } from './decode.js';
 export type { Box, PixelBox } from './padding.js';
 export type { RawImage } from './raw-image.js';
+export type {
+  ShardFile,
+  ShardIndex,
+  ShardIndexRecord,
+  ShardRecord,
+  ShardRecordMeta,
+  ShardWriterOptions,
+} from './shard.js';
 export type { TtaOptions, TtaViewSpec } from './tta.js';
