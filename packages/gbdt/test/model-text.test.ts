@@ -4,7 +4,6 @@ import { describe, it } from 'node:test';
 import { readShared } from './fixtures.js';
 import { featuresForModel, formatModel, parseCsvTable, parseModel, predict } from '../src/index.js';
 
-
 describe('LightGBM model.txt reader and predictor', () => {
   it('reproduces LightGBM 4.7 predictions of the fixture model within 1e-12', async () => {
     const booster = parseModel(await readShared('lightgbm/model.txt'));
