@@ -1,5 +1,6 @@
 // Gradient-boosted decision trees in the LightGBM style: trainer, model.txt reader and writer, k-fold CV, hyperparameter search.
 export { DataError, ModelFormatError, ParamError, isGbdtInputError } from './errors.js';
+export { accuracy, auc } from './metrics.js';
 export {
   DECISION_CATEGORICAL_MASK,
   DECISION_DEFAULT_LEFT_MASK,
@@ -10,7 +11,17 @@ export {
   sigmoidOf,
 } from './model.js';
 export { featureImportance, formatModel, formatNumber, parseModel } from './model-text.js';
+export {
+  DEFAULT_PARAMS,
+  canonicalParamName,
+  parseParamAssignments,
+  paramsToLightgbm,
+  resolveParams,
+} from './params.js';
 export { featuresForModel, parseCsvTable, selectColumns, splitLabel } from './table.js';
+export { GbdtTrainer, binaryLogloss, train } from './trainer.js';
 export type { Booster, FeatureMatrix, PredictOptions, Tree } from './model.js';
 export type { FormatModelOptions } from './model-text.js';
+export type { GbdtParams } from './params.js';
 export type { Table } from './table.js';
+export type { IterationInfo, LabeledData, TrainResult, TrainerOptions } from './trainer.js';

@@ -1,0 +1,679 @@
+/**
+ * The LightGBM-style trainer: binary logloss, histogram bins, leaf-wise growth limited by
+ * `num_leaves` and `max_depth`, histogram subtraction (only the smaller child of a split is
+ * scanned), L1/L2-regularised leaf outputs, feature and row (bagging) subsampling, missing values
+ * sent to a learned default side, and early stopping on a validation set. Single-threaded and
+ * deterministic: the same data and parameters give the same trees bit for bit.
+ */
+import { buildBinMapper, valueToBin, type BinMapper } from './binning.js';
+import { DataError } from './errors.js';
+import { leafIndex, MissingType, type Booster, type FeatureMatrix, type Tree } from './model.js';
+import { formatNumber } from './model-text.js';
+import { paramsToLightgbm, type GbdtParams } from './params.js';
+import { LgbRandom } from './random.js';
+
+/** Features with their 0/1 labels. */
+export interface LabeledData {
+  readonly features: FeatureMatrix;
+  /** One label per row, each 0 or 1. */
+  readonly labels: ArrayLike<number>;
+}
+
+/** Options of {@link GbdtTrainer}. */
+export interface TrainerOptions {
+  /** Validation rows: their loss is reported every iteration and drives early stopping. */
+  readonly valid?: LabeledData;
+  /** Feature names written to the model. @default `Column_0` … */
+  readonly featureNames?: readonly string[];
+}
+
+/** What one boosting iteration did. */
+export interface IterationInfo {
+  /** 1-based number of trees after this iteration. */
+  readonly iteration: number;
+  /** Validation binary logloss after this iteration (when there is a validation set). */
+  readonly validLoss?: number;
+  /** Leaves of the tree just grown. */
+  readonly numLeaves: number;
+}
+
+const K_EPSILON = 1e-15;
+
+/** LightGBM's `ThresholdL1`. */
+function thresholdL1(g: number, l1: number): number {
+  const reg = Math.abs(g) - l1;
+  return reg > 0 ? Math.sign(g) * reg : 0;
+}
+
+/** Binary logloss of probabilities (clipped as LightGBM does). */
+export function binaryLogloss(labels: ArrayLike<number>, probabilities: ArrayLike<number>): number {
+  let sum = 0;
+  const n = labels.length;
+  for (let i = 0; i < n; i++) {
+    const p = Math.min(1 - K_EPSILON, Math.max(K_EPSILON, probabilities[i] as number));
+    sum -= (labels[i] as number) > 0 ? Math.log(p) : Math.log(1 - p);
+  }
+  return n === 0 ? 0 : sum / n;
+}
+
+function checkLabels(data: LabeledData, field: string): void {
+  if (data.labels.length !== data.features.numRows) {
+    throw new DataError(field, `${data.labels.length} labels for ${data.features.numRows} rows`);
+  }
+  for (let i = 0; i < data.labels.length; i++) {
+    const y = data.labels[i];
+    if (y !== 0 && y !== 1) throw new DataError(`${field}[${i}]`, `expected 0 or 1, got ${y}`);
+  }
+}
+
+interface SplitCandidate {
+  gain: number;
+  feature: number;
+  bin: number;
+  defaultLeft: boolean;
+  leftG: number;
+  leftH: number;
+  leftC: number;
+}
+
+/**
+ * Trains a booster one iteration at a time ({@link GbdtTrainer.step}), so callers can interleave
+ * folds, report progress and prune. {@link train} runs it to the end.
+ */
+export class GbdtTrainer {
+  readonly params: GbdtParams;
+  private readonly numRows: number;
+  private readonly numFeatures: number;
+  private readonly labels: Float64Array;
+  private readonly mappers: BinMapper[];
+  /** Global bin index (feature offset added) per row and feature, row-major. */
+  private readonly bins: Uint16Array | Uint32Array;
+  private readonly offsets: Int32Array;
+  private readonly totalBins: number;
+  private readonly usable: number[];
+  private readonly featureNames: string[];
+  private readonly valid: LabeledData | undefined;
+  private readonly validLabels: Float64Array;
+  private readonly grad: Float64Array;
+  private readonly hess: Float64Array;
+  private readonly score: Float64Array;
+  private readonly validScore: Float64Array;
+  private readonly trees: Tree[] = [];
+  private readonly bagRandom: LgbRandom;
+  private readonly featureRandom: LgbRandom;
+  private readonly inBag: Uint8Array;
+  private readonly bag: Int32Array;
+  private bagCount: number;
+  private readonly partition: Int32Array;
+  private readonly scratch: Int32Array;
+  private readonly histPool: Float64Array[] = [];
+  private initScore = 0;
+  private finished = false;
+  private best = { iteration: 0, loss: Infinity };
+  /** Validation loss after each iteration. */
+  readonly validLosses: number[] = [];
+
+  constructor(train: LabeledData, params: GbdtParams, options: TrainerOptions = {}) {
+    checkLabels(train, 'label');
+    const { numRows, numFeatures, values } = train.features;
+    if (numRows === 0) throw new DataError('features', 'no training rows');
+    if (numFeatures === 0) throw new DataError('features', 'no feature columns');
+    if (values.length !== numRows * numFeatures) {
+      throw new DataError('features', `expected ${numRows * numFeatures} values, got ${values.length}`);
+    }
+    this.params = params;
+    this.numRows = numRows;
+    this.numFeatures = numFeatures;
+    this.labels = Float64Array.from(train.labels);
+    this.featureNames = options.featureNames ? [...options.featureNames] : [];
+    if (this.featureNames.length === 0) for (let f = 0; f < numFeatures; f++) this.featureNames.push(`Column_${f}`);
+    if (this.featureNames.length !== numFeatures) {
+      throw new DataError('featureNames', `${this.featureNames.length} names for ${numFeatures} features`);
+    }
+    for (const name of this.featureNames) {
+      if (name === '' || /[\s=:[\]]/.test(name)) {
+        throw new DataError('featureNames', `${JSON.stringify(name)} cannot be written to model.txt`);
+      }
+    }
+    if (options.valid) {
+      checkLabels(options.valid, 'valid.label');
+      if (options.valid.features.numFeatures !== numFeatures) {
+        throw new DataError(
+          'valid.features',
+          `${options.valid.features.numFeatures} features, training has ${numFeatures}`,
+        );
+      }
+    }
+    this.valid = options.valid;
+    this.validLabels = Float64Array.from(options.valid?.labels ?? []);
+
+    // Bins from a sample of rows (all rows when there are few enough).
+    const sampleRows =
+      numRows > params.binConstructSampleCnt
+        ? new LgbRandom(params.dataRandomSeed).sample(numRows, params.binConstructSampleCnt)
+        : null;
+    const sampleSize = sampleRows ? sampleRows.length : numRows;
+    const column = new Float64Array(sampleSize);
+    this.mappers = [];
+    for (let f = 0; f < numFeatures; f++) {
+      for (let i = 0; i < sampleSize; i++) {
+        const r = sampleRows ? (sampleRows[i] as number) : i;
+        column[i] = values[r * numFeatures + f] as number;
+      }
+      this.mappers.push(buildBinMapper(column, params.maxBin, params.minDataInBin));
+    }
+    this.offsets = new Int32Array(numFeatures + 1);
+    for (let f = 0; f < numFeatures; f++) {
+      this.offsets[f + 1] = (this.offsets[f] as number) + (this.mappers[f] as BinMapper).numBins;
+    }
+    this.totalBins = this.offsets[numFeatures] as number;
+    this.bins =
+      this.totalBins <= 65535 ? new Uint16Array(numRows * numFeatures) : new Uint32Array(numRows * numFeatures);
+    for (let r = 0; r < numRows; r++) {
+      for (let f = 0; f < numFeatures; f++) {
+        const idx = r * numFeatures + f;
+        this.bins[idx] = (this.offsets[f] as number) + valueToBin(this.mappers[f] as BinMapper, values[idx] as number);
+      }
+    }
+    this.usable = [];
+    for (let f = 0; f < numFeatures; f++) if (!(this.mappers[f] as BinMapper).trivial) this.usable.push(f);
+
+    this.grad = new Float64Array(numRows);
+    this.hess = new Float64Array(numRows);
+    this.score = new Float64Array(numRows);
+    this.validScore = new Float64Array(this.validLabels.length);
+    this.bagRandom = new LgbRandom(params.baggingSeed);
+    this.featureRandom = new LgbRandom(params.featureFractionSeed);
+    this.inBag = new Uint8Array(numRows).fill(1);
+    this.bag = new Int32Array(numRows);
+    for (let r = 0; r < numRows; r++) this.bag[r] = r;
+    this.bagCount = numRows;
+    this.partition = new Int32Array(numRows);
+    this.scratch = new Int32Array(numRows);
+
+    if (params.boostFromAverage) {
+      let positives = 0;
+      for (const y of this.labels) positives += y;
+      const p = positives / numRows;
+      if (p > 0 && p < 1) this.initScore = Math.log(p / (1 - p)) / params.sigmoid;
+      if (Math.abs(this.initScore) <= K_EPSILON) this.initScore = 0;
+    }
+    this.score.fill(this.initScore);
+    this.validScore.fill(this.initScore);
+  }
+
+  /** True once all iterations ran, early stopping triggered, or no split was possible. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Trees grown so far. */
+  get numTrees(): number {
+    return this.trees.length;
+  }
+
+  /** The 1-based iteration with the lowest validation loss (all trees without a validation set). */
+  get bestIteration(): number {
+    return this.valid ? this.best.iteration : this.trees.length;
+  }
+
+  /** The lowest validation loss seen (NaN without a validation set). */
+  get bestValidLoss(): number {
+    return this.valid ? this.best.loss : NaN;
+  }
+
+  /** Grows one tree. Throws when already {@link GbdtTrainer.done}. */
+  step(): IterationInfo {
+    if (this.finished) throw new Error('training has finished');
+    const p = this.params;
+    const iter = this.trees.length;
+    this.computeGradients();
+    if (p.baggingFreq > 0 && p.baggingFraction < 1 && iter % p.baggingFreq === 0) this.rebag();
+    const features = this.sampleFeatures();
+    const { tree, thresholdBins } = this.growTree(features);
+    if (tree.numLeaves === 1 && iter > 0) {
+      this.finished = true;
+      return { iteration: iter, numLeaves: 1, ...(this.valid ? { validLoss: this.validLosses.at(-1) } : {}) };
+    }
+    this.updateTrainScores(tree, thresholdBins);
+    if (iter === 0 && this.initScore !== 0) addBias(tree, this.initScore);
+    this.trees.push(tree);
+    const info: { iteration: number; numLeaves: number; validLoss?: number } = {
+      iteration: this.trees.length,
+      numLeaves: tree.numLeaves,
+    };
+    if (this.valid) {
+      const { numFeatures, values } = this.valid.features;
+      for (let r = 0; r < this.validScore.length; r++) {
+        // The first tree already carries the init score; the valid scores started from it.
+        const leaf = leafIndex(tree, values, r * numFeatures);
+        this.validScore[r] =
+          (this.validScore[r] as number) + (tree.leafValue[leaf] as number) - (iter === 0 ? this.initScore : 0);
+      }
+      const probs = new Float64Array(this.validScore.length);
+      for (let r = 0; r < probs.length; r++) probs[r] = 1 / (1 + Math.exp(-p.sigmoid * (this.validScore[r] as number)));
+      const loss = binaryLogloss(this.validLabels, probs);
+      this.validLosses.push(loss);
+      info.validLoss = loss;
+      if (loss < this.best.loss) this.best = { iteration: this.trees.length, loss };
+      if (p.earlyStoppingRound > 0 && this.trees.length - this.best.iteration >= p.earlyStoppingRound) {
+        this.finished = true;
+      }
+    }
+    if (this.trees.length >= p.numIterations) this.finished = true;
+    return info;
+  }
+
+  /** Runs {@link GbdtTrainer.step} until done; `onIteration` returning false stops early. */
+  run(onIteration?: (info: IterationInfo) => boolean | void): void {
+    while (!this.finished && this.trees.length < this.params.numIterations) {
+      const info = this.step();
+      if (onIteration?.(info) === false) break;
+    }
+    this.finished = true;
+  }
+
+  /** The booster of the first `numTrees` trees (default: the best iteration). */
+  booster(numTrees = this.bestIteration): Booster {
+    const infos = this.mappers.map((m) => (m.trivial ? 'none' : `[${formatNumber(m.min)}:${formatNumber(m.max)}]`));
+    return {
+      maxFeatureIdx: this.numFeatures - 1,
+      objective: `binary sigmoid:${formatNumber(this.params.sigmoid)}`,
+      sigmoid: this.params.sigmoid,
+      featureNames: [...this.featureNames],
+      featureInfos: infos,
+      trees: this.trees.slice(0, Math.max(0, numTrees)),
+      parameters: paramsToLightgbm(this.params),
+    };
+  }
+
+  private computeGradients(): void {
+    const s = this.params.sigmoid;
+    const { score, labels, grad, hess } = this;
+    for (let r = 0; r < this.numRows; r++) {
+      // LightGBM's binary objective with labels in {-1, +1}.
+      const y = (labels[r] as number) > 0 ? 1 : -1;
+      const response = (-y * s) / (1 + Math.exp(y * s * (score[r] as number)));
+      const abs = Math.abs(response);
+      grad[r] = response;
+      hess[r] = abs * (s - abs);
+    }
+  }
+
+  private rebag(): void {
+    const fraction = this.params.baggingFraction;
+    let count = 0;
+    for (let r = 0; r < this.numRows; r++) {
+      const keep = this.bagRandom.nextFloat() < fraction;
+      this.inBag[r] = keep ? 1 : 0;
+      if (keep) this.bag[count++] = r;
+    }
+    if (count === 0) {
+      this.inBag[0] = 1;
+      this.bag[count++] = 0;
+    }
+    this.bagCount = count;
+  }
+
+  private sampleFeatures(): number[] {
+    const total = this.usable.length;
+    const fraction = this.params.featureFraction;
+    if (fraction >= 1 || total <= 1) return this.usable;
+    const count = Math.max(1, Math.min(total, Math.floor(total * fraction + 0.5)));
+    return this.featureRandom.sample(total, count).map((i) => this.usable[i] as number);
+  }
+
+  private takeHist(): Float64Array {
+    return this.histPool.pop() ?? new Float64Array(this.totalBins * 3);
+  }
+
+  private buildHist(hist: Float64Array, features: Int32Array, begin: number, count: number): void {
+    hist.fill(0);
+    const { partition, grad, hess, bins } = this;
+    const F = this.numFeatures;
+    const nf = features.length;
+    if (nf === F) {
+      for (let k = begin; k < begin + count; k++) {
+        const r = partition[k] as number;
+        const g = grad[r] as number;
+        const h = hess[r] as number;
+        const base = r * F;
+        for (let f = 0; f < F; f++) {
+          const idx = (bins[base + f] as number) * 3;
+          hist[idx] = (hist[idx] as number) + g;
+          hist[idx + 1] = (hist[idx + 1] as number) + h;
+          hist[idx + 2] = (hist[idx + 2] as number) + 1;
+        }
+      }
+      return;
+    }
+    for (let k = begin; k < begin + count; k++) {
+      const r = partition[k] as number;
+      const g = grad[r] as number;
+      const h = hess[r] as number;
+      const base = r * F;
+      for (let j = 0; j < nf; j++) {
+        const idx = (bins[base + (features[j] as number)] as number) * 3;
+        hist[idx] = (hist[idx] as number) + g;
+        hist[idx + 1] = (hist[idx + 1] as number) + h;
+        hist[idx + 2] = (hist[idx + 2] as number) + 1;
+      }
+    }
+  }
+
+  private leafGain(g: number, h: number): number {
+    const t = thresholdL1(g, this.params.lambdaL1);
+    return (t * t) / (h + this.params.lambdaL2);
+  }
+
+  private leafOutput(g: number, h: number): number {
+    return -thresholdL1(g, this.params.lambdaL1) / (h + this.params.lambdaL2);
+  }
+
+  private findBestSplit(
+    hist: Float64Array,
+    features: Int32Array,
+    sumG: number,
+    sumH: number,
+    count: number,
+  ): SplitCandidate | null {
+    const p = this.params;
+    const minData = p.minDataInLeaf;
+    const minHess = p.minSumHessianInLeaf;
+    const parentGain = this.leafGain(sumG, sumH) + p.minGainToSplit;
+    let best: SplitCandidate | null = null;
+    let bestGain = 0;
+    for (let j = 0; j < features.length; j++) {
+      const f = features[j] as number;
+      const mapper = this.mappers[f] as BinMapper;
+      const off = this.offsets[f] as number;
+      const valueBins = mapper.upperBounds.length;
+      let nanG = 0;
+      let nanH = 0;
+      let nanC = 0;
+      if (mapper.nanBin >= 0) {
+        const idx = (off + mapper.nanBin) * 3;
+        nanG = hist[idx] as number;
+        nanH = hist[idx + 1] as number;
+        nanC = hist[idx + 2] as number;
+      }
+      let accG = 0;
+      let accH = 0;
+      let accC = 0;
+      const lastBin = nanC > 0 ? valueBins - 1 : valueBins - 2;
+      for (let t = 0; t <= lastBin; t++) {
+        const idx = (off + t) * 3;
+        accG += hist[idx] as number;
+        accH += hist[idx + 1] as number;
+        accC += hist[idx + 2] as number;
+        // Missing values to the right (default) ...
+        let lc = accC;
+        let rc = count - lc;
+        if (lc >= minData && rc >= minData) {
+          const lh = accH;
+          const rh = sumH - lh;
+          if (lh >= minHess && rh >= minHess) {
+            const gain = this.leafGain(accG, lh) + this.leafGain(sumG - accG, rh) - parentGain;
+            if (gain > bestGain) {
+              bestGain = gain;
+              best = { gain, feature: f, bin: t, defaultLeft: false, leftG: accG, leftH: lh, leftC: lc };
+            }
+          }
+        }
+        // ... or to the left, when this leaf has missing values and something stays right.
+        if (nanC > 0 && t < valueBins - 1) {
+          lc = accC + nanC;
+          rc = count - lc;
+          if (lc >= minData && rc >= minData) {
+            const lg = accG + nanG;
+            const lh = accH + nanH;
+            const rh = sumH - lh;
+            if (lh >= minHess && rh >= minHess) {
+              const gain = this.leafGain(lg, lh) + this.leafGain(sumG - lg, rh) - parentGain;
+              if (gain > bestGain) {
+                bestGain = gain;
+                best = { gain, feature: f, bin: t, defaultLeft: true, leftG: lg, leftH: lh, leftC: lc };
+              }
+            }
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  private growTree(featureList: number[]): { tree: Tree; thresholdBins: Int32Array } {
+    const p = this.params;
+    const maxLeaves = p.numLeaves;
+    const features = Int32Array.from(featureList);
+    const partition = this.partition;
+    partition.set(this.bag.subarray(0, this.bagCount));
+
+    const leafBegin = new Int32Array(maxLeaves);
+    const leafCount = new Int32Array(maxLeaves);
+    const leafG = new Float64Array(maxLeaves);
+    const leafH = new Float64Array(maxLeaves);
+    const leafDepth = new Int32Array(maxLeaves);
+    const leafParent = new Int32Array(maxLeaves).fill(-1);
+    const leafHist: Array<Float64Array | null> = new Array<Float64Array | null>(maxLeaves).fill(null);
+    const leafBest: Array<SplitCandidate | null> = new Array<SplitCandidate | null>(maxLeaves).fill(null);
+
+    const nodes = maxLeaves - 1;
+    const splitFeature = new Int32Array(nodes);
+    const splitGain = new Float64Array(nodes);
+    const threshold = new Float64Array(nodes);
+    const decisionType = new Uint8Array(nodes);
+    const leftChild = new Int32Array(nodes);
+    const rightChild = new Int32Array(nodes);
+    const thresholdBin = new Int32Array(nodes);
+    const internalValue = new Float64Array(nodes);
+    const internalWeight = new Float64Array(nodes);
+    const internalCount = new Float64Array(nodes);
+
+    let sumG = 0;
+    let sumH = 0;
+    for (let k = 0; k < this.bagCount; k++) {
+      const r = partition[k] as number;
+      sumG += this.grad[r] as number;
+      sumH += this.hess[r] as number;
+    }
+    leafCount[0] = this.bagCount;
+    leafG[0] = sumG;
+    leafH[0] = sumH;
+    const canSplit = (leaf: number): boolean =>
+      (p.maxDepth <= 0 || (leafDepth[leaf] as number) < p.maxDepth) &&
+      (leafCount[leaf] as number) >= 2 * Math.max(1, p.minDataInLeaf);
+    if (maxLeaves > 1 && canSplit(0) && features.length > 0) {
+      const hist = this.takeHist();
+      this.buildHist(hist, features, 0, this.bagCount);
+      leafHist[0] = hist;
+      leafBest[0] = this.findBestSplit(hist, features, sumG, sumH, this.bagCount);
+    }
+
+    let numLeaves = 1;
+    while (numLeaves < maxLeaves) {
+      let bestLeaf = -1;
+      let bestGain = 0;
+      for (let l = 0; l < numLeaves; l++) {
+        const cand = leafBest[l];
+        if (cand && cand.gain > bestGain) {
+          bestGain = cand.gain;
+          bestLeaf = l;
+        }
+      }
+      if (bestLeaf < 0) break;
+      const split = leafBest[bestLeaf] as SplitCandidate;
+      const mapper = this.mappers[split.feature] as BinMapper;
+      const node = numLeaves - 1;
+      const right = numLeaves;
+      const parentNode = leafParent[bestLeaf] as number;
+      if (parentNode >= 0) {
+        if (leftChild[parentNode] === ~bestLeaf) leftChild[parentNode] = node;
+        else rightChild[parentNode] = node;
+      }
+      splitFeature[node] = split.feature;
+      splitGain[node] = split.gain;
+      thresholdBin[node] = split.bin;
+      threshold[node] = mapper.upperBounds[split.bin] as number;
+      decisionType[node] = (split.defaultLeft ? 2 : 0) | (mapper.missingType << 2);
+      leftChild[node] = ~bestLeaf;
+      rightChild[node] = ~right;
+      internalValue[node] = this.leafOutput(leafG[bestLeaf] as number, leafH[bestLeaf] as number);
+      internalWeight[node] = leafH[bestLeaf] as number;
+      internalCount[node] = leafCount[bestLeaf] as number;
+      leafParent[bestLeaf] = node;
+      leafParent[right] = node;
+
+      // Partition the leaf's rows: left ones stay in place, right ones follow (stable).
+      const begin = leafBegin[bestLeaf] as number;
+      const count = leafCount[bestLeaf] as number;
+      const off = this.offsets[split.feature] as number;
+      const F = this.numFeatures;
+      const thr = off + split.bin;
+      const nanGlobal = mapper.nanBin >= 0 ? off + mapper.nanBin : -1;
+      let nl = 0;
+      let nr = 0;
+      for (let k = begin; k < begin + count; k++) {
+        const r = partition[k] as number;
+        const b = this.bins[r * F + split.feature] as number;
+        const goLeft = b === nanGlobal ? split.defaultLeft : b <= thr;
+        if (goLeft) partition[begin + nl++] = r;
+        else this.scratch[nr++] = r;
+      }
+      partition.set(this.scratch.subarray(0, nr), begin + nl);
+      const depth = (leafDepth[bestLeaf] as number) + 1;
+      leafBegin[right] = begin + nl;
+      leafCount[right] = nr;
+      leafCount[bestLeaf] = nl;
+      leafG[right] = (leafG[bestLeaf] as number) - split.leftG;
+      leafH[right] = (leafH[bestLeaf] as number) - split.leftH;
+      leafG[bestLeaf] = split.leftG;
+      leafH[bestLeaf] = split.leftH;
+      leafDepth[bestLeaf] = depth;
+      leafDepth[right] = depth;
+      leafBest[bestLeaf] = null;
+      numLeaves++;
+
+      const parentHist = leafHist[bestLeaf] as Float64Array;
+      leafHist[bestLeaf] = null;
+      if (numLeaves < maxLeaves && (canSplit(bestLeaf) || canSplit(right))) {
+        // Histogram subtraction: scan the smaller child, derive the larger from the parent.
+        const smallIsLeft = nl <= nr;
+        const small = smallIsLeft ? bestLeaf : right;
+        const large = smallIsLeft ? right : bestLeaf;
+        const smallHist = this.takeHist();
+        this.buildHist(smallHist, features, leafBegin[small] as number, leafCount[small] as number);
+        for (let j = 0; j < features.length; j++) {
+          const f = features[j] as number;
+          for (let idx = (this.offsets[f] as number) * 3; idx < (this.offsets[f + 1] as number) * 3; idx++) {
+            parentHist[idx] = (parentHist[idx] as number) - (smallHist[idx] as number);
+          }
+        }
+        leafHist[small] = smallHist;
+        leafHist[large] = parentHist;
+        for (const leaf of [bestLeaf, right]) {
+          if (canSplit(leaf)) {
+            leafBest[leaf] = this.findBestSplit(
+              leafHist[leaf] as Float64Array,
+              features,
+              leafG[leaf] as number,
+              leafH[leaf] as number,
+              leafCount[leaf] as number,
+            );
+          }
+        }
+      } else {
+        this.histPool.push(parentHist);
+      }
+    }
+    for (const hist of leafHist) if (hist) this.histPool.push(hist);
+
+    const lr = p.learningRate;
+    const leafValue = new Float64Array(numLeaves);
+    const leafWeight = new Float64Array(numLeaves);
+    const leafCountOut = new Float64Array(numLeaves);
+    for (let l = 0; l < numLeaves; l++) {
+      leafValue[l] = this.leafOutput(leafG[l] as number, leafH[l] as number) * lr;
+      leafWeight[l] = leafH[l] as number;
+      leafCountOut[l] = leafCount[l] as number;
+    }
+    const usedNodes = numLeaves - 1;
+    const internal = internalValue.slice(0, usedNodes).map((v) => v * lr);
+    const tree: Tree = {
+      numLeaves,
+      splitFeature: splitFeature.slice(0, usedNodes),
+      splitGain: splitGain.slice(0, usedNodes),
+      threshold: threshold.slice(0, usedNodes),
+      decisionType: decisionType.slice(0, usedNodes),
+      leftChild: leftChild.slice(0, usedNodes),
+      rightChild: rightChild.slice(0, usedNodes),
+      leafValue,
+      leafWeight,
+      leafCount: leafCountOut,
+      internalValue: internal,
+      internalWeight: internalWeight.slice(0, usedNodes),
+      internalCount: internalCount.slice(0, usedNodes),
+      shrinkage: lr,
+    };
+    this.leafRanges = { begin: leafBegin, count: leafCount };
+    return { tree, thresholdBins: thresholdBin.slice(0, usedNodes) };
+  }
+
+  private leafRanges: { begin: Int32Array; count: Int32Array } | null = null;
+
+  private updateTrainScores(tree: Tree, thresholdBin: Int32Array): void {
+    const { score, partition } = this;
+    const ranges = this.leafRanges as { begin: Int32Array; count: Int32Array };
+    for (let l = 0; l < tree.numLeaves; l++) {
+      const v = tree.leafValue[l] as number;
+      const begin = ranges.begin[l] as number;
+      const end = begin + (ranges.count[l] as number);
+      for (let k = begin; k < end; k++) {
+        const r = partition[k] as number;
+        score[r] = (score[r] as number) + v;
+      }
+    }
+    if (this.bagCount === this.numRows) return;
+    // Out-of-bag rows: route by bins through the same splits.
+    const F = this.numFeatures;
+    for (let r = 0; r < this.numRows; r++) {
+      if (this.inBag[r] === 1) continue;
+      let node = tree.numLeaves > 1 ? 0 : -1;
+      while (node >= 0) {
+        const f = tree.splitFeature[node] as number;
+        const mapper = this.mappers[f] as BinMapper;
+        const b = (this.bins[r * F + f] as number) - (this.offsets[f] as number);
+        const goLeft =
+          b === mapper.nanBin && mapper.missingType === MissingType.NaN
+            ? ((tree.decisionType[node] as number) & 2) !== 0
+            : b <= (thresholdBin[node] as number);
+        node = goLeft ? (tree.leftChild[node] as number) : (tree.rightChild[node] as number);
+      }
+      score[r] = (score[r] as number) + (tree.leafValue[~node] as number);
+    }
+  }
+}
+
+/** Adds the initial score to every leaf and internal value (LightGBM `Tree::AddBias`). */
+function addBias(tree: Tree, bias: number): void {
+  for (let l = 0; l < tree.leafValue.length; l++) tree.leafValue[l] = (tree.leafValue[l] as number) + bias;
+  for (let n = 0; n < tree.internalValue.length; n++) {
+    tree.internalValue[n] = (tree.internalValue[n] as number) + bias;
+  }
+}
+
+/** The result of {@link train}. */
+export interface TrainResult {
+  /** The booster truncated to the best iteration (all trees without a validation set). */
+  readonly booster: Booster;
+  readonly bestIteration: number;
+  /** Validation loss per iteration (empty without a validation set). */
+  readonly validLosses: readonly number[];
+}
+
+/** Trains a booster to the end (all iterations or early stopping). */
+export function train(data: LabeledData, params: GbdtParams, options: TrainerOptions = {}): TrainResult {
+  const trainer = new GbdtTrainer(data, params, options);
+  trainer.run();
+  return { booster: trainer.booster(), bestIteration: trainer.bestIteration, validLosses: [...trainer.validLosses] };
+}
