@@ -20,6 +20,8 @@ export const ErrorKind = {
   Deadline: 'deadline',
   /** The caller cancelled. */
   Cancelled: 'cancelled',
+  /** The thing to create exists already (a job name, an object that must not be overwritten). */
+  Conflict: 'conflict',
   /** The configuration is wrong; the process cannot start. */
   Config: 'config',
   /** A bug or an unexpected failure. */
@@ -71,6 +73,36 @@ export class NotReadyError extends KzrError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorKind.Unavailable, message, options);
     this.name = 'NotReadyError';
+  }
+}
+
+/** Something with this name exists already (a Kubernetes 409, a duplicate job name). */
+export class ConflictError extends KzrError {
+  /** What clashed, for example `job "train-1"`. */
+  readonly what: string;
+
+  constructor(what: string, options?: ErrorOptions) {
+    super(ErrorKind.Conflict, `${what} already exists`, options);
+    this.name = 'ConflictError';
+    this.what = what;
+  }
+}
+
+/** Stored bytes do not match the sha256 they were expected to have (corruption, wrong object). */
+export class IntegrityError extends KzrError {
+  /** The object key. */
+  readonly key: string;
+  /** Hex sha256 expected. */
+  readonly expected: string;
+  /** Hex sha256 of the bytes read. */
+  readonly actual: string;
+
+  constructor(key: string, expected: string, actual: string) {
+    super(ErrorKind.Internal, `${key}: sha256 ${actual} does not match the expected ${expected}`, { retryable: false });
+    this.name = 'IntegrityError';
+    this.key = key;
+    this.expected = expected;
+    this.actual = actual;
   }
 }
 

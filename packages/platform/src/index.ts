@@ -1,10 +1,23 @@
+export {
+  deadLetterSubject,
+  decodeEvent,
+  encodeEvent,
+  EventSubject,
+  eventSchemaVersion,
+  isDeadLetterSubject,
+  isEventSubject,
+} from './bus/events.js';
+export { MemoryBus } from './bus/memory-bus.js';
+export { FsStore } from './store/fs-store.js';
 export { compileServerConfig, compileServiceConfig, LogLevel, readPort } from './config.js';
 export { readBool, readBytes, readChoice, readInt, readString } from './env.js';
 export {
   ConfigError,
+  ConflictError,
   ErrorKind,
   errorKindOf,
   isConfigError,
+  IntegrityError,
   isValidationError,
   KzrError,
   NotFoundError,
@@ -18,6 +31,23 @@ export { GrpcServer } from './grpc/server.js';
 export { Lifecycle } from './lifecycle.js';
 export { createLogger } from './logger.js';
 
+export type { DeadLetter, EventMap, KzrEvent } from './bus/events.js';
+export type { MemoryBusOptions } from './bus/memory-bus.js';
+export type {
+  Bus,
+  BusMessage,
+  ConsumerOptions,
+  DeadLetterMessage,
+  EventMessage,
+  MessageHandler,
+  PublishOptions,
+  PublishResult,
+  RequestHandler,
+  RequestOptions,
+  Subscription,
+} from './bus/types.js';
+export type { FsStoreOptions } from './store/fs-store.js';
+export type { ByteRange, GetOptions, ObjectInfo, PutBody, PutOptions, PutResult, Store } from './store/types.js';
 export type { ServerConfig, ServiceConfig } from './config.js';
 export type { ServiceMainOptions } from './grpc/main.js';
 export type { Env } from './env.js';

@@ -54,6 +54,7 @@ const statusOfKind: Record<ErrorKind, grpc.status> = {
   unavailable: grpc.status.UNAVAILABLE,
   deadline: grpc.status.DEADLINE_EXCEEDED,
   cancelled: grpc.status.CANCELLED,
+  conflict: grpc.status.ALREADY_EXISTS,
   config: grpc.status.FAILED_PRECONDITION,
   internal: grpc.status.INTERNAL,
 };

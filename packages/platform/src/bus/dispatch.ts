@@ -1,0 +1,242 @@
+/**
+ * What both Bus implementations do with one delivery: check it against its schema, run the
+ * handler in a consumer span, and settle it (ack, nak with backoff, or dead-letter and term).
+ */
+import { errorKindOf, ErrorKind, KzrError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import {
+  type DeadLetter,
+  decodeDeadLetter,
+  decodeEvent,
+  type EventSubject,
+  isDeadLetterSubject,
+  type KzrEvent,
+} from './events.js';
+import { withProcessSpan } from './tracing.js';
+import type { BusMessage, ConsumerOptions, MessageHandler } from './types.js';
+
+/** One delivery as an implementation sees it. */
+export interface RawDelivery {
+  readonly subject: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly deliveryCount: number;
+  readonly sequence: number;
+  /** Message id from the transport, when it has one. */
+  readonly id: string | undefined;
+  ack(): Promise<void>;
+  nak(delayMs: number): void;
+  term(): void;
+  working(): void;
+}
+
+/** The consumer's settings with defaults applied. */
+export interface ResolvedConsumerOptions {
+  readonly durable: string;
+  readonly filterSubject: string;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  readonly maxInFlight: number;
+  readonly retryDelaysMs: readonly number[];
+}
+
+/** Applies the documented defaults and checks ranges. */
+export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
+  const resolved = {
+    durable: options.durable,
+    filterSubject: options.filterSubject,
+    ackWaitMs: options.ackWaitMs ?? 30_000,
+    maxDeliver: options.maxDeliver ?? 5,
+    maxInFlight: options.maxInFlight ?? 1,
+    retryDelaysMs: options.retryDelaysMs ?? [1000, 10_000, 60_000],
+  };
+  if (!/^[A-Za-z0-9_-]+$/.test(resolved.durable)) {
+    throw new KzrError(
+      ErrorKind.Invalid,
+      `durable: ${JSON.stringify(resolved.durable)} must be letters, digits, _ or -`,
+    );
+  }
+  if (!/^kzr\.[A-Za-z0-9_.*>-]+$/.test(resolved.filterSubject)) {
+    throw new KzrError(
+      ErrorKind.Invalid,
+      `filterSubject: ${JSON.stringify(resolved.filterSubject)} must be under kzr.`,
+    );
+  }
+  for (const [key, value, min] of [
+    ['ackWaitMs', resolved.ackWaitMs, 1],
+    ['maxDeliver', resolved.maxDeliver, 1],
+    ['maxInFlight', resolved.maxInFlight, 1],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new KzrError(ErrorKind.Invalid, `${key}: expected an integer >= ${min}, got ${value}`);
+    }
+  }
+  if (resolved.retryDelaysMs.length === 0 || resolved.retryDelaysMs.some((d) => !(d >= 0))) {
+    throw new KzrError(ErrorKind.Invalid, 'retryDelaysMs: expected a non-empty list of delays >= 0');
+  }
+  return resolved;
+}
+
+/** What dispatch needs from the implementation. */
+export interface DispatchContext {
+  readonly system: string;
+  readonly options: ResolvedConsumerOptions;
+  readonly logger: Logger;
+  /** Publishes a dead letter to `kzr.dlq.<subject>` (deduplicated by consumer and id). */
+  deadLetter(letter: DeadLetter, headers: Readonly<Record<string, string>>): Promise<void>;
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof KzrError) return err.retryable;
+  if (typeof err === 'object' && err !== null && 'retryable' in err)
+    return (err as { retryable: unknown }).retryable !== false;
+  return errorKindOf(err) !== ErrorKind.Invalid;
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** Runs `handler` for one delivery and settles it. Never throws. */
+export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: MessageHandler): Promise<void> {
+  const { options, logger } = ctx;
+  let settled = false;
+  let id = raw.id ?? '';
+  let eventJson: unknown;
+
+  const toDeadLetter = async (reason: string): Promise<void> => {
+    if (isDeadLetterSubject(raw.subject)) {
+      raw.term();
+      return;
+    }
+    try {
+      await ctx.deadLetter(
+        {
+          subject: raw.subject as EventSubject,
+          id,
+          reason,
+          deliveryCount: raw.deliveryCount,
+          consumer: options.durable,
+          event: eventJson ?? new TextDecoder().decode(raw.body),
+        },
+        raw.headers,
+      );
+      raw.term();
+    } catch (err) {
+      // Not stored anywhere yet: keep the message and try again later.
+      logger.error('dead letter could not be published; message kept', { subject: raw.subject, id, err });
+      raw.nak(options.retryDelaysMs.at(-1) ?? 1000);
+    }
+  };
+
+  const retryDelay = (): number =>
+    options.retryDelaysMs[Math.min(raw.deliveryCount - 1, options.retryDelaysMs.length - 1)] ?? 0;
+
+  const base = {
+    subject: raw.subject,
+    deliveryCount: raw.deliveryCount,
+    sequence: raw.sequence,
+    headers: raw.headers,
+    ack: async (): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      await raw.ack();
+    },
+    nak: async (delayMs?: number): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      if (raw.deliveryCount >= options.maxDeliver) {
+        await toDeadLetter(`max deliveries reached (${options.maxDeliver}); last nak`);
+      } else {
+        raw.nak(delayMs ?? retryDelay());
+      }
+    },
+    term: async (reason: string): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      await toDeadLetter(reason);
+    },
+    working: (): void => raw.working(),
+  };
+
+  let message: BusMessage;
+  try {
+    if (isDeadLetterSubject(raw.subject)) {
+      const deadLetter = decodeDeadLetter(raw.body);
+      id ||= `${deadLetter.consumer}:${deadLetter.id}`;
+      message = { ...base, id, kind: 'dead-letter', deadLetter };
+    } else {
+      const event: KzrEvent = decodeEvent(raw.subject, raw.body);
+      id ||= event.meta?.id ?? '';
+      eventJson = JSON.parse(new TextDecoder().decode(raw.body)) as unknown;
+      message = { ...base, id, kind: 'event', subject: raw.subject as EventSubject, event } as BusMessage;
+    }
+  } catch (err) {
+    try {
+      eventJson = JSON.parse(new TextDecoder().decode(raw.body)) as unknown;
+    } catch {
+      eventJson = undefined;
+    }
+    logger.warn('invalid message on the bus; dead-lettered', { subject: raw.subject, id, err });
+    settled = true;
+    await toDeadLetter(`invalid message: ${reasonOf(err)}`);
+    return;
+  }
+
+  try {
+    await withProcessSpan(ctx.system, raw.subject, id, options.durable, raw.deliveryCount, raw.headers, () =>
+      handler(message),
+    );
+    if (!settled) await message.ack();
+  } catch (err) {
+    if (settled) {
+      logger.warn('handler failed after settling its message', { subject: raw.subject, id, err });
+      return;
+    }
+    if (isRetryable(err)) {
+      logger.warn('handler failed; will retry', { subject: raw.subject, id, delivery: raw.deliveryCount, err });
+      await message.nak();
+    } else {
+      logger.warn('handler failed permanently; dead-lettered', { subject: raw.subject, id, err });
+      await message.term(reasonOf(err));
+    }
+  }
+}
+
+/** True when the NATS-style `filter` (tokens, `*`, trailing `>`) matches `subject`. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (f[i] !== '*' && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
+}
+
+/** A counting semaphore for bounded in-flight work. */
+export class Slots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** Resolves when a slot is free (and takes it). */
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Frees a slot. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}

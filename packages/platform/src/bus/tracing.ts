@@ -1,0 +1,108 @@
+/**
+ * Trace context across Bus messages: the publisher's span context travels in the message
+ * headers (W3C `traceparent` / `tracestate` through the global propagator), and each delivery
+ * runs its handler in a consumer span whose parent is the publish span. Attribute names follow
+ * the OpenTelemetry messaging semantic conventions. Without a started SDK every call here is a
+ * no-op.
+ */
+import {
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
+
+const tracerName = '@kzr/platform/bus';
+
+const setter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
+  },
+};
+const getter: TextMapGetter<Readonly<Record<string, string>>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
+/** Messaging attribute keys (semantic conventions, messaging, incubating in 1.45). */
+const Attr = {
+  system: 'messaging.system',
+  destination: 'messaging.destination.name',
+  operationType: 'messaging.operation.type',
+  operationName: 'messaging.operation.name',
+  messageId: 'messaging.message.id',
+  consumerGroup: 'messaging.consumer.group.name',
+  deliveryCount: 'messaging.kzr.delivery_count',
+} as const;
+
+/**
+ * Runs `fn` inside a producer span for a publish of `subject`, with the span's context injected
+ * into `headers` (mutated) before `fn` runs.
+ */
+export async function withPublishSpan<T>(
+  system: string,
+  subject: string,
+  id: string,
+  headers: Record<string, string>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const span = trace.getTracer(tracerName).startSpan(`publish ${subject}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      [Attr.system]: system,
+      [Attr.destination]: subject,
+      [Attr.operationType]: 'send',
+      [Attr.operationName]: 'publish',
+      [Attr.messageId]: id,
+    },
+  });
+  const active = trace.setSpan(context.active(), span);
+  propagation.inject(active, headers, setter);
+  return finish(span, () => context.with(active, fn));
+}
+
+/** Runs a handler inside a consumer span whose parent is the context found in `headers`. */
+export async function withProcessSpan<T>(
+  system: string,
+  subject: string,
+  id: string,
+  consumer: string,
+  deliveryCount: number,
+  headers: Readonly<Record<string, string>>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const parent = propagation.extract(context.active(), headers, getter);
+  const span = trace.getTracer(tracerName).startSpan(
+    `process ${subject}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        [Attr.system]: system,
+        [Attr.destination]: subject,
+        [Attr.operationType]: 'process',
+        [Attr.operationName]: 'process',
+        [Attr.messageId]: id,
+        [Attr.consumerGroup]: consumer,
+        [Attr.deliveryCount]: deliveryCount,
+      },
+    },
+    parent,
+  );
+  return finish(span, () => context.with(trace.setSpan(parent, span), fn));
+}
+
+async function finish<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    span.recordException(err instanceof Error ? err : String(err));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
