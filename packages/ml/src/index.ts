@@ -14,3 +14,11 @@ export {
 } from './errors.js';
 
 export type { BackendChoice, InitBackendOptions } from './backend/select-backend.js';
+export { countParams, createClassifier, validateArchitecture } from './models/create-model.js';
+export { buildCosineHead, defaultHeadScale, l2Normalize } from './models/head.js';
+export { Arch, Stem } from './models/types.js';
+export { applyBatchNormUpdates } from './nn/layers.js';
+export { ParamSet } from './nn/params.js';
+export type { ArchitectureConfig, Classifier, ParamCounts } from './models/types.js';
+export type { ForwardContext, Layer } from './nn/layers.js';
+export type { NamedVariable } from './nn/params.js';

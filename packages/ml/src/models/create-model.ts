@@ -1,0 +1,106 @@
+/**
+ * The model factory: validates an {@link ArchitectureConfig}, builds the backbone of its family,
+ * global average pooling and the cosine head. Unknown architectures throw.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@kzr/imaging/augment';
+
+import { MlValidationError } from '../errors.js';
+import { type BuildContext, type ForwardContext } from '../nn/layers.js';
+import { ParamSet } from '../nn/params.js';
+import { buildEfficientNet } from './efficientnet/model.js';
+import { buildCosineHead, defaultHeadScale } from './head.js';
+import { buildResNet } from './resnet/model.js';
+import { buildSeResNeXt } from './se-resnext/model.js';
+import { Arch, type ArchitectureConfig, type Classifier, type ParamCounts, Stem } from './types.js';
+
+function positive(value: unknown, field: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+    throw new MlValidationError(field, `expected a positive number, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Checks an architecture config; throws {@link MlValidationError} naming the bad field. */
+export function validateArchitecture(config: ArchitectureConfig, prefix = 'config'): void {
+  if (!(Object.values(Arch) as string[]).includes(config.arch)) {
+    throw new MlValidationError(
+      `${prefix}.arch`,
+      `unknown architecture "${String(config.arch)}"; expected one of ${Object.values(Arch).join(', ')}`,
+    );
+  }
+  if (config.inputChannels !== 1 && config.inputChannels !== 3) {
+    throw new MlValidationError(
+      `${prefix}.inputChannels`,
+      `expected 1 or 3, got ${JSON.stringify(config.inputChannels)}`,
+    );
+  }
+  if (!Number.isInteger(config.numClasses) || config.numClasses < 2) {
+    throw new MlValidationError(
+      `${prefix}.numClasses`,
+      `expected an integer ≥ 2, got ${JSON.stringify(config.numClasses)}`,
+    );
+  }
+  positive(config.widthMultiplier, `${prefix}.widthMultiplier`);
+  positive(config.depthMultiplier, `${prefix}.depthMultiplier`);
+  positive(config.headScale, `${prefix}.headScale`);
+  positive(config.groups, `${prefix}.groups`);
+  positive(config.baseWidth, `${prefix}.baseWidth`);
+  if (config.stem !== undefined && !(Object.values(Stem) as string[]).includes(config.stem)) {
+    throw new MlValidationError(
+      `${prefix}.stem`,
+      `expected ${Object.values(Stem).join(' or ')}, got "${String(config.stem)}"`,
+    );
+  }
+}
+
+function buildBackbone(b: BuildContext, config: ArchitectureConfig): ReturnType<typeof buildResNet> {
+  switch (config.arch) {
+    case Arch.ResNet18:
+    case Arch.ResNet34:
+    case Arch.ResNet50:
+    case Arch.ResNet101:
+    case Arch.ResNet152:
+      return buildResNet(b, config);
+    case Arch.SeResNeXt50:
+    case Arch.SeResNeXt101:
+      return buildSeResNeXt(b, config);
+    case Arch.EfficientNetB0:
+    case Arch.EfficientNetB1:
+    case Arch.EfficientNetB2:
+    case Arch.EfficientNetB3:
+    case Arch.EfficientNetB4:
+      return buildEfficientNet(b, config);
+    default:
+      throw new MlValidationError('config.arch', `unknown architecture "${String(config.arch)}"`);
+  }
+}
+
+/** Builds a classifier with weights drawn from `config.initSeed`. */
+export function createClassifier(config: ArchitectureConfig): Classifier {
+  validateArchitecture(config);
+  const params = new ParamSet();
+  const b: BuildContext = { params, rng: new Rng(config.initSeed ?? 0) };
+  try {
+    const { body, featureDim } = buildBackbone(b, config);
+    const head = buildCosineHead(b, featureDim, config.numClasses, config.headScale ?? defaultHeadScale);
+    const features = (x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D => tf.mean(body(x, ctx), [1, 2]) as tf.Tensor2D;
+    return {
+      config,
+      params,
+      featureDim,
+      features,
+      logits: (x, ctx) => head(features(x, ctx)),
+      dispose: () => params.dispose(),
+    };
+  } catch (err) {
+    params.dispose();
+    throw err;
+  }
+}
+
+/** Trainable-parameter counts; the backbone excludes the `head.` variables. */
+export function countParams(model: Classifier): ParamCounts {
+  const totalParams = model.params.countTrainable();
+  const headParams = model.params.countTrainable('head.');
+  return { backboneParams: totalParams - headParams, headParams, totalParams };
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@kzr/imaging/augment';
+
+import { buildCosineHead } from '../src/models/head.js';
+import { applyBatchNormUpdates, batchNorm, type ForwardContext, groupedConv } from '../src/nn/layers.js';
+import { ParamSet } from '../src/nn/params.js';
+import { seeded, useWasm } from './helpers.js';
+
+function ctx(training: boolean): ForwardContext {
+  return { training, updates: [], rng: new Rng(1) };
+}
+
+describe('layers', () => {
+  before(useWasm);
+
+  it('grouped convolution equals one convolution per group, and its gradient matches the split form', async () => {
+    const params = new ParamSet();
+    const layer = groupedConv({ params, rng: new Rng(3) }, 'g', 16, 4, 3, { stride: 2 });
+    const w = params.get('g.weight')!.variable;
+    assert.deepEqual(w.shape, [3, 3, 4, 16]);
+    const x = tf.tensor4d(seeded(2 * 9 * 9 * 16, 4), [2, 9, 9, 16]);
+    const reference = (input: tf.Tensor4D, weight: tf.Tensor): tf.Tensor =>
+      tf.concat(
+        tf
+          .split(input, 4, 3)
+          .map((xg, g) =>
+            tf.conv2d(xg as tf.Tensor4D, tf.slice(weight, [0, 0, 0, g * 4], [3, 3, 4, 4]) as tf.Tensor4D, 2, 1),
+          ),
+        3,
+      );
+    const [ours, ref] = tf.tidy(() => [layer(x, ctx(false)), reference(x, w)]);
+    const a = await ours!.data();
+    const r = await ref!.data();
+    assert.deepEqual(ours!.shape, [2, 5, 5, 16]);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - r[i]!) < 1e-4);
+    const weights = seeded(2 * 5 * 5 * 16, 5);
+    const loss = (f: () => tf.Tensor): tf.Tensor => tf.sum(tf.mul(f(), tf.tensor4d(weights, [2, 5, 5, 16])));
+    const g1 = tf.variableGrads(() => loss(() => layer(x, ctx(false))) as tf.Scalar, [w]);
+    const g2 = tf.variableGrads(() => loss(() => reference(x, w)) as tf.Scalar, [w]);
+    const d1 = await g1.grads[w.name]!.data();
+    const d2 = await g2.grads[w.name]!.data();
+    for (let i = 0; i < d1.length; i++) assert.ok(Math.abs(d1[i]! - d2[i]!) < 1e-3, `grad ${i}: ${d1[i]} vs ${d2[i]}`);
+    tf.dispose([x, ours!, ref!, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+    params.dispose();
+  });
+
+  it('cosine head gives 20 x the cosine between the feature and each class weight, with no bias', async () => {
+    const params = new ParamSet();
+    const head = buildCosineHead({ params, rng: new Rng(7) }, 4, 3);
+    const w = params.get('head.weight')!.variable;
+    const bound = Math.sqrt(6 / 7);
+    const wv = await w.data();
+    assert.ok(wv.every((v) => Math.abs(v) <= bound));
+    const f = tf.tensor2d([
+      [1, 2, 3, 4],
+      [0, 0, 0, 5],
+    ]);
+    const logits = await tf.tidy(() => head(f)).array();
+    for (let n = 0; n < 2; n++) {
+      const fv = [...(await f.slice([n, 0], [1, 4]).data())];
+      for (let j = 0; j < 3; j++) {
+        const col = [0, 1, 2, 3].map((i) => wv[i * 3 + j]!);
+        const cos = fv.reduce((s, v, i) => s + v * col[i]!, 0) / Math.hypot(...fv) / Math.hypot(...col);
+        assert.ok(Math.abs(logits[n]![j]! - 20 * cos) < 1e-4);
+      }
+    }
+    // Scaling a feature does not change its logits.
+    const scaled = await tf.tidy(() => head(tf.mul(f, 7) as tf.Tensor2D)).array();
+    assert.ok(Math.abs(scaled[0]![0]! - logits[0]![0]!) < 1e-4);
+    f.dispose();
+    params.dispose();
+  });
+
+  it('batch norm uses batch statistics in training and updates running stats with PyTorch momentum', async () => {
+    const params = new ParamSet();
+    const bn = batchNorm({ params, rng: new Rng(0) }, 'bn', 2, { momentum: 0.1 });
+    // Channel 0 holds 1..4, channel 1 holds 10 everywhere.
+    const x = tf.tensor4d([1, 10, 2, 10, 3, 10, 4, 10], [1, 2, 2, 2]);
+    const c = ctx(true);
+    const y = await tf.tidy(() => bn(x, c)).data();
+    assert.ok(Math.abs(y[0]! - (1 - 2.5) / Math.sqrt(1.25 + 1e-5)) < 1e-4);
+    applyBatchNormUpdates(c);
+    const mean = await params.get('bn.running_mean')!.variable.data();
+    const variance = await params.get('bn.running_var')!.variable.data();
+    assert.ok(Math.abs(mean[0]! - 0.25) < 1e-6 && Math.abs(mean[1]! - 1) < 1e-6);
+    // Unbiased variance 1.25 · 4/3, mixed with the initial 1.
+    assert.ok(Math.abs(variance[0]! - (0.9 + (0.1 * (1.25 * 4)) / 3)) < 1e-6);
+    assert.ok(Math.abs(variance[1]! - 0.9) < 1e-6);
+    x.dispose();
+    params.dispose();
+  });
+});
