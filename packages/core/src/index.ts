@@ -11,6 +11,7 @@ export { isUnicodeCode } from './csv-text.js';
 export { cropPathOf, formatCropList, parseCropList } from './crop-list.js';
 export { DETECTION_SET_VERSION, formatDetectionSet, parseDetectionSet, toDetectionSet } from './detection-set.js';
 export { InvalidArgumentError, ParseError } from './errors.js';
+export { boxCenter, iou, nms } from './geometry.js';
 export {
   formatSubmissionCsv,
   formatTrainCsv,
@@ -19,6 +20,19 @@ export {
   parseSubmissionCsv,
   parseTrainCsv,
 } from './kaggle-csv.js';
+export { f1FromCounts, matchPage, scoreSubmission } from './metric.js';
+export { readingOrder, readingSequence } from './reading-order.js';
+export { createRng, deriveSeed } from './rng.js';
+export {
+  ClassRule,
+  cropsFromLabels,
+  oversample,
+  pageIdOfCropPath,
+  SamplingDefaults,
+  SplitBook,
+  splitByBook,
+  undersampleForEpoch,
+} from './split.js';
 export {
   charOfCode,
   codeOfChar,
@@ -26,10 +40,17 @@ export {
   parseUnicodeTranslation,
   UNICODE_TRANSLATION_HEADER,
 } from './unicode-translation.js';
+export { hardVote, softmaxFloat32, softVote } from './voting.js';
 
 export type { ClassMap } from './class-map.js';
 export type { CodhChar } from './codh-coordinates.js';
 export type { CropEntry } from './crop-list.js';
 export type { Detection, DetectionSet, PageDetections } from './detection-set.js';
 export type { ParseErrorLocation } from './errors.js';
+export type { Box, NmsOptions } from './geometry.js';
 export type { CharLabel, CharPoint, PageLabels, PagePredictions } from './kaggle-csv.js';
+export type { F1Score, PageMatch } from './metric.js';
+export type { ReadingOrderOptions, ReadingPosition } from './reading-order.js';
+export type { Rng } from './rng.js';
+export type { BookSplit, BookSplitOptions, UndersampleOptions } from './split.js';
+export type { SoftVote, Vote } from './voting.js';
