@@ -25,3 +25,7 @@ export type { FormatModelOptions } from './model-text.js';
 export type { GbdtParams } from './params.js';
 export type { Table } from './table.js';
 export type { IterationInfo, LabeledData, TrainResult, TrainerOptions } from './trainer.js';
+export { crossValidate, predictMean, stratifiedFolds } from './cv.js';
+export { TrialState, UPSTREAM_SEARCH_SPACE, searchParams } from './search.js';
+export type { CrossValidateOptions, CrossValidateResult } from './cv.js';
+export type { SearchDimension, SearchOptions, SearchResult, Trial } from './search.js';

@@ -1,0 +1,138 @@
+/**
+ * bench/gbdt: kzr's GBDT trainer against XGBoost (Debian python3-xgboost, tree_method=hist,
+ * grow_policy=lossguide) on the same generated table in one run. Prints training time and
+ * validation AUC / logloss of both, and the ratios.
+ *
+ *   npx tsx bench/gbdt/run.ts [--rows 100000] [--features 20] [--rounds 100] [--leaves 31] [--python /usr/bin/python3]
+ *
+ * Needs `apt-get install -y python3-xgboost`. Acceptance: AUC within 0.005 of XGBoost, time ≤ 2×.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { auc, binaryLogloss, predict, resolveParams, train, type FeatureMatrix } from '@kzr/gbdt';
+
+const { values: flags } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    valid: { type: 'string', default: '50000' },
+    features: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '100' },
+    leaves: { type: 'string', default: '31' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    seed: { type: 'string', default: '7' },
+  },
+});
+const numRows = Number(flags.rows);
+const numValid = Number(flags.valid);
+const numFeatures = Number(flags.features);
+const rounds = Number(flags.rounds);
+const leaves = Number(flags.leaves);
+
+/** A seeded table: a nonlinear logit over a few columns, noise columns, an integer column, 5 % missing. */
+function generate(n: number, seed: number): { features: FeatureMatrix; labels: Float64Array } {
+  let x = seed >>> 0 || 1;
+  const rand = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+  const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const values = new Float64Array(n * numFeatures);
+  const labels = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const row = values.subarray(r * numFeatures, (r + 1) * numFeatures);
+    for (let f = 0; f < numFeatures; f++) row[f] = f === 3 ? Math.floor(rand() * 6) : gauss();
+    const logit =
+      1.5 * row[0]! -
+      row[1]! * row[1]! +
+      Math.sin(2 * row[2]!) +
+      (row[3]! >= 3 ? 0.8 : -0.4) +
+      0.5 * row[0]! * row[4]! +
+      0.7 * Math.tanh(row[5]! * row[6]!) -
+      0.3 * Math.abs(row[7]!);
+    labels[r] = rand() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+    for (let f = 0; f < numFeatures; f++) if (rand() < 0.05) row[f] = NaN;
+  }
+  return { features: { numRows: n, numFeatures, values }, labels };
+}
+
+const shared = { learning_rate: 0.1, bagging_fraction: 0.8, feature_fraction: 0.8 };
+const trainSet = generate(numRows, Number(flags.seed));
+const validSet = generate(numValid, Number(flags.seed) + 1);
+
+const dir = mkdtempSync(join(tmpdir(), 'kzr-bench-gbdt-'));
+try {
+  writeFileSync(join(dir, 'train.f64'), trainSet.features.values);
+  writeFileSync(join(dir, 'train.y'), trainSet.labels);
+  writeFileSync(join(dir, 'valid.f64'), validSet.features.values);
+  writeFileSync(join(dir, 'valid.y'), validSet.labels);
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ numFeatures }));
+
+  const t0 = performance.now();
+  const { booster } = train(
+    trainSet,
+    resolveParams({
+      ...shared,
+      num_iterations: rounds,
+      num_leaves: leaves,
+      bagging_freq: 1,
+      max_bin: 255,
+      min_sum_hessian_in_leaf: 1,
+      min_data_in_leaf: 20,
+      seed: 1,
+    }),
+  );
+  const kzrSeconds = (performance.now() - t0) / 1000;
+  const p = predict(booster, validSet.features);
+  const kzr = { seconds: kzrSeconds, auc: auc(validSet.labels, p), logloss: binaryLogloss(validSet.labels, p) };
+
+  const xgbParams = {
+    objective: 'binary:logistic',
+    tree_method: 'hist',
+    grow_policy: 'lossguide',
+    max_leaves: leaves,
+    max_depth: 0,
+    max_bin: 255,
+    eta: shared.learning_rate,
+    subsample: shared.bagging_fraction,
+    colsample_bytree: shared.feature_fraction,
+    min_child_weight: 1,
+    lambda: 0,
+    seed: 1,
+    num_boost_round: rounds,
+  };
+  const out = execFileSync(
+    flags.python!,
+    [new URL('xgb.py', import.meta.url).pathname, dir, JSON.stringify(xgbParams)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const xgb = JSON.parse(out.trim().split('\n').at(-1)!) as {
+    seconds: number;
+    auc: number;
+    logloss: number;
+    version: string;
+  };
+
+  const line = (name: string, r: { seconds: number; auc: number; logloss: number }): string =>
+    `${name.padEnd(16)} ${r.seconds.toFixed(2).padStart(8)} s   AUC ${r.auc.toFixed(5)}   logloss ${r.logloss.toFixed(5)}`;
+  console.log(
+    `table: ${numRows} train rows, ${numValid} valid rows, ${numFeatures} features, ${rounds} rounds, ${leaves} leaves`,
+  );
+  console.log(line('kzr', kzr));
+  console.log(line(`xgboost ${xgb.version}`, xgb));
+  console.log(
+    `ratios: time kzr/xgboost ${(kzr.seconds / xgb.seconds).toFixed(2)}x   ` +
+      `AUC kzr-xgboost ${(kzr.auc - xgb.auc).toFixed(5)}   logloss kzr/xgboost ${(kzr.logloss / xgb.logloss).toFixed(4)}`,
+  );
+  const ok = kzr.auc >= xgb.auc - 0.005 && kzr.seconds <= 2 * xgb.seconds;
+  console.log(`acceptance (AUC within 0.005, time <= 2x): ${ok ? 'met' : 'NOT met'}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
