@@ -22,3 +22,12 @@ export { ParamSet } from './nn/params.js';
 export type { ArchitectureConfig, Classifier, ParamCounts } from './models/types.js';
 export type { ForwardContext, Layer } from './nn/layers.js';
 export type { NamedVariable } from './nn/params.js';
+export { BatchMix, parseModelConfig, readModelConfig } from './config/model-config.js';
+export type {
+  AugmentConfig,
+  InputConfig,
+  ModelConfig,
+  ModelConfigFile,
+  ScheduleConfig,
+  TrainConfig,
+} from './config/model-config.js';

@@ -1,0 +1,38 @@
+/**
+ * `kzr model summary <config>`: builds the configured model and prints its parameter counts as
+ * JSON (`backboneParams` excludes the cosine head), counted from the built model's trainable
+ * variables.
+ */
+import { countParams, createClassifier, initBackend, isMlValidationError, readModelConfig } from '@kzr/ml';
+
+import { parseCommandArgs, printJson, UsageError } from '../args.js';
+
+/** Runs the command; resolves with the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const { positionals } = parseCommandArgs(args, {}, true);
+  const [path, ...extra] = positionals;
+  if (path === undefined || extra.length > 0) throw new UsageError('config', 'expected exactly one model config path');
+  let config;
+  try {
+    config = await readModelConfig(path);
+  } catch (err) {
+    if (isMlValidationError(err)) throw new UsageError(err.field, err.message.slice(err.field.length + 2));
+    throw err;
+  }
+  const backend = await initBackend();
+  const model = createClassifier(config.model);
+  try {
+    printJson({
+      name: config.name,
+      arch: config.model.arch,
+      inputChannels: config.model.inputChannels,
+      numClasses: config.model.numClasses,
+      featureDim: model.featureDim,
+      ...countParams(model),
+      backend: backend.name,
+    });
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
