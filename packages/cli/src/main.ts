@@ -18,6 +18,10 @@ interface CommandEntry {
 /** Commands by name; a two-word name (`data books`) is a subcommand. */
 const commands: Record<string, CommandEntry> = {
   start: { summary: 'run the embedded services on localhost until Ctrl-C', load: () => import('./commands/start.js') },
+  'model summary': {
+    summary: 'build a model config and print its parameter counts as JSON',
+    load: () => import('./commands/model-summary.js'),
+  },
   'gbdt predict': {
     summary: 'print P(label = 1) per CSV row from a LightGBM model.txt',
     load: () => import('./commands/gbdt-predict.js'),
