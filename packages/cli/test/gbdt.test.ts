@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -48,5 +50,84 @@ describe('kzr gbdt predict', () => {
     const { code, stderr } = await kzrRun(['gbdt', 'predict', '--model', 'no-such-model.txt', '--csv', 'x.csv']);
     assert.equal(code, 2);
     assert.match(stderr, /--model/);
+  });
+});
+
+describe('kzr gbdt train, cv and search', () => {
+  it('trains with LightGBM aliases, writes a model that predict reads back, and runs cv and search with a seed', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'kzr-gbdt-cli-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const all = (
+      await readFile(new URL('../../../../shared/data/lightgbm/features.csv', import.meta.url), 'utf8')
+    ).split('\n');
+    const csv = join(dir, 'train.csv');
+    await writeFile(csv, all.slice(0, 601).join('\n') + '\n');
+    const model = join(dir, 'model.txt');
+    const trained = await kzrRun([
+      'gbdt',
+      'train',
+      '--csv',
+      csv,
+      '--param',
+      'num_boost_round=12',
+      '--param',
+      'min_child_samples=10',
+      '--out',
+      model,
+    ]);
+    assert.equal(trained.code, 0, trained.stderr);
+    assert.equal(JSON.parse(trained.stdout).trees, 12);
+    const text = await readFile(model, 'utf8');
+    assert.match(text, /^tree\nversion=v4\n/);
+    assert.match(text, /feature_names=f0 f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13\n/);
+    const predicted = await kzrRun(['gbdt', 'predict', '--model', model, '--csv', csv]);
+    assert.equal(predicted.code, 0);
+    const p = predicted.stdout.trim().split('\n').map(Number);
+    assert.equal(p.length, 600);
+    assert.ok(p.every((v) => v > 0 && v < 1));
+
+    const cv = await kzrRun([
+      'gbdt',
+      'cv',
+      '--csv',
+      csv,
+      '--param',
+      'num_iterations=8',
+      '--folds',
+      '3',
+      '--seed',
+      '1',
+      '--out',
+      join(dir, 'cv'),
+    ]);
+    assert.equal(cv.code, 0, cv.stderr);
+    assert.deepEqual((await readdir(join(dir, 'cv'))).sort(), [
+      'fold-0.model.txt',
+      'fold-1.model.txt',
+      'fold-2.model.txt',
+    ]);
+
+    const searchArgs = [
+      'gbdt',
+      'search',
+      '--csv',
+      csv,
+      '--trials',
+      '3',
+      '--rounds',
+      '6',
+      '--folds',
+      '2',
+      '--seed',
+      '9',
+    ];
+    const [s1, s2] = await Promise.all([kzrRun(searchArgs), kzrRun(searchArgs)]);
+    assert.equal(s1.code, 0, s1.stderr);
+    assert.deepEqual(JSON.parse(s1.stdout).bestParams, JSON.parse(s2.stdout).bestParams);
+
+    const bad = await kzrRun(['gbdt', 'train', '--csv', csv, '--param', 'num_leafs=4', '--out', join(dir, 'bad.txt')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /num_leafs: unknown parameter/);
+    await assert.rejects(readFile(join(dir, 'bad.txt')), 'nothing written on bad input');
   });
 });
