@@ -26,6 +26,18 @@ const commands: Record<string, CommandEntry> = {
     summary: 'print P(label = 1) per CSV row from a LightGBM model.txt',
     load: () => import('./commands/gbdt-predict.js'),
   },
+  'gbdt train': {
+    summary: 'train a LightGBM-style booster on a CSV table and write model.txt',
+    load: () => import('./commands/gbdt-train.js'),
+  },
+  'gbdt cv': {
+    summary: 'stratified k-fold CV of a booster; writes one model.txt per fold',
+    load: () => import('./commands/gbdt-cv.js'),
+  },
+  'gbdt search': {
+    summary: 'TPE hyperparameter search with median pruning; prints the best parameters',
+    load: () => import('./commands/gbdt-search.js'),
+  },
   'data npz': {
     summary: 'list the arrays of an npz file: dtype and shape',
     load: () => import('./commands/data-npz.js'),
