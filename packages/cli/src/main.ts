@@ -42,6 +42,22 @@ const commands: Record<string, CommandEntry> = {
     summary: 'list the arrays of an npz file: dtype and shape',
     load: () => import('./commands/data-npz.js'),
   },
+  'data books': {
+    summary: 'count the pages per book of a page-id list',
+    load: () => import('./commands/data-books.js'),
+  },
+  'data split': {
+    summary: 'book-title split of labelled crops into train/val/held-out lists',
+    load: () => import('./commands/data-split.js'),
+  },
+  score: {
+    summary: 'Kaggle F1 of a submission CSV against a train.csv',
+    load: () => import('./commands/score.js'),
+  },
+  order: {
+    summary: 'reading order (columns right to left) of one labelled page',
+    load: () => import('./commands/order.js'),
+  },
 };
 
 function usage(): string {
