@@ -11,6 +11,12 @@ cd "$(dirname "$0")/.."
 declare -A debian=(
   [nats-server]="the JetStream server the Bus adapter and its tests talk to"
   [fonts-noto-cjk]="Japanese glyphs for synthetic books"
+  [fonts-ipafont-mincho]="a training-book font of synthetic books (IPAMincho)"
+  [fonts-klee]="a training-book font of synthetic books (Klee One)"
+  [fonts-seto]="a training-book font of synthetic books (SetoFont)"
+  [fonts-oradano-mincho-gsrr]="a training-book font of synthetic books (Oradano Mincho)"
+  [fonts-kouzan-mouhitsu]="held-out brush fonts of synthetic books (Kouzan kaisho, gyousho, sousho)"
+  [fonts-aoyagi-soseki]="a held-out brush font of synthetic books (Aoyagi Soseki)"
 )
 
 missing=()
