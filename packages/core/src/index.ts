@@ -40,7 +40,7 @@ export {
   parseUnicodeTranslation,
   UNICODE_TRANSLATION_HEADER,
 } from './unicode-translation.js';
-export { hardVote, softmaxFloat32, softVote } from './voting.js';
+export { hardVote, meanLogits, softmaxFloat32, softVote } from './voting.js';
 
 export type { ClassMap } from './class-map.js';
 export type { CodhChar } from './codh-coordinates.js';

@@ -84,6 +84,23 @@ export function softVote(modelLogits: ReadonlyArray<ArrayLike<number>>): SoftVot
   return { index, prob: probs[index]!, logits: sum };
 }
 
+/**
+ * The element-wise mean of equally long vectors, in float32: a model's output for a crop is
+ * the mean of its TTA views' logit vectors (spec §5.3), which {@link softVote} then sums.
+ */
+export function meanLogits(views: ReadonlyArray<ArrayLike<number>>): Float32Array {
+  const first = views[0];
+  if (first === undefined) throw new InvalidArgumentError('views', 'at least one view is needed');
+  const n = first.length;
+  const out = new Float32Array(n);
+  views.forEach((view, v) => {
+    if (view.length !== n) throw new InvalidArgumentError(`views[${v}]`, `expected ${n} values, got ${view.length}`);
+    for (let i = 0; i < n; i++) out[i] = out[i]! + view[i]!;
+  });
+  for (let i = 0; i < n; i++) out[i] = out[i]! / views.length;
+  return out;
+}
+
 /** Softmax in float32 arithmetic (max-subtracted for stability). */
 export function softmaxFloat32(logits: ArrayLike<number>): Float32Array {
   const n = logits.length;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { hardVote, InvalidArgumentError, softmaxFloat32, softVote } from '@kzr/core';
+import { hardVote, InvalidArgumentError, meanLogits, softmaxFloat32, softVote } from '@kzr/core';
 
 describe('hard voting with probability', () => {
   it('takes the mode and the best probability among its voters', () => {
@@ -66,5 +66,21 @@ describe('soft voting', () => {
     assert.throws(() => softVote([[1, 2], [1]]), InvalidArgumentError);
     const p = softmaxFloat32([1, 2, 3, 4]);
     assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  });
+});
+
+describe('mean of TTA logits', () => {
+  it('averages the views element-wise and rejects ragged views', () => {
+    assert.deepEqual(
+      [
+        ...meanLogits([
+          [1, 2],
+          [3, 6],
+        ]),
+      ],
+      [2, 4],
+    );
+    assert.throws(() => meanLogits([[1, 2], [3]]), InvalidArgumentError);
+    assert.throws(() => meanLogits([]), InvalidArgumentError);
   });
 });
