@@ -8,7 +8,9 @@ export {
   isEventSubject,
 } from './bus/events.js';
 export { MemoryBus } from './bus/memory-bus.js';
+export { NatsBus } from './bus/nats-bus.js';
 export { FsStore } from './store/fs-store.js';
+export { S3Store } from './store/s3-store.js';
 export { compileServerConfig, compileServiceConfig, LogLevel, readPort } from './config.js';
 export { readBool, readBytes, readChoice, readInt, readString } from './env.js';
 export {
@@ -33,6 +35,7 @@ export { createLogger } from './logger.js';
 
 export type { DeadLetter, EventMap, KzrEvent } from './bus/events.js';
 export type { MemoryBusOptions } from './bus/memory-bus.js';
+export type { NatsBusOptions } from './bus/nats-bus.js';
 export type {
   Bus,
   BusMessage,
@@ -47,6 +50,7 @@ export type {
   Subscription,
 } from './bus/types.js';
 export type { FsStoreOptions } from './store/fs-store.js';
+export type { S3StoreOptions } from './store/s3-store.js';
 export type { ByteRange, GetOptions, ObjectInfo, PutBody, PutOptions, PutResult, Store } from './store/types.js';
 export type { ServerConfig, ServiceConfig } from './config.js';
 export type { ServiceMainOptions } from './grpc/main.js';

@@ -1,0 +1,35 @@
+// Types for the parts of s3rver 3.7.1 the test kit uses (the package ships none).
+declare module 's3rver' {
+  import type { AddressInfo } from 'node:net';
+
+  interface S3rverOptions {
+    address?: string;
+    port?: number;
+    silent?: boolean;
+    directory?: string;
+    resetOnClose?: boolean;
+    vhostBuckets?: boolean;
+    configureBuckets?: Array<{ name: string; configs?: Array<string | Buffer> }>;
+  }
+
+  /** The Koa context subset the shim reads and writes. */
+  export interface KoaContext {
+    method: string;
+    path: string;
+    query: Record<string, string | string[] | undefined>;
+    status: number;
+    type: string;
+    body: unknown;
+  }
+
+  type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+
+  class S3rver {
+    constructor(options?: S3rverOptions);
+    /** Koa's middleware array (s3rver extends Koa). */
+    middleware: Middleware[];
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+  }
+  export default S3rver;
+}
