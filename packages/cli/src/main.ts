@@ -42,6 +42,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'list the arrays of an npz file: dtype and shape',
     load: () => import('./commands/data-npz.js'),
   },
+  'data synth': {
+    summary: 'generate a synthetic Kaggle-format dataset of books with detector outputs',
+    load: () => import('./commands/data-synth.js'),
+  },
   'data books': {
     summary: 'count the pages per book of a page-id list',
     load: () => import('./commands/data-books.js'),

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { bookIdOf, parseTrainCsv } from '@kzr/core';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const kzrBin = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
+
+function kzr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [kzrBin, ...args], { cwd: repoRoot }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('kzr data synth', () => {
+  it('writes a dataset with held-out books and prints its summary', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'kzr-cli-synth-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const out = join(dir, 'books');
+    const flags = ['--books', '3', '--holdout-books', '1', '--pages-per-book', '2', '--classes', '6', '--seed', '5'];
+    const size = ['--page-width', '200', '--page-height', '280', '--glyph-size', '18'];
+    const { code, stdout, stderr } = await kzr('data', 'synth', ...flags, '--out', out, ...size);
+    assert.equal(code, 0, stderr);
+    const summary = JSON.parse(stdout) as {
+      pages: number;
+      classes: number;
+      books: Array<{ bookId: string; holdout: boolean; pages: number }>;
+    };
+    assert.equal(summary.pages, 6);
+    assert.equal(summary.classes, 6);
+    assert.deepEqual(
+      summary.books.map((b) => [b.holdout, b.pages]),
+      [
+        [false, 2],
+        [false, 2],
+        [true, 2],
+      ],
+    );
+    const pages = parseTrainCsv(await readFile(join(out, 'train.csv'), 'utf8'));
+    assert.deepEqual(
+      [...new Set(pages.map((p) => bookIdOf(p.pageId)))],
+      summary.books.map((b) => b.bookId),
+    );
+    assert.equal((await readdir(join(out, 'train_images'))).length, 6);
+  });
+
+  it('exits 2 naming the flag for a missing seed, too many classes or an --out folder that holds files', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'kzr-cli-synth-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const base = ['data', 'synth', '--books', '1', '--pages-per-book', '1'];
+    const noSeed = await kzr(...base, '--classes', '3', '--out', join(dir, 'x'));
+    assert.equal(noSeed.code, 2);
+    assert.match(noSeed.stderr, /--seed: is required/);
+    const tooMany = await kzr(...base, '--classes', '100000', '--seed', '1', '--out', join(dir, 'x'));
+    assert.equal(tooMany.code, 2);
+    assert.match(tooMany.stderr, /--classes/);
+    const busy = await kzr(...base, '--classes', '3', '--seed', '1', '--out', repoRoot);
+    assert.equal(busy.code, 2);
+    assert.match(busy.stderr, /--out: .* is not empty/);
+    assert.deepEqual(await readdir(dir), []);
+  });
+});
