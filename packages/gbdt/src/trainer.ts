@@ -86,8 +86,11 @@ export class GbdtTrainer {
   private readonly numFeatures: number;
   private readonly labels: Float64Array;
   private readonly mappers: BinMapper[];
-  /** Global bin index (feature offset added) per row and feature, row-major. */
-  private readonly bins: Uint16Array | Uint32Array;
+  /** Bin of each value, feature-major: feature f, row r at `f * numRows + r`. */
+  private readonly bins: Uint8Array | Uint16Array;
+  /** Gradients and hessians of a leaf's rows in partition order (LightGBM's ordered gradients). */
+  private readonly orderedGrad: Float64Array;
+  private readonly orderedHess: Float64Array;
   private readonly offsets: Int32Array;
   private readonly totalBins: number;
   private readonly usable: number[];
@@ -167,14 +170,16 @@ export class GbdtTrainer {
       this.offsets[f + 1] = (this.offsets[f] as number) + (this.mappers[f] as BinMapper).numBins;
     }
     this.totalBins = this.offsets[numFeatures] as number;
-    this.bins =
-      this.totalBins <= 65535 ? new Uint16Array(numRows * numFeatures) : new Uint32Array(numRows * numFeatures);
-    for (let r = 0; r < numRows; r++) {
-      for (let f = 0; f < numFeatures; f++) {
-        const idx = r * numFeatures + f;
-        this.bins[idx] = (this.offsets[f] as number) + valueToBin(this.mappers[f] as BinMapper, values[idx] as number);
+    const widest = Math.max(...this.mappers.map((m) => m.numBins));
+    this.bins = widest <= 256 ? new Uint8Array(numRows * numFeatures) : new Uint16Array(numRows * numFeatures);
+    for (let f = 0; f < numFeatures; f++) {
+      const mapper = this.mappers[f] as BinMapper;
+      for (let r = 0; r < numRows; r++) {
+        this.bins[f * numRows + r] = valueToBin(mapper, values[r * numFeatures + f] as number);
       }
     }
+    this.orderedGrad = new Float64Array(numRows);
+    this.orderedHess = new Float64Array(numRows);
     this.usable = [];
     for (let f = 0; f < numFeatures; f++) if (!(this.mappers[f] as BinMapper).trivial) this.usable.push(f);
 
@@ -329,34 +334,36 @@ export class GbdtTrainer {
 
   private buildHist(hist: Float64Array, features: Int32Array, begin: number, count: number): void {
     hist.fill(0);
-    const { partition, grad, hess, bins } = this;
-    const F = this.numFeatures;
-    const nf = features.length;
-    if (nf === F) {
-      for (let k = begin; k < begin + count; k++) {
-        const r = partition[k] as number;
-        const g = grad[r] as number;
-        const h = hess[r] as number;
-        const base = r * F;
-        for (let f = 0; f < F; f++) {
-          const idx = (bins[base + f] as number) * 3;
-          hist[idx] = (hist[idx] as number) + g;
-          hist[idx + 1] = (hist[idx + 1] as number) + h;
+    const { partition, grad, hess, bins, orderedGrad, orderedHess } = this;
+    const N = this.numRows;
+    const identity = begin === 0 && count === N;
+    if (!identity) {
+      for (let k = 0; k < count; k++) {
+        const r = partition[begin + k] as number;
+        orderedGrad[k] = grad[r] as number;
+        orderedHess[k] = hess[r] as number;
+      }
+    }
+    const og = identity ? grad : orderedGrad;
+    const oh = identity ? hess : orderedHess;
+    for (let j = 0; j < features.length; j++) {
+      const f = features[j] as number;
+      const colBase = f * N;
+      const histBase = (this.offsets[f] as number) * 3;
+      if (identity) {
+        for (let k = 0; k < count; k++) {
+          const idx = histBase + (bins[colBase + k] as number) * 3;
+          hist[idx] = (hist[idx] as number) + (og[k] as number);
+          hist[idx + 1] = (hist[idx + 1] as number) + (oh[k] as number);
           hist[idx + 2] = (hist[idx + 2] as number) + 1;
         }
-      }
-      return;
-    }
-    for (let k = begin; k < begin + count; k++) {
-      const r = partition[k] as number;
-      const g = grad[r] as number;
-      const h = hess[r] as number;
-      const base = r * F;
-      for (let j = 0; j < nf; j++) {
-        const idx = (bins[base + (features[j] as number)] as number) * 3;
-        hist[idx] = (hist[idx] as number) + g;
-        hist[idx + 1] = (hist[idx + 1] as number) + h;
-        hist[idx + 2] = (hist[idx + 2] as number) + 1;
+      } else {
+        for (let k = 0; k < count; k++) {
+          const idx = histBase + (bins[colBase + (partition[begin + k] as number)] as number) * 3;
+          hist[idx] = (hist[idx] as number) + (og[k] as number);
+          hist[idx + 1] = (hist[idx + 1] as number) + (oh[k] as number);
+          hist[idx + 2] = (hist[idx + 2] as number) + 1;
+        }
       }
     }
   }
@@ -527,16 +534,15 @@ export class GbdtTrainer {
       // Partition the leaf's rows: left ones stay in place, right ones follow (stable).
       const begin = leafBegin[bestLeaf] as number;
       const count = leafCount[bestLeaf] as number;
-      const off = this.offsets[split.feature] as number;
-      const F = this.numFeatures;
-      const thr = off + split.bin;
-      const nanGlobal = mapper.nanBin >= 0 ? off + mapper.nanBin : -1;
+      const colBase = split.feature * this.numRows;
+      const thr = split.bin;
+      const nanBin = mapper.nanBin;
       let nl = 0;
       let nr = 0;
       for (let k = begin; k < begin + count; k++) {
         const r = partition[k] as number;
-        const b = this.bins[r * F + split.feature] as number;
-        const goLeft = b === nanGlobal ? split.defaultLeft : b <= thr;
+        const b = this.bins[colBase + r] as number;
+        const goLeft = b === nanBin ? split.defaultLeft : b <= thr;
         if (goLeft) partition[begin + nl++] = r;
         else this.scratch[nr++] = r;
       }
@@ -635,14 +641,14 @@ export class GbdtTrainer {
     }
     if (this.bagCount === this.numRows) return;
     // Out-of-bag rows: route by bins through the same splits.
-    const F = this.numFeatures;
+    const N = this.numRows;
     for (let r = 0; r < this.numRows; r++) {
       if (this.inBag[r] === 1) continue;
       let node = tree.numLeaves > 1 ? 0 : -1;
       while (node >= 0) {
         const f = tree.splitFeature[node] as number;
         const mapper = this.mappers[f] as BinMapper;
-        const b = (this.bins[r * F + f] as number) - (this.offsets[f] as number);
+        const b = this.bins[f * N + r] as number;
         const goLeft =
           b === mapper.nanBin && mapper.missingType === MissingType.NaN
             ? ((tree.decisionType[node] as number) & 2) !== 0
