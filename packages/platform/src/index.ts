@@ -9,6 +9,9 @@ export {
 } from './bus/events.js';
 export { MemoryBus } from './bus/memory-bus.js';
 export { NatsBus } from './bus/nats-bus.js';
+export { buildJobManifest, KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
+export { LocalJobRunner } from './jobs/local-job-runner.js';
+export { checkJobSpec, JobPhase, runLabel } from './jobs/types.js';
 export { FsStore } from './store/fs-store.js';
 export { S3Store } from './store/s3-store.js';
 export { compileServerConfig, compileServiceConfig, LogLevel, readPort } from './config.js';
@@ -49,6 +52,9 @@ export type {
   RequestOptions,
   Subscription,
 } from './bus/types.js';
+export type { KubernetesJobRunnerOptions } from './jobs/kubernetes-job-runner.js';
+export type { LocalJobRunnerOptions } from './jobs/local-job-runner.js';
+export type { JobResources, JobRunner, JobSpec, JobStatus, WaitOptions } from './jobs/types.js';
 export type { FsStoreOptions } from './store/fs-store.js';
 export type { S3StoreOptions } from './store/s3-store.js';
 export type { ByteRange, GetOptions, ObjectInfo, PutBody, PutOptions, PutResult, Store } from './store/types.js';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-
 import type { PagesIngested } from '@kzr/api/kzr/v1/events';
 import { NatsServer } from '@kzr/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
