@@ -183,11 +183,15 @@ const INK = 128;
 
 /** The tight box of ink (grey < 128) around a glyph, searched in a window around its cell. */
 function measure(grey: Uint8Array, W: number, H: number, p: Placed): CharLabel | undefined {
-  const reach = p.size * 0.85;
-  const x0 = Math.max(0, Math.floor(p.cx - reach));
-  const x1 = Math.min(W - 1, Math.ceil(p.cx + reach));
-  const y0 = Math.max(0, Math.floor(p.cy - reach));
-  const y1 = Math.min(H - 1, Math.ceil(p.cy + reach));
+  // Sideways a glyph (slanted, with bleed) stays within 0.65 em of its centre and the next column
+  // is at least 1.5 glyph sizes away; vertically brush strokes may overshoot the em box, and the
+  // characters above and below are in the other layer.
+  const reachX = p.size * 0.72;
+  const reachY = p.size * 0.85;
+  const x0 = Math.max(0, Math.floor(p.cx - reachX));
+  const x1 = Math.min(W - 1, Math.ceil(p.cx + reachX));
+  const y0 = Math.max(0, Math.floor(p.cy - reachY));
+  const y1 = Math.min(H - 1, Math.ceil(p.cy + reachY));
   let left = Infinity;
   let right = -1;
   let top = Infinity;
