@@ -1,5 +1,7 @@
 // Pixels with sharp and typed arrays: decode once, Ben's filter, denoising, padded crops, square
 // resize, grayscale, TTA views, dataset shards. Pixel augmentations live in `./augment`.
+export { benRows, benSigma, gaussianKernelFixedPoint, gaussianTaps8u } from './ben.js';
+export { reflect101 } from './border.js';
 export { cropRaw, cutCharacter } from './crop.js';
 export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, sniffImageFormat } from './decode.js';
 export {
@@ -10,9 +12,14 @@ export {
   isImagingError,
   ShardFormatError,
 } from './errors.js';
+export { denoiseColoredSync } from './denoise.js';
 export { toGrayscale, toRgb } from './grayscale.js';
+export { lab8ToLinearRgb, linearRgbToLab8 } from './lab.js';
+export { planNlMeans } from './nlmeans.js';
 export { checkBox, paddedBox, paddingFor, PaddingPolicy } from './padding.js';
 export { createRawImage, rawImageFrom } from './raw-image.js';
+export { defaultThreads } from './parallel.js';
+export { benFilter, denoiseColored, preprocessPage } from './preprocess-page.js';
 export { resizeBicubic, resizeSquare } from './resize.js';
 export { roundHalfEven } from './rounding.js';
 export {
@@ -30,7 +37,10 @@ export { ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
 
 export type { CutCharacter, CutOptions } from './crop.js';
 export type { DecodeOptions, EncodePngOptions } from './decode.js';
+export type { DenoiseOptions } from './denoise.js';
+export type { NlMeansParams, NlMeansPlan } from './nlmeans.js';
 export type { Box, PixelBox } from './padding.js';
+export type { PreprocessPageOptions } from './preprocess-page.js';
 export type { RawImage } from './raw-image.js';
 export type {
   ShardFile,
