@@ -17,7 +17,7 @@
  * the concurrency. The tree appears at once (written beside it, then renamed), never half.
  */
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 import {
   compareCodeStrings,
@@ -305,7 +305,8 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
     };
   });
 
-  const staging = join(dirname(o.outDir), `.${o.outDir.split(/[\\/]/).pop()}.partial-${process.pid}`);
+  const target = resolve(o.outDir);
+  const staging = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
   await rm(staging, { recursive: true, force: true });
   await mkdir(join(staging, 'train_images'), { recursive: true });
   try {
@@ -378,8 +379,8 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
     };
     await writeFile(join(staging, 'synth.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
-    if (existing !== undefined) await rmdir(o.outDir);
-    await rename(staging, o.outDir);
+    if (existing !== undefined) await rmdir(target);
+    await rename(staging, target);
     return {
       outDir: o.outDir,
       trainCsvPath: join(o.outDir, 'train.csv'),
