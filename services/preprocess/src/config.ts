@@ -1,10 +1,56 @@
-/** Configuration of the standalone preprocess service (one Deployment in the cluster). */
-import { compileServiceConfig, type Env, type ServiceConfig } from '@kzr/platform';
+/** Configuration of the preprocess service (one Deployment in the cluster, or embedded). */
+import { compileServiceConfig, type Env, readBytes, readInt, type ServiceConfig } from '@kzr/platform';
 
 /** The preprocess service's default gRPC port. */
 export const defaultPreprocessPort = 50051;
 
+/** Limits every request is checked against. */
+export interface PreprocessLimits {
+  /**
+   * Largest page, in pixels (`KZR_PREPROCESS_MAX_PAGE_PIXELS`).
+   * @default 60_000_000
+   */
+  readonly maxPagePixels: number;
+  /**
+   * Most boxes in one CropCharacters request (`KZR_PREPROCESS_MAX_BOXES`).
+   * @default 20_000
+   */
+  readonly maxBoxesPerRequest: number;
+  /**
+   * Most crops in one CropCharacters response message (`KZR_PREPROCESS_MAX_CROPS_PER_MESSAGE`);
+   * a request may ask for fewer.
+   * @default 256
+   */
+  readonly maxCropsPerMessage: number;
+  /**
+   * Largest gRPC message in bytes (`KZR_GRPC_MAX_MESSAGE_BYTES`); response messages are cut so
+   * they stay below it.
+   * @default 64 MiB
+   */
+  readonly maxMessageBytes: number;
+  /**
+   * Worker threads for Ben's filter and the denoising (`KZR_PREPROCESS_THREADS`).
+   * @default os.availableParallelism()
+   */
+  readonly threads: number | undefined;
+}
+
+/** The compiled config of the standalone service. */
+export interface PreprocessConfig extends ServiceConfig, PreprocessLimits {}
+
+/** Reads the limits from the environment (the embedded mode uses these too). */
+export function compilePreprocessLimits(env: Env, maxMessageBytes: number): PreprocessLimits {
+  return Object.freeze({
+    maxPagePixels: readInt(env, 'KZR_PREPROCESS_MAX_PAGE_PIXELS', 1, 1_000_000_000) ?? 60_000_000,
+    maxBoxesPerRequest: readInt(env, 'KZR_PREPROCESS_MAX_BOXES', 1, 10_000_000) ?? 20_000,
+    maxCropsPerMessage: readInt(env, 'KZR_PREPROCESS_MAX_CROPS_PER_MESSAGE', 1, 1_000_000) ?? 256,
+    maxMessageBytes: readBytes(env, 'KZR_GRPC_MAX_MESSAGE_BYTES', 1024, 2 * 1024 ** 3 - 1) ?? maxMessageBytes,
+    threads: readInt(env, 'KZR_PREPROCESS_THREADS', 1, 1024),
+  });
+}
+
 /** Compiles the config once at start; throws a ConfigError naming a bad variable. */
-export function compilePreprocessConfig(env: Env): ServiceConfig {
-  return compileServiceConfig(env, defaultPreprocessPort);
+export function compilePreprocessConfig(env: Env): PreprocessConfig {
+  const service = compileServiceConfig(env, defaultPreprocessPort);
+  return Object.freeze({ ...service, ...compilePreprocessLimits(env, service.maxMessageBytes) });
 }

@@ -1,2 +1,8 @@
-export { compilePreprocessConfig, defaultPreprocessPort } from './config.js';
-export { createPreprocessService, preprocessServiceName } from './service.js';
+export { compilePreprocessConfig, compilePreprocessLimits, defaultPreprocessPort } from './config.js';
+export { asValidationError, validating } from './errors.js';
+export { cutCrops, decodePage, imageBytes, paddingFromWire } from './pages.js';
+export { createPreprocessService, preprocessHandlers, preprocessServiceName } from './service.js';
+
+export type { PreprocessConfig, PreprocessLimits } from './config.js';
+export type { CutCropsOptions, IndexedCrop } from './pages.js';
+export type { PreprocessServiceOptions } from './service.js';
