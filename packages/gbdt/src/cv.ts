@@ -84,6 +84,22 @@ export function crossValidate(
   params: GbdtParams,
   options: CrossValidateOptions = {},
 ): CrossValidateResult {
+  const steps = crossValidateSteps(data, params, options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
+}
+
+/**
+ * {@link crossValidate} one boosting iteration (over all folds) at a time: yields the iteration
+ * and its mean validation loss, returns the result.
+ */
+export function* crossValidateSteps(
+  data: LabeledData,
+  params: GbdtParams,
+  options: CrossValidateOptions = {},
+): Generator<{ iteration: number; meanLoss: number }, CrossValidateResult, void> {
   const folds = options.folds ?? 5;
   const foldOf = stratifiedFolds(data.labels, folds, options.seed ?? 7);
   const trainers: GbdtTrainer[] = [];
@@ -115,6 +131,7 @@ export function crossValidate(
     meanLosses.push(mean);
     if (mean < best.loss) best = { iteration: iter, loss: mean };
     if (options.onIteration?.(iter, mean) === false) break;
+    yield { iteration: iter, meanLoss: mean };
     if (params.earlyStoppingRound > 0 && iter - best.iteration >= params.earlyStoppingRound) break;
   }
   const bestIteration = best.iteration;

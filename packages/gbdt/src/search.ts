@@ -222,6 +222,21 @@ function median(values: number[]): number {
  * 1 − accuracy of `rint` of the out-of-fold predictions at the best CV iteration.
  */
 export function searchParams(data: LabeledData, options: SearchOptions = {}): SearchResult {
+  const steps = searchSteps(data, options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
+}
+
+/**
+ * {@link searchParams} one trial at a time: yields each finished trial (with the best so far),
+ * returns the result. Lets a server stream progress and yield the event loop between trials.
+ */
+export function* searchSteps(
+  data: LabeledData,
+  options: SearchOptions = {},
+): Generator<{ trial: Trial; best: Trial | undefined }, SearchResult, void> {
   const trialsWanted = options.trials ?? 50;
   const folds = options.folds ?? 3;
   const seed = options.seed ?? 0;
@@ -294,6 +309,7 @@ export function searchParams(data: LabeledData, options: SearchOptions = {}): Se
     }
     trials.push(trial);
     options.onTrial?.(trial, best);
+    yield { trial, best };
   }
   if (best === undefined) throw new DataError('trials', 'every trial was pruned or the search was aborted');
   return { best, bestParams: best.params, trials };

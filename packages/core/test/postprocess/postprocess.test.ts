@@ -39,7 +39,7 @@ describe('mergeDetectionSets', () => {
     const a2 = box(100, 0, 10, 10, 0.4);
     const b1 = box(2, 0, 10, 10, 0.8); // IoU(a1) = 99 / 143 = 0.69: dropped, a1 is more probable
     const b2 = box(104, 0, 10, 10, 0.7); // IoU(a2) = 77 / 165 = 0.47: a2 dropped, b2 is more probable
-    const b3 = box(7, 0, 10, 10, 0.95); // IoU(a1) = 44 / 198 = 0.22 (kept together), IoU(b1) = 84 / 158 = 0.53
+    const b3 = box(7, 0, 10, 10, 0.95); // IoU(a1) = 44 / 198 = 0.22 (kept together), IoU(b1) = 66 / 176 = 0.375
     const merged = mergeDetectionSets([
       [a1, a2],
       [b1, b2, b3],
