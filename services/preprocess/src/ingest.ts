@@ -1,0 +1,153 @@
+/**
+ * Ingest of a Kaggle-layout dataset folder into the Store (DESIGN.md, Artifacts):
+ * `train_images/` and `test_images/` pages (or images directly in the folder), `train.csv`,
+ * `unicode_translation.csv` and `detections/*.json`, stored under `datasets/<dataset>/`; then one
+ * `kzr.pages.ingested` event. Everything is validated before the first object is written.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+
+import { parseDetectionSet, parseTrainCsv } from '@kzr/core';
+import { sniffImageFormat } from '@kzr/imaging';
+import { type Bus, EventSubject, type Store, ValidationError } from '@kzr/platform';
+
+/** What an ingest stored. */
+export interface IngestResult {
+  readonly dataset: string;
+  readonly pageIds: readonly string[];
+  readonly labelsKey: string;
+  readonly unicodeTranslationKey: string;
+  readonly detectionKeys: readonly string[];
+  /** Id of the published `kzr.pages.ingested` event (derived from the stored content). */
+  readonly eventId: string;
+  readonly duplicate: boolean;
+}
+
+/** Options of {@link ingestKaggleDir}. */
+export interface IngestOptions {
+  readonly sourceDir: string;
+  readonly dataset: string;
+  readonly store: Store;
+  readonly bus: Bus;
+}
+
+const imageExtensions = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp']);
+const datasetName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+async function listImages(dir: string): Promise<{ pageId: string; path: string; ext: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => imageExtensions.has(extname(n).toLowerCase()))
+    .sort()
+    .map((n) => ({ pageId: n.slice(0, -extname(n).length), path: join(dir, n), ext: extname(n).toLowerCase() }));
+}
+
+async function readOptional(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Stores a Kaggle-layout folder and publishes `kzr.pages.ingested`. */
+export async function ingestKaggleDir(options: IngestOptions): Promise<IngestResult> {
+  const { sourceDir, dataset, store, bus } = options;
+  if (!datasetName.test(dataset)) {
+    throw new ValidationError('--dataset', `invalid dataset name ${JSON.stringify(dataset)} (letters, digits, . _ -)`);
+  }
+  const pages = [
+    ...(await listImages(join(sourceDir, 'train_images'))),
+    ...(await listImages(join(sourceDir, 'test_images'))),
+    ...(await listImages(join(sourceDir, 'images'))),
+    ...(await listImages(sourceDir)),
+  ];
+  if (pages.length === 0) throw new ValidationError('<kaggle-dir>', `no page images found in ${sourceDir}`);
+  const seen = new Set<string>();
+  for (const p of pages) {
+    if (seen.has(p.pageId)) throw new ValidationError('<kaggle-dir>', `page ${p.pageId} appears twice`);
+    seen.add(p.pageId);
+  }
+  const trainCsv = await readOptional(join(sourceDir, 'train.csv'));
+  const translation = await readOptional(join(sourceDir, 'unicode_translation.csv'));
+  if (trainCsv !== undefined) {
+    try {
+      const labelled = parseTrainCsv(trainCsv.toString('utf8'), 'train.csv');
+      const missing = labelled.find((p) => !seen.has(p.pageId));
+      if (missing) throw new ValidationError('train.csv', `labels for page ${missing.pageId}, which has no image`);
+    } catch (err) {
+      if (err instanceof ValidationError) throw err;
+      throw new ValidationError('train.csv', (err as Error).message, { cause: err });
+    }
+  }
+  const detectionFiles = (await readdir(join(sourceDir, 'detections')).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.json'))
+    .sort();
+  const detections: { name: string; bytes: Buffer }[] = [];
+  for (const name of detectionFiles) {
+    const bytes = await readFile(join(sourceDir, 'detections', name));
+    try {
+      parseDetectionSet(bytes.toString('utf8'));
+    } catch (err) {
+      throw new ValidationError(`detections/${name}`, (err as Error).message, { cause: err });
+    }
+    detections.push({ name, bytes });
+  }
+  // Validate every image's format before writing anything.
+  const pageBytes: Buffer[] = [];
+  for (const p of pages) {
+    const bytes = await readFile(p.path);
+    if (sniffImageFormat(bytes) === undefined) {
+      throw new ValidationError(p.path, 'not a JPEG, PNG, TIFF or WebP image');
+    }
+    pageBytes.push(bytes);
+  }
+
+  const prefix = `datasets/${dataset}`;
+  const digest = createHash('sha256');
+  for (const [i, p] of pages.entries()) {
+    const ext = p.ext === '.jpeg' ? '.jpg' : p.ext === '.tif' ? '.tiff' : p.ext;
+    const put = await store.put(`${prefix}/pages/${p.pageId}${ext}`, pageBytes[i]!);
+    digest.update(`${put.key}:${put.sha256}\n`);
+  }
+  const labelsKey = trainCsv === undefined ? '' : `${prefix}/labels.csv`;
+  if (trainCsv !== undefined) digest.update(`labels:${(await store.put(labelsKey, trainCsv)).sha256}\n`);
+  const translationKey = translation === undefined ? '' : `${prefix}/unicode_translation.csv`;
+  if (translation !== undefined) digest.update(`unicode:${(await store.put(translationKey, translation)).sha256}\n`);
+  const detectionKeys: string[] = [];
+  for (const d of detections) {
+    const key = `${prefix}/detections/${d.name}`;
+    digest.update(`${key}:${(await store.put(key, d.bytes)).sha256}\n`);
+    detectionKeys.push(key);
+  }
+  const eventId = `pages-ingested-${dataset}-${digest.digest('hex').slice(0, 16)}`;
+  const pageIds = pages.map((p) => p.pageId);
+  const published = await bus.publish(
+    EventSubject.PagesIngested,
+    {
+      meta: undefined,
+      dataset,
+      pageIds,
+      labelsKey,
+      unicodeTranslationKey: translationKey,
+      detectionKeys,
+    },
+    { id: eventId },
+  );
+  return {
+    dataset,
+    pageIds,
+    labelsKey,
+    unicodeTranslationKey: translationKey,
+    detectionKeys,
+    eventId,
+    duplicate: published.duplicate,
+  };
+}

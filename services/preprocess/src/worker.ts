@@ -1,0 +1,191 @@
+/**
+ * The JetStream worker: on `kzr.pages.ingested`, preprocess every page (Ben + denoise) into
+ * `preprocessed/<dataset>/<page>.png`, cut its ground-truth characters with training padding
+ * at native size, write the dataset shards `crops/<dataset>/train/shard-NNNNN.bin` and their
+ * `index.json`, then publish `kzr.crops.ready`.
+ *
+ * Idempotent: a preprocessed page that exists is reused, outputs are deterministic (same bytes,
+ * same sha256 on a rerun), `index.json` is written last, and the `kzr.crops.ready` id is derived
+ * from the index's sha256, so a redelivery after a crash between "stored" and "acked" republishes
+ * the same id and the Bus drops the duplicate. The message is acked only after all of it is
+ * stored. Replicas share the durable consumer `preprocess`.
+ */
+import { type PageLabels, parseTrainCsv, requireBookId } from '@kzr/core';
+import {
+  cutCharacter,
+  decodeImage,
+  encodePng,
+  PaddingPolicy,
+  preprocessPage,
+  type RawImage,
+  ShardWriter,
+} from '@kzr/imaging';
+import {
+  type Bus,
+  type BusMessage,
+  EventSubject,
+  type Logger,
+  NotFoundError,
+  type Store,
+  type Subscription,
+  ValidationError,
+} from '@kzr/platform';
+
+import { asValidationError } from './errors.js';
+
+/** Options of {@link startPreprocessWorker}. */
+export interface PreprocessWorkerOptions {
+  readonly bus: Bus;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Durable consumer name shared by replicas. @default 'preprocess' */
+  readonly durable?: string;
+  /** Worker threads for the page filters. @default os.availableParallelism() */
+  readonly threads?: number;
+  /** Largest page in pixels. @default 60_000_000 */
+  readonly maxPagePixels?: number;
+  /** Shard size. @default 64 MiB */
+  readonly maxShardBytes?: number;
+  /** How long a delivery may stay unacked before it is redelivered. @default 10 min */
+  readonly ackWaitMs?: number;
+  /** Delays before retrying a failed delivery. @default the Bus's (1 s, 10 s, 60 s) */
+  readonly retryDelaysMs?: readonly number[];
+  /**
+   * Test hook, called after every output is stored and before the ack (and before
+   * `kzr.crops.ready`): a throw here stands for a crash at the worst moment.
+   */
+  readonly afterOutputsStored?: (dataset: string) => Promise<void>;
+}
+
+/** The split name of the crops a dataset's labels give. */
+export const groundTruthSplit = 'train';
+
+async function exists(store: Store, key: string): Promise<boolean> {
+  try {
+    await store.stat(key);
+    return true;
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Processes one `kzr.pages.ingested` event; returns the published `kzr.crops.ready` id, if any. */
+export async function handlePagesIngested(
+  event: { dataset: string; pageIds: readonly string[]; labelsKey: string },
+  options: PreprocessWorkerOptions,
+  onProgress: () => void = () => {},
+): Promise<string | undefined> {
+  const { store, bus, logger } = options;
+  const { dataset } = event;
+  const pageKeys = new Map<string, string>();
+  for (const info of await store.list(`datasets/${dataset}/pages/`)) {
+    const name = info.key.slice(`datasets/${dataset}/pages/`.length);
+    pageKeys.set(name.slice(0, name.lastIndexOf('.')), info.key);
+  }
+  let labels = new Map<string, PageLabels>();
+  if (event.labelsKey !== '') {
+    const text = (await store.getBytes(event.labelsKey)).toString('utf8');
+    try {
+      labels = new Map(parseTrainCsv(text, event.labelsKey).map((p) => [p.pageId, p]));
+    } catch (err) {
+      throw new ValidationError(event.labelsKey, (err as Error).message, { cause: err });
+    }
+  }
+  const writer = new ShardWriter({ maxShardBytes: options.maxShardBytes });
+  const shardKeys: string[] = [];
+  const prefix = `crops/${dataset}/${groundTruthSplit}`;
+  const storeShard = async (shard: { name: string; bytes: Buffer } | undefined): Promise<void> => {
+    if (!shard) return;
+    const key = `${prefix}/${shard.name}`;
+    await store.put(key, shard.bytes);
+    shardKeys.push(key);
+  };
+  for (const pageId of event.pageIds) {
+    onProgress();
+    const outKey = `preprocessed/${dataset}/${pageId}.png`;
+    let page: RawImage;
+    if (await exists(store, outKey)) {
+      page = await decodeImage(await store.getBytes(outKey), { maxPixels: options.maxPagePixels });
+    } else {
+      const key = pageKeys.get(pageId);
+      if (key === undefined)
+        throw new ValidationError('page_ids', `page ${pageId} is not stored under datasets/${dataset}/pages/`);
+      let raw: RawImage;
+      try {
+        raw = await decodeImage(await store.getBytes(key), { maxPixels: options.maxPagePixels, field: key });
+      } catch (err) {
+        throw asValidationError(err);
+      }
+      page = await preprocessPage(raw, { threads: options.threads });
+      await store.put(outKey, await encodePng(page), { contentType: 'image/png' });
+    }
+    const pageLabels = labels.get(pageId);
+    if (pageLabels === undefined) continue;
+    const book = requireBookId(pageId);
+    for (const [i, label] of pageLabels.labels.entries()) {
+      let cut;
+      try {
+        cut = cutCharacter(page, label, { policy: PaddingPolicy.Train, field: `${pageId}.labels[${i}]` });
+      } catch (err) {
+        throw asValidationError(err);
+      }
+      await storeShard(
+        writer.add(cut.image, {
+          label: label.code,
+          page: pageId,
+          book,
+          box: [label.x, label.y, label.width, label.height],
+        }),
+      );
+    }
+  }
+  if (labels.size === 0) {
+    logger.info('pages preprocessed; no labels, so no crops', { dataset, pages: event.pageIds.length });
+    return undefined;
+  }
+  const { shard, index } = writer.finish();
+  await storeShard(shard);
+  const indexKey = `${prefix}/index.json`;
+  const written = await store.put(indexKey, Buffer.from(`${JSON.stringify(index)}\n`), {
+    contentType: 'application/json',
+  });
+  await options.afterOutputsStored?.(dataset);
+  const id = `crops-ready-${dataset}-${groundTruthSplit}-${written.sha256.slice(0, 16)}`;
+  await bus.publish(
+    EventSubject.CropsReady,
+    {
+      meta: undefined,
+      dataset,
+      split: groundTruthSplit,
+      shardKeys,
+      indexKey,
+      cropCount: index.count,
+    },
+    { id },
+  );
+  logger.info('crops ready', { dataset, crops: index.count, shards: shardKeys.length });
+  return id;
+}
+
+/** Starts consuming `kzr.pages.ingested` on the shared durable consumer. */
+export async function startPreprocessWorker(options: PreprocessWorkerOptions): Promise<Subscription> {
+  return options.bus.consume(
+    {
+      durable: options.durable ?? 'preprocess',
+      filterSubject: EventSubject.PagesIngested,
+      ackWaitMs: options.ackWaitMs ?? 10 * 60_000,
+      retryDelaysMs: options.retryDelaysMs,
+      maxInFlight: 1,
+    },
+    async (message: BusMessage) => {
+      if (message.kind !== 'event' || message.subject !== EventSubject.PagesIngested) {
+        await message.ack();
+        return;
+      }
+      const event = message.event as { dataset: string; pageIds: string[]; labelsKey: string };
+      await handlePagesIngested(event, options, () => message.working());
+      await message.ack();
+    },
+  );
+}
