@@ -1,0 +1,230 @@
+/**
+ * The model registry: which version of each model set serves now. Loading a version (on
+ * start-up or on `kzr.models.published`) happens beside the serving one; the swap is one
+ * assignment, so a request sees either the old or the new version, never a mix. Requests in
+ * flight finish on the old version, which is then disposed. A version that fails to load leaves
+ * the current one serving; {@link ModelRegistry.status} and the log say why.
+ */
+import {
+  type Bus,
+  type EventMessage,
+  EventSubject,
+  NotFoundError,
+  NotReadyError,
+  type Store,
+  type Subscription,
+  ValidationError,
+} from '@kzr/platform';
+
+import { loadModelSet, type LoadedModelSet, type LoadOptions } from './load-model-set.js';
+import { checkName, manifestFormat } from './manifest.js';
+
+/** Options of {@link ModelRegistry}. */
+export type RegistryOptions = LoadOptions;
+
+/** What {@link ModelRegistry.status} reports for a set. */
+export interface ModelSetStatus {
+  readonly modelSet: string;
+  /** `ready` once a version serves; `loading` before the first one; `failed` when none could load. */
+  readonly state: 'loading' | 'ready' | 'failed';
+  /** The version serving now, if any. */
+  readonly version?: string;
+  /** The version being loaded, if any. */
+  readonly loadingVersion?: string;
+  /** Why the last load failed (the current version keeps serving). */
+  readonly lastError?: { readonly version: string; readonly message: string; readonly at: string };
+}
+
+interface SetEntry {
+  current: LoadedModelSet | undefined;
+  /** Versions asked for and not yet loaded or failed, in order. */
+  pending: string[];
+  lastError: ModelSetStatus['lastError'];
+  /** Serialises loads of one set, in arrival order. */
+  chain: Promise<unknown>;
+}
+
+/** A request's hold on one version; release it when the request is done. */
+export interface ModelLease extends Disposable {
+  readonly set: LoadedModelSet;
+  release(): void;
+}
+
+/** Holds the serving version of every known model set. */
+export class ModelRegistry implements AsyncDisposable {
+  private readonly options: RegistryOptions;
+  private readonly sets = new Map<string, SetEntry>();
+  private readonly retiring = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(options: RegistryOptions) {
+    this.options = options;
+  }
+
+  /** The Store the registry reads from. */
+  get store(): Store {
+    return this.options.store;
+  }
+
+  private entry(modelSet: string): SetEntry {
+    let e = this.sets.get(modelSet);
+    if (!e) {
+      e = { current: undefined, pending: [], lastError: undefined, chain: Promise.resolve() };
+      this.sets.set(modelSet, e);
+    }
+    return e;
+  }
+
+  /**
+   * Loads, verifies and warms a version, then makes it the serving one; the previous version is
+   * retired (disposed after its requests finish). Loads of one set run one after another.
+   * Rejects with a ModelLoadError when the version fails; the current one keeps serving.
+   */
+  activate(modelSet: string, version: string): Promise<LoadedModelSet> {
+    checkName('modelSet', modelSet);
+    checkName('version', version);
+    if (this.closed) return Promise.reject(new NotReadyError('the model registry is closed'));
+    const e = this.entry(modelSet);
+    e.pending.push(version);
+    const run = async (): Promise<LoadedModelSet> => {
+      try {
+        if (e.current?.version === version) return e.current;
+        const loaded = await loadModelSet(modelSet, version, this.options);
+        if (this.closed) {
+          await loaded.retire();
+          throw new NotReadyError('the model registry closed during the load');
+        }
+        const old = e.current;
+        e.current = loaded; // the swap: new requests take the new version from here on
+        e.lastError = undefined;
+        this.options.logger?.info('model set version serving', {
+          modelSet,
+          version,
+          previous: old?.version ?? '',
+        });
+        if (old) this.track(old.retire());
+        return loaded;
+      } catch (err) {
+        const message = (err as Error).message;
+        e.lastError = { version, message, at: new Date().toISOString() };
+        this.options.logger?.error('model set version failed to load; the current one keeps serving', {
+          modelSet,
+          version,
+          serving: e.current?.version ?? '',
+          error: message,
+        });
+        throw err;
+      } finally {
+        e.pending.splice(e.pending.indexOf(version), 1);
+      }
+    };
+    const next = e.chain.then(run, run);
+    e.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private track(p: Promise<void>): void {
+    this.retiring.add(p);
+    void p.finally(() => this.retiring.delete(p));
+  }
+
+  /**
+   * Takes a lease on the serving version of `modelSet` (and checks `version` when given).
+   * @throws NotFoundError for a set the registry does not know; NotReadyError while its first
+   *   version loads or when every load failed.
+   */
+  acquire(modelSet: string, version = ''): ModelLease {
+    const e = this.sets.get(modelSet);
+    if (!e) throw new NotFoundError(`model set ${JSON.stringify(modelSet)}`);
+    const set = e.current;
+    if (!set) {
+      throw new NotReadyError(
+        e.pending.length > 0
+          ? `model set ${modelSet} is loading version ${e.pending[0]}`
+          : `model set ${modelSet} has no loaded version${e.lastError ? `: ${e.lastError.message}` : ''}`,
+      );
+    }
+    if (version !== '' && version !== set.version) {
+      throw new NotFoundError(`model set ${modelSet} version ${JSON.stringify(version)} (serving ${set.version})`);
+    }
+    set.acquire();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      set.release();
+    };
+    return { set, release, [Symbol.dispose]: release };
+  }
+
+  /** Status of one set; NotFoundError for an unknown one. */
+  status(modelSet: string): ModelSetStatus {
+    const e = this.sets.get(modelSet);
+    if (!e) throw new NotFoundError(`model set ${JSON.stringify(modelSet)}`);
+    const state = e.current ? 'ready' : e.pending.length > 0 ? 'loading' : 'failed';
+    return {
+      modelSet,
+      state,
+      ...(e.current ? { version: e.current.version } : {}),
+      ...(e.pending.length > 0 ? { loadingVersion: e.pending[0] } : {}),
+      ...(e.lastError ? { lastError: e.lastError } : {}),
+    };
+  }
+
+  /** Names of the known sets. */
+  modelSets(): string[] {
+    return [...this.sets.keys()].sort();
+  }
+
+  /**
+   * The newest published version of `modelSet` (latest manifest `createdAt`), or of any set
+   * when `modelSet` is omitted; undefined when the Store holds none.
+   */
+  async newestPublished(modelSet?: string): Promise<{ modelSet: string; version: string } | undefined> {
+    const prefix = modelSet === undefined ? 'models/' : `models/${modelSet}/`;
+    const infos = (await this.store.list(prefix)).filter((o) => /^models\/[^/]+\/[^/]+\/manifest\.json$/.test(o.key));
+    let best: { modelSet: string; version: string; createdAt: number } | undefined;
+    for (const info of infos) {
+      try {
+        const m = JSON.parse((await this.store.getBytes(info.key)).toString('utf8')) as Record<string, unknown>;
+        if (m.format !== manifestFormat || typeof m.createdAt !== 'string') continue;
+        const createdAt = Date.parse(m.createdAt);
+        const [, set, version] = info.key.split('/') as [string, string, string];
+        if (!best || createdAt > best.createdAt) best = { modelSet: set, version, createdAt };
+      } catch {
+        continue; // an unreadable manifest is not a candidate
+      }
+    }
+    return best && { modelSet: best.modelSet, version: best.version };
+  }
+
+  /**
+   * Follows `kzr.models.published` on a durable consumer: each event loads and swaps in its
+   * version. A version that fails to load is terminated on the Bus (dead letter with the
+   * reason) and the current version keeps serving.
+   */
+  async follow(bus: Bus, durable = 'inference-models'): Promise<Subscription> {
+    return bus.consume({ durable, filterSubject: EventSubject.ModelsPublished, maxInFlight: 1 }, async (message) => {
+      if (message.kind !== 'event' || message.subject !== EventSubject.ModelsPublished) return;
+      const ref = (message as EventMessage<typeof EventSubject.ModelsPublished>).event.model;
+      if (!ref?.modelSet || !ref.version)
+        throw new ValidationError('event.model', 'model set and version are required');
+      await this.activate(ref.modelSet, ref.version);
+    });
+  }
+
+  /** Retires every version and waits until they are disposed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.sets.values()].map((e) => e.chain));
+    for (const e of this.sets.values()) {
+      if (e.current) this.track(e.current.retire());
+      e.current = undefined;
+    }
+    await Promise.allSettled([...this.retiring]);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
