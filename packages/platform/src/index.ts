@@ -13,6 +13,7 @@ export { buildJobManifest, KubernetesJobRunner } from './jobs/kubernetes-job-run
 export { LocalJobRunner } from './jobs/local-job-runner.js';
 export { checkJobSpec, JobPhase, runLabel } from './jobs/types.js';
 export { FsStore } from './store/fs-store.js';
+export { shutdownTelemetry } from './telemetry/global.js';
 export { S3Store } from './store/s3-store.js';
 export { compileServerConfig, compileServiceConfig, LogLevel, readPort } from './config.js';
 export { readBool, readBytes, readChoice, readInt, readString } from './env.js';

@@ -12,7 +12,7 @@ import {
   isDeadLetterSubject,
   type KzrEvent,
 } from './events.js';
-import { withProcessSpan } from './tracing.js';
+import { recordProcessed, withProcessSpan } from './tracing.js';
 import type { BusMessage, ConsumerOptions, MessageHandler } from './types.js';
 
 /** One delivery as an implementation sees it. */
@@ -101,10 +101,13 @@ function reasonOf(err: unknown): string {
 export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: MessageHandler): Promise<void> {
   const { options, logger } = ctx;
   let settled = false;
+  let outcome = 'ack';
+  const startedMs = performance.now();
   let id = raw.id ?? '';
   let eventJson: unknown;
 
   const toDeadLetter = async (reason: string): Promise<void> => {
+    outcome = 'dead_letter';
     if (isDeadLetterSubject(raw.subject)) {
       raw.term();
       return;
@@ -148,6 +151,7 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
       if (raw.deliveryCount >= options.maxDeliver) {
         await toDeadLetter(`max deliveries reached (${options.maxDeliver}); last nak`);
       } else {
+        outcome = 'nak';
         raw.nak(delayMs ?? retryDelay());
       }
     },
@@ -180,6 +184,7 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
     logger.warn('invalid message on the bus; dead-lettered', { subject: raw.subject, id, err });
     settled = true;
     await toDeadLetter(`invalid message: ${reasonOf(err)}`);
+    recordProcessed(ctx.system, raw.subject, options.durable, 'invalid', performance.now() - startedMs);
     return;
   }
 
@@ -200,6 +205,8 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
       logger.warn('handler failed permanently; dead-lettered', { subject: raw.subject, id, err });
       await message.term(reasonOf(err));
     }
+  } finally {
+    recordProcessed(ctx.system, raw.subject, options.durable, outcome, performance.now() - startedMs);
   }
 }
 

@@ -24,7 +24,7 @@ import {
   type ResolvedConsumerOptions,
   subjectMatches,
 } from './dispatch.js';
-import { withPublishSpan } from './tracing.js';
+import { recordPublished, withPublishSpan } from './tracing.js';
 import type {
   Bus,
   ConsumerOptions,
@@ -113,7 +113,11 @@ export class MemoryBus implements Bus {
     this.#checkOpen();
     const { id, body } = encodeEvent(subject, event, { id: options.id, source: this.#source, now: new Date() });
     const headers: Record<string, string> = { ...options.headers };
-    return withPublishSpan('kzr.memory', subject, id, headers, async () => this.publishRaw(subject, body, id, headers));
+    const result = await withPublishSpan('kzr.memory', subject, id, headers, async () =>
+      this.publishRaw(subject, body, id, headers),
+    );
+    recordPublished('kzr.memory', subject, result.duplicate);
+    return result;
   }
 
   /**

@@ -46,7 +46,7 @@ import {
 } from './events.js';
 import { dispatch, type RawDelivery, resolveConsumerOptions, Slots } from './dispatch.js';
 import { checkRequestSubject } from './memory-bus.js';
-import { withPublishSpan } from './tracing.js';
+import { recordPublished, withPublishSpan } from './tracing.js';
 import type {
   Bus,
   ConsumerOptions,
@@ -181,7 +181,11 @@ export class NatsBus implements Bus {
     this.#checkOpen();
     const { id, body } = encodeEvent(subject, event, { id: options.id, source: this.#source, now: new Date() });
     const headers: Record<string, string> = { ...options.headers };
-    return withPublishSpan('nats', subject, id, headers, () => this.publishRaw(subject, body, id, headers));
+    const result = await withPublishSpan('nats', subject, id, headers, () =>
+      this.publishRaw(subject, body, id, headers),
+    );
+    recordPublished('nats', subject, result.duplicate);
+    return result;
   }
 
   /**

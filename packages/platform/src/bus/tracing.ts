@@ -6,7 +6,11 @@
  * no-op.
  */
 import {
+  type Counter,
   context,
+  type Histogram,
+  type MeterProvider,
+  metrics,
   propagation,
   type Span,
   SpanKind,
@@ -105,4 +109,53 @@ async function finish<T>(span: Span, fn: () => Promise<T>): Promise<T> {
   } finally {
     span.end();
   }
+}
+
+interface BusInstruments {
+  readonly published: Counter;
+  readonly processed: Counter;
+  readonly durationMs: Histogram;
+}
+
+let instruments: { provider: MeterProvider; value: BusInstruments } | undefined;
+
+/** The Bus metrics, made on the current global meter provider (there is no proxy for meters). */
+function busInstruments(): BusInstruments {
+  const provider = metrics.getMeterProvider();
+  if (instruments?.provider !== provider) {
+    const meter = provider.getMeter('@kzr/platform/bus');
+    instruments = {
+      provider,
+      value: {
+        published: meter.createCounter('kzr.bus.messages.published', { description: 'Events published, by subject' }),
+        processed: meter.createCounter('kzr.bus.messages.processed', {
+          description: 'Deliveries handled, by subject, consumer and outcome (ack, nak, dead_letter)',
+        }),
+        durationMs: meter.createHistogram('kzr.bus.process.duration', {
+          unit: 'ms',
+          description: 'Handler time per delivery',
+        }),
+      },
+    };
+  }
+  return instruments.value;
+}
+
+/** Counts a publish. */
+export function recordPublished(system: string, subject: string, duplicate: boolean): void {
+  busInstruments().published.add(1, { [Attr.system]: system, [Attr.destination]: subject, duplicate });
+}
+
+/** Counts a handled delivery and its handler time. */
+export function recordProcessed(
+  system: string,
+  subject: string,
+  consumer: string,
+  outcome: string,
+  durationMs: number,
+): void {
+  const attributes = { [Attr.system]: system, [Attr.destination]: subject, [Attr.consumerGroup]: consumer, outcome };
+  const bus = busInstruments();
+  bus.processed.add(1, attributes);
+  bus.durationMs.record(durationMs, attributes);
 }

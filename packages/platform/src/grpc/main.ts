@@ -6,6 +6,7 @@ import { type ServiceConfig } from '../config.js';
 import type { Env } from '../env.js';
 import { isConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { shutdownTelemetry } from '../telemetry/global.js';
 import { serve } from './serve.js';
 import type { GrpcServiceRegistration } from './server.js';
 
@@ -38,5 +39,8 @@ export async function runServiceMain(options: ServiceMainOptions): Promise<void>
   } catch (err) {
     process.stderr.write(`${isConfigError(err) ? err.message : String(err)}\n`);
     process.exitCode = isConfigError(err) ? 2 : 1;
+  } finally {
+    // Spans of the drain itself are flushed too; telemetry failures never change the exit code.
+    await shutdownTelemetry();
   }
 }
