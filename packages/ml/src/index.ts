@@ -31,3 +31,20 @@ export type {
   ScheduleConfig,
   TrainConfig,
 } from './config/model-config.js';
+export { deriveSeed, prepareTrainBatch, prepareValidation, sampleParams } from './train/batches.js';
+export { epochKey, loadCheckpointInto, readCheckpointState, writeCheckpoint } from './train/checkpoint.js';
+export { classList, epochOrder, loadCrops } from './train/dataset.js';
+export { mixedTargets, refinementTargets, softCrossEntropy } from './train/losses.js';
+export { confusionSummary, drawCurve } from './train/reports.js';
+export { learningRate } from './train/schedule.js';
+export { Sgd } from './train/sgd.js';
+export { directoryStorage } from './train/storage.js';
+export { evaluateTop1, train } from './train/trainer.js';
+export type { PreparedBatch } from './train/batches.js';
+export type { CheckpointState, EpochMetrics } from './train/checkpoint.js';
+export type { LabelledCrop } from './train/dataset.js';
+export type { ConfusionSummary } from './train/reports.js';
+export type { LrScheduleParams } from './train/schedule.js';
+export type { SgdOptions } from './train/sgd.js';
+export type { CheckpointStorage } from './train/storage.js';
+export type { IterationInfo, TrainOptions, TrainResult } from './train/trainer.js';

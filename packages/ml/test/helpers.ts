@@ -5,7 +5,6 @@ import { registerWasmTrainingKernels } from '../src/backend/wasm-kernels.js';
 
 /** Switches the process to the wasm backend with the composite training kernels. */
 export async function useWasm(): Promise<void> {
-  tf.env().set('IS_TEST', true);
   registerWasmTrainingKernels();
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
 }

@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@kzr/imaging/augment';
 
 import { buildCosineHead } from '../src/models/head.js';
-import { applyBatchNormUpdates, batchNorm, type ForwardContext, groupedConv } from '../src/nn/layers.js';
+import {
+  applyBatchNormUpdates,
+  batchNorm,
+  type ForwardContext,
+  groupedConv,
+  trainingBatchNorm,
+} from '../src/nn/layers.js';
 import { ParamSet } from '../src/nn/params.js';
 import { seeded, useWasm } from './helpers.js';
 
@@ -91,5 +97,40 @@ describe('layers', () => {
     assert.ok(Math.abs(variance[1]! - 0.9) < 1e-6);
     x.dispose();
     params.dispose();
+  });
+
+  it('the hand-written batch-norm gradient equals the autodiff of tfjs batchNorm', async () => {
+    const x = tf.tensor4d(seeded(2 * 3 * 3 * 4, 11), [2, 3, 3, 4]);
+    const gamma = tf.tensor1d([1, 0.5, 2, -1]);
+    const beta = tf.tensor1d([0, 1, -1, 0.5]);
+    const w = tf.tensor4d(seeded(2 * 3 * 3 * 4, 12), [2, 3, 3, 4]);
+    const ours = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(trainingBatchNorm(a as tf.Tensor4D, g, b, 1e-5).y, w)),
+    );
+    const reference = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.sum(
+        tf.mul(
+          tf.batchNorm4d(
+            a as tf.Tensor4D,
+            mean as tf.Tensor1D,
+            variance as tf.Tensor1D,
+            b as tf.Tensor1D,
+            g as tf.Tensor1D,
+            1e-5,
+          ),
+          w,
+        ),
+      );
+    });
+    const g1 = ours([x, gamma, beta]);
+    const g2 = reference([x, gamma, beta]);
+    for (let k = 0; k < 3; k++) {
+      const a = await g1[k]!.data();
+      const b = await g2[k]!.data();
+      for (let i = 0; i < a.length; i++)
+        assert.ok(Math.abs(a[i]! - b[i]!) < 1e-3, `input ${k}[${i}]: ${a[i]} vs ${b[i]}`);
+    }
+    tf.dispose([x, gamma, beta, w, ...g1, ...g2]);
   });
 });

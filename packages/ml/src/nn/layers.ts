@@ -147,20 +147,50 @@ export function batchNorm(b: BuildContext, name: string, channels: number, o: Ba
         gamma as tf.Tensor1D,
         eps,
       );
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const { y, mean, variance } = trainingBatchNorm(x, gamma, beta, eps);
     const n = x.size / channels;
     const unbiased = n > 1 ? n / (n - 1) : 1;
     ctx.updates.push([runMean, tf.keep(tf.add(tf.mul(runMean, 1 - momentum), tf.mul(mean, momentum)))]);
     ctx.updates.push([runVar, tf.keep(tf.add(tf.mul(runVar, 1 - momentum), tf.mul(variance, momentum * unbiased)))]);
-    return tf.batchNorm4d(
-      x,
-      mean as tf.Tensor1D,
-      variance as tf.Tensor1D,
-      beta as tf.Tensor1D,
-      gamma as tf.Tensor1D,
-      eps,
-    );
+    return y;
   };
+}
+
+/**
+ * Batch norm in training mode with a hand-written gradient: dx = γ·σ⁻¹·(dy − mean(dy) −
+ * x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy. tfjs-core's FusedBatchNorm gradient builds its
+ * reductions with `Tile`, which dominated a wasm training step; this form only broadcasts.
+ * Also returns the batch mean and biased variance.
+ */
+export function trainingBatchNorm(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): { y: tf.Tensor4D; mean: tf.Tensor; variance: tf.Tensor } {
+  // The statistics are computed outside the custom op and enter it as constants: its gradient
+  // already accounts for their dependence on x.
+  const mean = tf.mean(x, [0, 1, 2]);
+  const variance = tf.mean(tf.square(tf.sub(x, mean)), [0, 1, 2]);
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [input, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(tf.sub(input, mean), invStd);
+    save([xhat, invStd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const d = dy as tf.Tensor;
+        const [xh, inv, gm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const count = d.size / d.shape[3]!;
+        const dBeta = tf.sum(d, [0, 1, 2]);
+        const dGamma = tf.sum(tf.mul(d, xh), [0, 1, 2]);
+        const dx = tf.mul(tf.mul(gm, inv), tf.sub(tf.sub(d, tf.div(dBeta, count)), tf.mul(xh, tf.div(dGamma, count))));
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  return { y: f(x, gamma, beta) as tf.Tensor4D, mean, variance };
 }
 
 /** Applies the collected running-statistic updates (after a training step) and frees them. */

@@ -1,0 +1,155 @@
+/**
+ * `kzr train --config <c> --train <crops> --val <crops> --out <dir> [--resume] [--preview <n>]
+ * [--epochs <n>] [--refine-lr <lr>]`: trains one model configuration. `<crops>` is a shard
+ * directory (index.json + shard-NNNNN.bin) or a `label,path` CSV. Checkpoints, metrics.jsonl,
+ * confusion.json and curve.png go to `<out>`. Progress: a bar on a TTY (stderr), JSON lines on
+ * stdout otherwise (`{"type":"iteration",…}`, `{"type":"epoch",…}`, then `{"type":"done",…}`).
+ * `--preview <n>` writes `<out>/preview.png`, a grid of n augmented training samples, and exits.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { createRawImage, encodePng } from '@kzr/imaging';
+import {
+  directoryStorage,
+  initBackend,
+  isMlValidationError,
+  isNonFiniteLossError,
+  loadCrops,
+  prepareTrainBatch,
+  classList,
+  readModelConfig,
+  train,
+  type IterationInfo,
+  type ModelConfig,
+  type LabelledCrop,
+} from '@kzr/ml';
+
+import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+
+function usageFrom(err: unknown): never {
+  if (isMlValidationError(err)) throw new UsageError(err.field, err.message.slice(err.field.length + 2));
+  throw err;
+}
+
+async function writePreview(
+  config: ModelConfig,
+  crops: readonly LabelledCrop[],
+  count: number,
+  out: string,
+): Promise<string> {
+  const classes = classList(crops);
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const labels = crops.map((c) => index.get(c.label)!);
+  const n = Math.min(count, crops.length);
+  const indices = Int32Array.from({ length: n }, (_, i) => i);
+  const batch = prepareTrainBatch(config, crops, labels, classes.length, indices, config.train.seed, 0);
+  const c = config.input.trainCrop;
+  const ch = config.model.inputChannels;
+  const cols = Math.ceil(Math.sqrt(n));
+  const rows = Math.ceil(n / cols);
+  const gap = 2;
+  const grid = createRawImage(cols * (c + gap), rows * (c + gap), 3);
+  grid.data.fill(128);
+  for (let k = 0; k < n; k++) {
+    const ox = (k % cols) * (c + gap);
+    const oy = Math.floor(k / cols) * (c + gap);
+    for (let y = 0; y < c; y++) {
+      for (let x = 0; x < c; x++) {
+        for (let o = 0; o < 3; o++) {
+          const ci = ch === 1 ? 0 : o;
+          const v = batch.x[k * c * c * ch + (y * c + x) * ch + ci]! * config.input.std[ci]! + config.input.mean[ci]!;
+          grid.data[((oy + y) * grid.width + ox + x) * 3 + o] = Math.max(0, Math.min(255, Math.round(v * 255)));
+        }
+      }
+    }
+  }
+  await mkdir(out, { recursive: true });
+  const path = join(out, 'preview.png');
+  await writeFile(path, await encodePng(grid));
+  return path;
+}
+
+function progressBar(info: IterationInfo): string {
+  const done = (info.iter + 1) / info.itersPerEpoch;
+  const width = 24;
+  const filled = Math.round(done * width);
+  const remainingIters = (info.epochs - info.epoch - 1) * info.itersPerEpoch + (info.itersPerEpoch - info.iter - 1);
+  const etaS = info.imagesPerSecond > 0 ? Math.round((remainingIters * info.batchSize) / info.imagesPerSecond) : 0;
+  return (
+    `\repoch ${info.epoch + 1}/${info.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+    `${info.imagesPerSecond.toFixed(1)} img/s loss ${info.loss.toFixed(4)} lr ${info.lr.toExponential(2)} ETA ${etaS}s   `
+  );
+}
+
+/** Runs the command; resolves with the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    config: { type: 'string' },
+    train: { type: 'string' },
+    val: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'boolean' },
+    preview: { type: 'string' },
+    epochs: { type: 'string' },
+    'refine-lr': { type: 'string' },
+  });
+  const configPath = requireFlag(values, 'config');
+  const trainPath = requireFlag(values, 'train');
+  const out = requireFlag(values, 'out');
+  const config = await readModelConfig(configPath).catch(usageFrom);
+  const trainCrops = await loadCrops(trainPath, '--train').catch(usageFrom);
+  if (values['preview'] !== undefined) {
+    const n = intFlag(values, 'preview', 16, 1, 4096);
+    printJson({ preview: await writePreview(config, trainCrops, n, out) });
+    return 0;
+  }
+  const valCrops = await loadCrops(requireFlag(values, 'val'), '--val').catch(usageFrom);
+  const epochs = values['epochs'] === undefined ? undefined : intFlag(values, 'epochs', 1, 1, 100000);
+  let refine: { lr: number } | undefined;
+  if (values['refine-lr'] !== undefined) {
+    const lr = Number(values['refine-lr']);
+    if (!Number.isFinite(lr) || lr <= 0)
+      throw new UsageError('--refine-lr', `expected a positive number, got ${String(values['refine-lr'])}`);
+    refine = { lr };
+  }
+  const backend = await initBackend({ log: (message) => process.stderr.write(`kzr: ${message}\n`) });
+  const tty = process.stderr.isTTY === true;
+  const controller = new AbortController();
+  const stop = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let lastEpochIters = 0;
+  try {
+    const result = await train({
+      config,
+      train: trainCrops,
+      val: valCrops,
+      storage: directoryStorage(out),
+      resume: values['resume'] === true,
+      ...(epochs === undefined ? {} : { epochs }),
+      ...(refine === undefined ? {} : { refine }),
+      signal: controller.signal,
+      onIteration: (info) => {
+        lastEpochIters = info.itersPerEpoch;
+        if (tty) process.stderr.write(progressBar(info));
+        else printJson({ type: 'iteration', ...info });
+      },
+      onEpoch: (metrics) => {
+        if (tty) process.stderr.write('\n');
+        printJson({ type: 'epoch', ...metrics, itersPerEpoch: lastEpochIters });
+      },
+    }).catch(usageFrom);
+    printJson({ type: 'done', backend: backend.name, best: result.best, classes: result.classes.length, out });
+    return 0;
+  } catch (err) {
+    if (isNonFiniteLossError(err)) {
+      process.stderr.write(`kzr: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

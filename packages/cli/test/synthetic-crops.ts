@@ -1,0 +1,63 @@
+// Test helper: a synthetic book dataset (packages/data) cut into character crops with the
+// training padding and written as shard datasets: <dir>/train (training books) and
+// <dir>/val (the held-out book, in a font family the training books do not use).
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { generateSyntheticDataset } from '@kzr/data';
+import { cutCharacter, decodeImage, PaddingPolicy, ShardWriter } from '@kzr/imaging';
+
+export interface SyntheticCrops {
+  readonly train: string;
+  readonly val: string;
+  readonly trainCount: number;
+  readonly valCount: number;
+}
+
+async function writeShards(dir: string, writer: ShardWriter): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const { shard, index } = writer.finish();
+  if (shard) await writeFile(join(dir, shard.name), shard.bytes);
+  await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+}
+
+export async function syntheticCrops(
+  dir: string,
+  options: { classes: number; pagesPerBook: number; seed: number; trainBooks?: number },
+): Promise<SyntheticCrops> {
+  const ds = await generateSyntheticDataset({
+    outDir: join(dir, 'books'),
+    books: (options.trainBooks ?? 3) + 1,
+    holdoutBooks: 1,
+    pagesPerBook: options.pagesPerBook,
+    classes: options.classes,
+    seed: options.seed,
+    pageWidth: 600,
+    pageHeight: 800,
+    glyphSize: 40,
+  });
+  const holdout = new Set(ds.books.filter((b) => b.holdout).flatMap((b) => b.pageIds));
+  const bookOf = new Map(ds.books.flatMap((b) => b.pageIds.map((p) => [p, b.bookId] as const)));
+  const train = new ShardWriter();
+  const val = new ShardWriter();
+  let trainCount = 0;
+  let valCount = 0;
+  for (const page of ds.pages) {
+    const image = await decodeImage(await readFile(join(ds.imagesDir, `${page.pageId}.jpg`)));
+    const writer = holdout.has(page.pageId) ? val : train;
+    for (const label of page.labels) {
+      const { image: crop } = cutCharacter(image, label, { policy: PaddingPolicy.Train });
+      writer.add(crop, {
+        label: label.code,
+        page: page.pageId,
+        book: bookOf.get(page.pageId) ?? '',
+        box: [label.x, label.y, label.width, label.height],
+      });
+      if (writer === val) valCount++;
+      else trainCount++;
+    }
+  }
+  await writeShards(join(dir, 'train'), train);
+  await writeShards(join(dir, 'val'), val);
+  return { train: join(dir, 'train'), val: join(dir, 'val'), trainCount, valCount };
+}

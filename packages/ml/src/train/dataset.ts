@@ -1,0 +1,99 @@
+/**
+ * Labelled crops for training and validation, read from either a shard dataset (a directory
+ * with `index.json` and `shard-NNNNN.bin`, DESIGN.md "Dataset shards") or a crop list: a CSV
+ * file of `label,path` lines without header, paths relative to the CSV's directory, images in
+ * any format sharp decodes. Crops whose path contains `pseudo_images/` count as pseudo-labelled
+ * (refinement targets ×0.9).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+
+import { decodeImage, parseShardIndex, readShardRecordAt, type RawImage } from '@kzr/imaging';
+import { type Rng } from '@kzr/imaging/augment';
+
+import { MlValidationError } from '../errors.js';
+
+/** One training or validation crop. */
+export interface LabelledCrop {
+  readonly image: RawImage;
+  readonly label: string;
+  /** Book id when known (shards), else ''. */
+  readonly book: string;
+  readonly pseudo: boolean;
+}
+
+/** Reads crops from a shard directory or a `label,path` CSV (or a directory holding `crops.csv`). */
+export async function loadCrops(path: string, field = 'crops'): Promise<LabelledCrop[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new MlValidationError(field, `${path} does not exist`);
+  if (info.isDirectory()) {
+    const index = await readFile(join(path, 'index.json'), 'utf8').catch(() => undefined);
+    if (index !== undefined) return loadShards(path, index);
+    const csv = join(path, 'crops.csv');
+    if (await stat(csv).catch(() => undefined)) return loadCsv(csv, field);
+    throw new MlValidationError(field, `${path} holds neither index.json (shards) nor crops.csv`);
+  }
+  return loadCsv(path, field);
+}
+
+async function loadShards(dir: string, indexText: string): Promise<LabelledCrop[]> {
+  const index = parseShardIndex(JSON.parse(indexText));
+  const shards = await Promise.all(index.shards.map((name) => readFile(join(dir, name))));
+  return index.records.map((r) => ({
+    image: readShardRecordAt(shards[r.shard]!, r.offset),
+    label: r.label,
+    book: r.book,
+    pseudo: false,
+  }));
+}
+
+async function loadCsv(file: string, field: string): Promise<LabelledCrop[]> {
+  const base = dirname(resolve(file));
+  const lines = (await readFile(file, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '');
+  const out: LabelledCrop[] = [];
+  for (const [i, line] of lines.entries()) {
+    const comma = line.indexOf(',');
+    if (comma <= 0 || comma === line.length - 1) {
+      throw new MlValidationError(`${field}:${i + 1}`, `expected "label,path", got ${JSON.stringify(line)}`);
+    }
+    const label = line.slice(0, comma).trim();
+    const rel = line.slice(comma + 1).trim();
+    const bytes = await readFile(join(base, rel)).catch((err: unknown) => {
+      throw new MlValidationError(`${field}:${i + 1}`, `cannot read ${rel}: ${(err as Error).message}`);
+    });
+    out.push({ image: await decodeImage(bytes), label, book: '', pseudo: rel.includes('pseudo_images/') });
+  }
+  if (out.length === 0) throw new MlValidationError(field, `${file} lists no crops`);
+  return out;
+}
+
+/** The sorted class list of a training set. */
+export function classList(crops: readonly LabelledCrop[]): string[] {
+  return [...new Set(crops.map((c) => c.label))].sort();
+}
+
+/**
+ * One epoch's sample order: classes with more than `limit` rows are cut to a random `limit`
+ * subset (0 = no limit), then everything is shuffled.
+ */
+export function epochOrder(labels: readonly number[], limit: number, rng: Rng): Int32Array {
+  let chosen: number[];
+  if (limit > 0) {
+    const byClass = new Map<number, number[]>();
+    labels.forEach((y, i) => {
+      const list = byClass.get(y);
+      if (list) list.push(i);
+      else byClass.set(y, [i]);
+    });
+    chosen = [];
+    for (const y of [...byClass.keys()].sort((a, b) => a - b)) {
+      const rows = byClass.get(y)!;
+      if (rows.length > limit) chosen.push(...rng.shuffle(rows).slice(0, limit));
+      else chosen.push(...rows);
+    }
+    chosen.sort((a, b) => a - b);
+  } else {
+    chosen = labels.map((_, i) => i);
+  }
+  return rng.shuffle(Int32Array.from(chosen));
+}

@@ -1,0 +1,260 @@
+/**
+ * The training loop (spec §4): per-epoch undersampling and shuffling, augmented batches, SGD
+ * with momentum and weight decay under the warmup + MultiStep / cosine schedule, validation
+ * top-1 on the centre crops of the held-out crops after every epoch, a checkpoint per epoch
+ * (weights, optimizer slots, schedule position, generator state, epoch), the best by val top-1
+ * copied to `best/`, and `--resume` from `latest.json`. On wasm / cpu with one process the run
+ * is deterministic, so a resumed run repeats the interrupted epoch bit for bit. A NaN or
+ * infinite loss stops the run before the bad update, keeping the last good checkpoint.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@kzr/imaging/augment';
+
+import { type ModelConfig } from '../config/model-config.js';
+import { MlValidationError, NonFiniteLossError } from '../errors.js';
+import { createClassifier } from '../models/create-model.js';
+import { type Classifier } from '../models/types.js';
+import { applyBatchNormUpdates, type ForwardContext } from '../nn/layers.js';
+import { deriveSeed, prepareTrainBatch, prepareValidation, Stream } from './batches.js';
+import {
+  type CheckpointState,
+  epochKey,
+  type EpochMetrics,
+  loadCheckpointInto,
+  readCheckpointState,
+  writeCheckpoint,
+} from './checkpoint.js';
+import { classList, epochOrder, type LabelledCrop } from './dataset.js';
+import { softCrossEntropy } from './losses.js';
+import { writeReports } from './reports.js';
+import { learningRate } from './schedule.js';
+import { Sgd } from './sgd.js';
+import { type CheckpointStorage } from './storage.js';
+
+/** One iteration's report. */
+export interface IterationInfo {
+  readonly epoch: number;
+  readonly iter: number;
+  readonly itersPerEpoch: number;
+  readonly epochs: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly imagesPerSecond: number;
+  readonly batchSize: number;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  readonly config: ModelConfig;
+  readonly train: readonly LabelledCrop[];
+  readonly val: readonly LabelledCrop[];
+  readonly storage: CheckpointStorage;
+  /** Continue from `latest.json`. @default false */
+  readonly resume?: boolean;
+  /** Refinement mode (spec §3.5, §4.4): no augmentation, one-hot ×0.9 targets summed, fixed lr. */
+  readonly refine?: { readonly lr: number };
+  /** Override the config's epoch count. */
+  readonly epochs?: number;
+  readonly onIteration?: (info: IterationInfo) => void;
+  readonly onEpoch?: (metrics: EpochMetrics) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link train} returns. */
+export interface TrainResult {
+  readonly history: readonly EpochMetrics[];
+  readonly best: { readonly epoch: number; readonly valTop1: number };
+  readonly classes: readonly string[];
+}
+
+/** Top-1 accuracy and predictions of a model on prepared inputs. */
+export async function evaluateTop1(
+  model: Classifier,
+  inputs: Float32Array,
+  labels: readonly number[],
+  size: number,
+  shape: [number, number, number],
+  batchSize: number,
+): Promise<{ top1: number; predictions: Int32Array }> {
+  const n = labels.length;
+  const predictions = new Int32Array(n);
+  const ctx: ForwardContext = { training: false, updates: [] };
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    const pred = tf.tidy(() => {
+      const x = tf.tensor4d(inputs.subarray(start * size, (start + count) * size), [count, ...shape]);
+      return tf.argMax(model.logits(x, ctx), 1);
+    });
+    predictions.set((await pred.data()) as Int32Array, start);
+    pred.dispose();
+  }
+  let correct = 0;
+  labels.forEach((y, i) => {
+    if (predictions[i] === y) correct++;
+  });
+  return { top1: n === 0 ? 0 : correct / n, predictions };
+}
+
+/** Trains a model; see the module comment. */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { storage } = options;
+  let config = options.config;
+  const classes = classList(options.train);
+  if (classes.length < 2) throw new MlValidationError('train', `needs at least 2 classes, found ${classes.length}`);
+  config = { ...config, model: { ...config.model, numClasses: classes.length } };
+  const epochs = options.epochs ?? config.train.epochs;
+  const classIndex = new Map(classes.map((c, i) => [c, i]));
+  const labels = options.train.map((c) => classIndex.get(c.label)!);
+  const valLabels = options.val.map((c) => classIndex.get(c.label) ?? -1);
+  const batchSize = config.train.batchSize;
+  const refine = options.refine;
+  const undersampling = refine ? 0 : config.train.undersampling;
+
+  const model = createClassifier(config.model);
+  const vars = model.params.trainable();
+  const sgd = new Sgd(vars, { momentum: config.train.momentum, weightDecay: config.train.weightDecay });
+  try {
+    let orderRng = new Rng(config.train.seed);
+    let startEpoch = 0;
+    let iteration = 0;
+    let best = { epoch: -1, valTop1: -1 };
+    let history: EpochMetrics[] = [];
+    if (options.resume) {
+      const latest = await storage.get('latest.json');
+      if (latest) {
+        const { prefix } = JSON.parse(new TextDecoder().decode(latest)) as { prefix: string };
+        const state = await readCheckpointState(storage, prefix);
+        if (state.classes.join('\n') !== classes.join('\n')) {
+          throw new MlValidationError('resume', 'the checkpoint was trained on a different class list');
+        }
+        await loadCheckpointInto(storage, prefix, model.params, state, sgd.slots);
+        orderRng = new Rng(state.rng.order);
+        startEpoch = state.epoch;
+        iteration = state.iteration;
+        best = { ...state.best };
+        history = [...state.history];
+      }
+    }
+
+    const c = config.input.trainCrop;
+    const ch = config.model.inputChannels;
+    const size = c * c * ch;
+    const valInputs = prepareValidation(config, options.val);
+
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      const epochSeed = orderRng.nextUint32();
+      const order = epochOrder(labels, undersampling, orderRng);
+      const itersPerEpoch = Math.floor(order.length / batchSize);
+      if (itersPerEpoch === 0) {
+        throw new MlValidationError(
+          'config.train.batchSize',
+          `${batchSize} exceeds the ${order.length} training crops`,
+        );
+      }
+      const started = performance.now();
+      let lossSum = 0;
+      let lr = 0;
+      for (let iter = 0; iter < itersPerEpoch; iter++) {
+        options.signal?.throwIfAborted();
+        const batch = prepareTrainBatch(
+          config,
+          options.train,
+          labels,
+          classes.length,
+          order.subarray(iter * batchSize, (iter + 1) * batchSize),
+          epochSeed,
+          iter,
+          refine !== undefined,
+        );
+        lr = refine
+          ? refine.lr
+          : learningRate(
+              {
+                baseLr: config.train.baseLr,
+                warmupEpochs: config.train.warmupEpochs,
+                itersPerEpoch,
+                schedule: config.train.schedule,
+              },
+              epoch,
+              iter,
+            );
+        const ctx: ForwardContext = {
+          training: true,
+          updates: [],
+          rng: new Rng(deriveSeed(epochSeed, iter, Stream.DropConnect)),
+        };
+        const x = tf.tensor4d(batch.x, [batch.n, c, c, ch]);
+        const t = tf.tensor2d(batch.targets, [batch.n, classes.length]);
+        const { value, grads } = tf.variableGrads(
+          () => softCrossEntropy(model.logits(x, ctx), t, refine ? 'sum' : 'mean'),
+          vars,
+        );
+        const loss = (await value.data())[0]!;
+        if (!Number.isFinite(loss)) {
+          tf.dispose([x, t, value, ...Object.values(grads)]);
+          for (const [, u] of ctx.updates) u.dispose();
+          throw new NonFiniteLossError(epoch, iter, loss);
+        }
+        sgd.step(
+          vars.map((v) => grads[v.name]!),
+          lr,
+        );
+        applyBatchNormUpdates(ctx);
+        tf.dispose([x, t, value, ...Object.values(grads)]);
+        iteration++;
+        lossSum += loss;
+        const elapsed = (performance.now() - started) / 1000;
+        options.onIteration?.({
+          epoch,
+          iter,
+          itersPerEpoch,
+          epochs,
+          loss,
+          lr,
+          imagesPerSecond: ((iter + 1) * batchSize) / elapsed,
+          batchSize,
+        });
+      }
+      const trainSeconds = (performance.now() - started) / 1000;
+      const { top1, predictions } = await evaluateTop1(
+        model,
+        valInputs,
+        valLabels,
+        size,
+        [c, c, ch],
+        config.train.valBatchSize,
+      );
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: lossSum / itersPerEpoch,
+        valTop1: top1,
+        lr,
+        imagesPerSecond: (itersPerEpoch * batchSize) / trainSeconds,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history = [...history, metrics];
+      const isBest = top1 > best.valTop1;
+      if (isBest) best = { epoch: epoch + 1, valTop1: top1 };
+      const state: Omit<CheckpointState, 'variables' | 'version'> = {
+        epoch: epoch + 1,
+        iteration,
+        itersPerEpoch,
+        rng: { order: orderRng.state() },
+        best,
+        classes,
+        config,
+        history,
+      };
+      const prefix = epochKey(epoch + 1);
+      await writeCheckpoint(storage, prefix, model.params, sgd.slots, state);
+      if (isBest) await writeCheckpoint(storage, 'best', model.params, sgd.slots, state);
+      await storage.put('latest.json', new TextEncoder().encode(JSON.stringify({ prefix, epoch: epoch + 1 })));
+      await writeReports(storage, history, classes, valLabels, predictions);
+      options.onEpoch?.(metrics);
+    }
+    return { history, best, classes };
+  } finally {
+    sgd.dispose();
+    model.dispose();
+  }
+}
