@@ -22,6 +22,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'build a model config and print its parameter counts as JSON',
     load: () => import('./commands/model-summary.js'),
   },
+  train: {
+    summary: 'train one model config on crops (shards or a label,path CSV); checkpoints every epoch',
+    load: () => import('./commands/train.js'),
+  },
   'gbdt predict': {
     summary: 'print P(label = 1) per CSV row from a LightGBM model.txt',
     load: () => import('./commands/gbdt-predict.js'),
