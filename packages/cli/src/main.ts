@@ -58,6 +58,18 @@ const commands: Record<string, CommandEntry> = {
     summary: 'book-title split of labelled crops into train/val/held-out lists',
     load: () => import('./commands/data-split.js'),
   },
+  'preprocess page': {
+    summary: "Ben's filter + colour NL-means denoising of a page (OpenCV parity), PNG out",
+    load: () => import('./commands/preprocess-page.js'),
+  },
+  'preprocess crops': {
+    summary: 'padded (train|infer|pseudo) character crops of labelled pages, optionally resized',
+    load: () => import('./commands/preprocess-crops.js'),
+  },
+  'data ingest': {
+    summary: 'store a Kaggle-layout folder under datasets/<name>/ and publish kzr.pages.ingested',
+    load: () => import('./commands/data-ingest.js'),
+  },
   score: {
     summary: 'Kaggle F1 of a submission CSV against a train.csv',
     load: () => import('./commands/score.js'),
