@@ -3,7 +3,15 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { defaultInferencePort } from '@kzr/inference';
-import { compileServerConfig, type Env, readPort, readString, type ServerConfig } from '@kzr/platform';
+import {
+  type AdapterConfig,
+  compileAdapterConfig,
+  compileServerConfig,
+  type Env,
+  readPort,
+  readString,
+  type ServerConfig,
+} from '@kzr/platform';
 import { defaultPostprocessPort } from '@kzr/postprocess';
 import { defaultPreprocessPort } from '@kzr/preprocess';
 
@@ -19,14 +27,21 @@ export interface EmbeddedConfig extends ServerConfig {
    * @default 50051, 50052, 50053 (each service's standalone default)
    */
   readonly ports: Readonly<{ preprocess: number; inference: number; postprocess: number }>;
+  /**
+   * The adapters (`KZR_BUS`, `KZR_STORE`, `KZR_JOBS` and theirs).
+   * @default the in-process Bus, the filesystem Store under `<dataDir>/store`, local jobs (logs in `<dataDir>/jobs`)
+   */
+  readonly adapters: AdapterConfig;
 }
 
 /** Compiles the embedded config; throws a ConfigError naming the first bad variable. */
 export function compileEmbeddedConfig(env: Env): EmbeddedConfig {
   const dataHome = readString(env, 'XDG_DATA_HOME') ?? join(homedir(), '.local', 'share');
+  const dataDir = resolve(readString(env, 'KZR_DATA_DIR') ?? join(dataHome, 'kzr'));
   return Object.freeze({
     ...compileServerConfig(env),
-    dataDir: resolve(readString(env, 'KZR_DATA_DIR') ?? join(dataHome, 'kzr')),
+    dataDir,
+    adapters: compileAdapterConfig(env, dataDir),
     ports: Object.freeze({
       preprocess: readPort(env, 'KZR_PREPROCESS_PORT', defaultPreprocessPort),
       inference: readPort(env, 'KZR_INFERENCE_PORT', defaultInferencePort),

@@ -1,3 +1,4 @@
+export { compileAdapterConfig, openAdapters } from './adapters.js';
 export {
   deadLetterSubject,
   decodeEvent,
@@ -37,6 +38,7 @@ export { GrpcServer } from './grpc/server.js';
 export { Lifecycle } from './lifecycle.js';
 export { createLogger } from './logger.js';
 
+export type { AdapterConfig, Adapters, BusConfig, JobsConfig, StoreConfig } from './adapters.js';
 export type { DeadLetter, EventMap, KzrEvent } from './bus/events.js';
 export type { MemoryBusOptions } from './bus/memory-bus.js';
 export type { NatsBusOptions } from './bus/nats-bus.js';

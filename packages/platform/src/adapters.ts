@@ -1,0 +1,204 @@
+/**
+ * Choosing the adapters by configuration: the embedded mode (default) runs the in-process Bus,
+ * the filesystem Store under the data directory and local jobs; the cluster mode (Helm) sets
+ * `KZR_BUS=nats`, `KZR_STORE=s3` and `KZR_JOBS=kubernetes`. No code path exists in one mode
+ * only, except the adapters themselves.
+ */
+import { join } from 'node:path';
+
+import { KubeConfig } from '@kubernetes/client-node';
+
+import type { Bus } from './bus/types.js';
+import { MemoryBus } from './bus/memory-bus.js';
+import { NatsBus } from './bus/nats-bus.js';
+import { type Env, readChoice, readInt, readString } from './env.js';
+import { ConfigError } from './errors.js';
+import { KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
+import { LocalJobRunner } from './jobs/local-job-runner.js';
+import type { JobRunner } from './jobs/types.js';
+import type { Logger } from './logger.js';
+import { FsStore } from './store/fs-store.js';
+import { S3Store } from './store/s3-store.js';
+import type { Store } from './store/types.js';
+
+/** Which Bus (`KZR_BUS`). */
+export type BusConfig =
+  | { readonly kind: 'memory' }
+  | {
+      readonly kind: 'nats';
+      /** Server URLs (`KZR_NATS_URL`, comma-separated). */
+      readonly servers: readonly string[];
+      /** Stream (`KZR_NATS_STREAM`). @default 'KZR' */
+      readonly stream: string;
+    };
+
+/** Which Store (`KZR_STORE`). */
+export type StoreConfig =
+  | {
+      readonly kind: 'fs';
+      /** Root directory (`KZR_STORE_DIR`). @default `<data dir>/store` */
+      readonly root: string;
+    }
+  | {
+      readonly kind: 's3';
+      /** `KZR_S3_ENDPOINT`, e.g. `http://minio:9000`. */
+      readonly endpoint: string;
+      /** `KZR_S3_BUCKET`. @default 'kzr' */
+      readonly bucket: string;
+      /** `KZR_S3_ACCESS_KEY`. */
+      readonly accessKey: string;
+      /** `KZR_S3_SECRET_KEY`. */
+      readonly secretKey: string;
+      /** `KZR_S3_REGION`. @default 'us-east-1' */
+      readonly region: string;
+      /** `KZR_S3_PART_SIZE_MB`. @default 8 */
+      readonly partSizeBytes: number;
+    };
+
+/** Which JobRunner (`KZR_JOBS`). */
+export type JobsConfig =
+  | {
+      readonly kind: 'local';
+      /** Where job output goes. @default `<data dir>/jobs` */
+      readonly logDir: string;
+    }
+  | {
+      readonly kind: 'kubernetes';
+      /** `KZR_KUBE_NAMESPACE`. @default the kubeconfig's (in a pod: its own) namespace */
+      readonly namespace: string | undefined;
+      /** `KZR_KUBE_SERVICE_ACCOUNT`: service account of the Job pods. */
+      readonly serviceAccountName: string | undefined;
+    };
+
+/** The three adapter choices. */
+export interface AdapterConfig {
+  readonly bus: BusConfig;
+  readonly store: StoreConfig;
+  readonly jobs: JobsConfig;
+}
+
+function required(env: Env, name: string, why: string): string {
+  const value = readString(env, name);
+  if (value === undefined) throw new ConfigError(name, '', `a value (${why})`);
+  return value;
+}
+
+/** Compiles the adapter choices; throws a ConfigError naming the first bad variable. */
+export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
+  const busKind = readChoice(env, 'KZR_BUS', ['memory', 'nats'] as const) ?? 'memory';
+  const storeKind = readChoice(env, 'KZR_STORE', ['fs', 's3'] as const) ?? 'fs';
+  const jobsKind = readChoice(env, 'KZR_JOBS', ['local', 'kubernetes'] as const) ?? 'local';
+  const bus: BusConfig =
+    busKind === 'memory'
+      ? { kind: 'memory' }
+      : {
+          kind: 'nats',
+          servers: required(env, 'KZR_NATS_URL', 'needed with KZR_BUS=nats')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          stream: readString(env, 'KZR_NATS_STREAM') ?? 'KZR',
+        };
+  const store: StoreConfig =
+    storeKind === 'fs'
+      ? { kind: 'fs', root: readString(env, 'KZR_STORE_DIR') ?? join(dataDir, 'store') }
+      : {
+          kind: 's3',
+          endpoint: required(env, 'KZR_S3_ENDPOINT', 'needed with KZR_STORE=s3'),
+          bucket: readString(env, 'KZR_S3_BUCKET') ?? 'kzr',
+          accessKey: required(env, 'KZR_S3_ACCESS_KEY', 'needed with KZR_STORE=s3'),
+          secretKey: required(env, 'KZR_S3_SECRET_KEY', 'needed with KZR_STORE=s3'),
+          region: readString(env, 'KZR_S3_REGION') ?? 'us-east-1',
+          partSizeBytes: (readInt(env, 'KZR_S3_PART_SIZE_MB', 5, 5120) ?? 8) * 1024 * 1024,
+        };
+  const jobs: JobsConfig =
+    jobsKind === 'local'
+      ? { kind: 'local', logDir: join(dataDir, 'jobs') }
+      : {
+          kind: 'kubernetes',
+          namespace: readString(env, 'KZR_KUBE_NAMESPACE'),
+          serviceAccountName: readString(env, 'KZR_KUBE_SERVICE_ACCOUNT'),
+        };
+  return Object.freeze({ bus: Object.freeze(bus), store: Object.freeze(store), jobs: Object.freeze(jobs) });
+}
+
+/** Opened adapters; `close` releases them in reverse order. */
+export interface Adapters extends AsyncDisposable {
+  readonly bus: Bus;
+  readonly store: Store;
+  readonly jobs: JobRunner;
+  /** One line per adapter for start-up reports, e.g. `{ bus: 'memory', store: 'fs:/data/store', jobs: 'local' }`. */
+  readonly describe: Readonly<Record<'bus' | 'store' | 'jobs', string>>;
+  close(): Promise<void>;
+}
+
+/** Opens the configured adapters; if one fails, the ones already open are closed. */
+export async function openAdapters(
+  config: AdapterConfig,
+  options: { logger: Logger; source: string },
+): Promise<Adapters> {
+  const opened: Array<{ close(): Promise<void> }> = [];
+  try {
+    const bus: Bus =
+      config.bus.kind === 'memory'
+        ? new MemoryBus({ source: options.source, logger: options.logger.child({ adapter: 'bus' }) })
+        : await NatsBus.connect({
+            servers: config.bus.servers,
+            stream: config.bus.stream,
+            name: options.source,
+            logger: options.logger.child({ adapter: 'bus' }),
+          });
+    opened.push(bus);
+    const store: Store =
+      config.store.kind === 'fs'
+        ? await FsStore.open({ root: config.store.root })
+        : await S3Store.connect({
+            endpoint: config.store.endpoint,
+            bucket: config.store.bucket,
+            accessKey: config.store.accessKey,
+            secretKey: config.store.secretKey,
+            region: config.store.region,
+            partSizeBytes: config.store.partSizeBytes,
+          });
+    opened.push(store);
+    let jobs: JobRunner;
+    if (config.jobs.kind === 'local') {
+      jobs = new LocalJobRunner({ logDir: config.jobs.logDir });
+    } else {
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromDefault();
+      jobs = new KubernetesJobRunner({
+        kubeConfig,
+        ...(config.jobs.namespace ? { namespace: config.jobs.namespace } : {}),
+        ...(config.jobs.serviceAccountName ? { serviceAccountName: config.jobs.serviceAccountName } : {}),
+        logger: options.logger.child({ adapter: 'jobs' }),
+      });
+    }
+    opened.push(jobs);
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        for (const adapter of [...opened].reverse()) {
+          await adapter.close().catch((err: unknown) => options.logger.warn('adapter close failed', { err }));
+        }
+      })();
+      return closing;
+    };
+    return {
+      bus,
+      store,
+      jobs,
+      describe: {
+        bus: config.bus.kind === 'nats' ? `nats:${config.bus.servers.join(',')}` : 'memory',
+        store:
+          config.store.kind === 'fs' ? `fs:${config.store.root}` : `s3:${config.store.endpoint}/${config.store.bucket}`,
+        jobs: config.jobs.kind === 'kubernetes' ? `kubernetes:${(jobs as KubernetesJobRunner).namespace}` : 'local',
+      },
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (err) {
+    for (const adapter of opened.reverse()) await adapter.close().catch(() => undefined);
+    throw err;
+  }
+}
