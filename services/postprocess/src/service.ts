@@ -1,18 +1,277 @@
 /**
- * The `kzr.v1.Postprocess` gRPC service. Its methods arrive with their issues; until then grpc-js
- * answers them UNIMPLEMENTED, while health and reflection already report the service.
+ * The `kzr.v1.Postprocess` gRPC service: NMS across classified detection sets, the
+ * false-positive filter (current or named version), fitting new filter versions with streamed
+ * progress, and the Kaggle F1. Filters live in a {@link FilterRepository} (the Store in a
+ * deployment); a fitted filter is published as `kzr.filter.published`, and every replica
+ * subscribed to that subject hot-swaps to it.
  */
-import { PostprocessService } from '@kzr/api/kzr/v1/postprocess';
-import { type GrpcServiceRegistration, implement, type Logger } from '@kzr/platform';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+
+import type { CharLabel } from '@kzr/core';
+import { formatSubmissionCsv, parseSubmissionCsv, parseTrainCsv, scoreSubmission } from '@kzr/core';
+import {
+  FP_FEATURE_COUNT,
+  MERGE_IOU_THRESHOLD,
+  falsePositiveFeatures,
+  keepBoxes,
+  mergeDetectionSets,
+  submissionRows,
+} from '@kzr/core/postprocess';
+import { PagePredictions, PostprocessService, type FitFilterProgress } from '@kzr/api/kzr/v1/postprocess';
+import { predictMean } from '@kzr/gbdt';
+import {
+  EventSubject,
+  NotReadyError,
+  ValidationError,
+  implement,
+  type Bus,
+  type GrpcServiceRegistration,
+  type Handlers,
+  type Logger,
+  type Store,
+  type Subscription,
+} from '@kzr/platform';
+
+import { fromWire, toWire, type WireBox, type WirePage } from './convert.js';
+import { fitFilterSteps } from './fit.js';
+import {
+  MemoryFilterRepository,
+  StoreFilterRepository,
+  checkVersion,
+  newFilterVersion,
+  type Filter,
+  type FilterRepository,
+} from './filters.js';
 
 /** Fully qualified service name, as health and reflection report it. */
 export const postprocessServiceName = 'kzr.v1.Postprocess';
 
+/** What the service keeps filters in and announces them on. */
+export interface PostprocessDeps {
+  /** Holds filters (`filters/<version>/`) and FitFilter's inputs. Without it filters live in memory. */
+  readonly store?: Store;
+  /** Where fitted filters are announced and hot swaps come from. */
+  readonly bus?: Bus;
+  /** Overrides where filters are kept (tests). @default a Store repository, else memory */
+  readonly filters?: FilterRepository;
+  /** Durable consumer name of this replica's hot-swap subscription. @default `postprocess-filters` */
+  readonly durable?: string;
+}
+
+/** The filter state of one service instance: the current version and a cache of loaded ones. */
+export class FilterState {
+  readonly #repo: FilterRepository;
+  readonly #cache = new Map<string, Promise<Filter>>();
+  #current: string | undefined;
+  #looked = false;
+
+  constructor(repo: FilterRepository) {
+    this.#repo = repo;
+  }
+
+  get repository(): FilterRepository {
+    return this.#repo;
+  }
+
+  /** Makes `version` current (a hot swap), loading it first so a broken version never becomes current. */
+  async swapTo(version: string): Promise<Filter> {
+    const filter = await this.get(version);
+    this.#current = version;
+    this.#looked = true;
+    return filter;
+  }
+
+  /** The named version, or the current one when `version` is empty. */
+  async get(version: string): Promise<Filter> {
+    let wanted = version;
+    if (wanted === '') {
+      if (!this.#looked) {
+        this.#current ??= await this.#repo.latest();
+        this.#looked = true;
+      }
+      if (this.#current === undefined) throw new NotReadyError('no filter has been fitted yet');
+      wanted = this.#current;
+    }
+    let loading = this.#cache.get(wanted);
+    if (!loading) {
+      loading = this.#repo.load(wanted);
+      this.#cache.set(wanted, loading);
+      loading.catch(() => this.#cache.delete(wanted));
+    }
+    return loading;
+  }
+}
+
+function readWirePages(pages: readonly PagePredictions[], field: string): WirePage[] {
+  return pages.map((page, i) => fromWire(page, `${field}[${i}]`));
+}
+
+/** The service's handlers, exposed for embedding and tests. */
+export function createPostprocessHandlers(
+  state: FilterState,
+  deps: PostprocessDeps,
+  logger: Logger,
+): Handlers<typeof PostprocessService> {
+  return {
+    mergeDetections: async (request) => {
+      if (request.sets.length === 0) throw new ValidationError('sets', 'no detection sets');
+      const pages = readWirePages(request.sets, 'sets');
+      const first = pages[0] as WirePage;
+      pages.forEach((page, i) => {
+        if (page.pageId !== first.pageId) {
+          throw new ValidationError(`sets[${i}].pageId`, `"${page.pageId}" differs from "${first.pageId}"`);
+        }
+        if (page.width !== first.width || page.height !== first.height) {
+          throw new ValidationError(`sets[${i}].pageWidth`, 'page size differs from sets[0]');
+        }
+      });
+      const iou = request.iouThreshold === 0 ? MERGE_IOU_THRESHOLD : request.iouThreshold;
+      if (!(iou > 0 && iou <= 1)) throw new ValidationError('iouThreshold', `expected a value in (0, 1], got ${iou}`);
+      const merged = mergeDetectionSets(
+        pages.map((p) => p.boxes),
+        iou,
+      ) as WireBox[];
+      const names = request.sets.map((s) => s.detectionSet).filter((n) => n !== '');
+      return { merged: toWire({ ...first, boxes: merged }, [...new Set(names)].join('+') || 'merged') };
+    },
+
+    filterPredictions: async (request) => {
+      const version = request.filterVersion === '' ? '' : checkVersion(request.filterVersion, 'filterVersion');
+      const pages = readWirePages(request.pages, 'pages');
+      if (!(request.threshold >= 0 && request.threshold <= 1)) {
+        throw new ValidationError('threshold', `expected a value in [0, 1], got ${request.threshold}`);
+      }
+      const filter = await state.get(version);
+      const threshold = request.threshold === 0 ? filter.threshold : request.threshold;
+      const kept = pages.map((page, i): WirePage => {
+        if (page.boxes.length === 0) return page;
+        const features = falsePositiveFeatures(page, `pages[${i}]`);
+        const p = predictMean(filter.boosters, {
+          numRows: page.boxes.length,
+          numFeatures: FP_FEATURE_COUNT,
+          values: features,
+        });
+        return { ...page, boxes: keepBoxes(page.boxes, p, threshold) as WireBox[] };
+      });
+      return {
+        filterVersion: filter.version,
+        pages: kept.map((page, i) => toWire(page, request.pages[i]?.detectionSet ?? '')),
+        submissionCsv: formatSubmissionCsv(submissionRows(kept)),
+      };
+    },
+
+    fitFilter: async function* (request, ctx): AsyncGenerator<FitFilterProgress> {
+      if (!deps.store) throw new NotReadyError('FitFilter needs a Store for its inputs; none is configured');
+      if (request.predictionsKey === '') throw new ValidationError('predictionsKey', 'is empty');
+      if (request.truthKey === '') throw new ValidationError('truthKey', 'is empty');
+      const folds = request.folds === 0 ? 5 : request.folds;
+      if (folds < 2 || folds > 20) throw new ValidationError('folds', `expected 2 to 20, got ${folds}`);
+      if (request.trials > 1000) throw new ValidationError('trials', `expected at most 1000, got ${request.trials}`);
+      const [predictionsBytes, truthBytes] = await Promise.all([
+        deps.store.getBytes(request.predictionsKey, { signal: ctx.signal }),
+        deps.store.getBytes(request.truthKey, { signal: ctx.signal }),
+      ]);
+      let json: unknown;
+      try {
+        json = JSON.parse(predictionsBytes.toString('utf8'));
+      } catch (err) {
+        throw new ValidationError('predictionsKey', `not JSON: ${(err as Error).message}`);
+      }
+      const list = Array.isArray(json) ? json : (json as { pages?: unknown }).pages;
+      if (!Array.isArray(list))
+        throw new ValidationError('predictionsKey', 'expected a JSON array of PagePredictions or {"pages": [...]}');
+      const pages = readWirePages(
+        list.map((item) => PagePredictions.fromJSON(item)),
+        'predictions',
+      );
+      const truth = parseTrainCsv(truthBytes.toString('utf8'), request.truthKey);
+      const truthByPage = new Map<string, readonly CharLabel[]>(truth.map((page) => [page.pageId, page.labels]));
+      const steps = fitFilterSteps(pages, truthByPage, {
+        folds,
+        trials: request.trials,
+        seed: Number(request.seed),
+      });
+      let next = steps.next();
+      while (next.done !== true) {
+        ctx.signal.throwIfAborted();
+        const step = next.value;
+        yield step.stage === 'search'
+          ? { stage: 'search', trial: step.trial, fold: 0, objective: step.objective, filterVersion: '' }
+          : { stage: 'cv', trial: 0, fold: folds, objective: step.objective, filterVersion: '' };
+        await yieldToLoop();
+        next = steps.next();
+      }
+      const result = next.value;
+      const version = newFilterVersion();
+      const filter: Filter = {
+        version,
+        boosters: result.boosters,
+        featureNames: result.boosters[0]?.featureNames ?? [],
+        threshold: result.threshold,
+      };
+      const keys = await state.repository.save(filter, result.fit);
+      await state.swapTo(version);
+      if (deps.bus) {
+        await deps.bus.publish(
+          EventSubject.FilterPublished,
+          {
+            meta: undefined,
+            version,
+            modelKey: keys.modelKey,
+            featuresKey: keys.featuresKey,
+            threshold: filter.threshold,
+          },
+          { id: `filter-${version}` },
+        );
+      }
+      logger.info('filter fitted', { version, threshold: filter.threshold, ...result.fit });
+      yield {
+        stage: 'done',
+        trial: 0,
+        fold: 0,
+        objective: Number(result.fit.cvLoss ?? NaN),
+        filterVersion: version,
+      };
+    },
+
+    score: async (request) => {
+      const truth = parseTrainCsv(request.truthCsv, 'truthCsv');
+      const predictions = parseSubmissionCsv(request.submissionCsv, 'submissionCsv');
+      const score = scoreSubmission(truth, predictions);
+      return { ...score };
+    },
+  };
+}
+
+/** A running service's registration plus the hot-swap subscription to close. */
+export interface PostprocessServiceHandle extends GrpcServiceRegistration {
+  /** The filter state (current version, cache). */
+  readonly filters: FilterState;
+  /** Subscribes to `kzr.filter.published` (when a Bus is given); resolves once subscribed. */
+  startHotSwap(): Promise<Subscription | undefined>;
+}
+
 /** Builds the service registration for a gRPC server. */
-export function createPostprocessService(logger: Logger): GrpcServiceRegistration {
+export function createPostprocessService(logger: Logger, deps: PostprocessDeps = {}): PostprocessServiceHandle {
+  const repo = deps.filters ?? (deps.store ? new StoreFilterRepository(deps.store) : new MemoryFilterRepository());
+  const state = new FilterState(repo);
+  const handlers = createPostprocessHandlers(state, deps, logger);
   return {
     name: postprocessServiceName,
     definition: PostprocessService,
-    implementation: implement(PostprocessService, {}, logger),
+    implementation: implement(PostprocessService, handlers, logger),
+    filters: state,
+    startHotSwap: async () => {
+      if (!deps.bus) return undefined;
+      return deps.bus.consume(
+        { durable: deps.durable ?? 'postprocess-filters', filterSubject: EventSubject.FilterPublished },
+        async (message) => {
+          if (message.kind !== 'event' || message.subject !== EventSubject.FilterPublished) return;
+          const event = message.event as { version: string };
+          await state.swapTo(event.version);
+          logger.info('filter hot-swapped', { version: event.version });
+        },
+      );
+    },
   };
 }

@@ -1,0 +1,68 @@
+/** Conversions between the wire messages and core's post-processing types. */
+import type { CharacterResult } from '@kzr/api/kzr/v1/common';
+import type { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
+import type { ClassifiedBox, ClassifiedPage } from '@kzr/core/postprocess';
+import { ValidationError } from '@kzr/platform';
+
+/** A classified box that remembers the wire character it came from. */
+export interface WireBox extends ClassifiedBox {
+  readonly source: CharacterResult;
+}
+
+/** A page of {@link WireBox}es. */
+export interface WirePage extends ClassifiedPage {
+  boxes: WireBox[];
+}
+
+const CODE = /^U\+[0-9A-F]{4,6}$/;
+
+function finite(value: number, field: string): number {
+  if (!Number.isFinite(value)) throw new ValidationError(field, `expected a finite number, got ${value}`);
+  return value;
+}
+
+/**
+ * Reads a wire page, checking what the features need: a positive page size, and per character a
+ * box with finite coordinates and non-negative size, a `U+XXXX` code, a probability in [0, 1]
+ * and a finite detector score. Errors name the wire field, e.g. `pages[2].characters[5].box.width`.
+ */
+export function fromWire(page: PagePredictions, field: string): WirePage {
+  if (page.pageId === '') throw new ValidationError(`${field}.pageId`, 'is empty');
+  if (!(page.pageWidth > 0)) throw new ValidationError(`${field}.pageWidth`, `expected > 0, got ${page.pageWidth}`);
+  if (!(page.pageHeight > 0)) throw new ValidationError(`${field}.pageHeight`, `expected > 0, got ${page.pageHeight}`);
+  const boxes = page.characters.map((c, i): WireBox => {
+    const at = `${field}.characters[${i}]`;
+    if (!c.box) throw new ValidationError(`${at}.box`, 'is missing');
+    if (!CODE.test(c.code)) throw new ValidationError(`${at}.code`, `expected U+XXXX, got ${JSON.stringify(c.code)}`);
+    const width = finite(c.box.width, `${at}.box.width`);
+    const height = finite(c.box.height, `${at}.box.height`);
+    if (width < 0) throw new ValidationError(`${at}.box.width`, `expected >= 0, got ${width}`);
+    if (height < 0) throw new ValidationError(`${at}.box.height`, `expected >= 0, got ${height}`);
+    const probability = finite(c.probability, `${at}.probability`);
+    if (probability < 0 || probability > 1) {
+      throw new ValidationError(`${at}.probability`, `expected a value in [0, 1], got ${probability}`);
+    }
+    return {
+      code: c.code,
+      probability,
+      score: finite(c.detectorScore, `${at}.detectorScore`),
+      x: finite(c.box.x, `${at}.box.x`),
+      y: finite(c.box.y, `${at}.box.y`),
+      width,
+      height,
+      source: c,
+    };
+  });
+  return { pageId: page.pageId, width: page.pageWidth, height: page.pageHeight, boxes };
+}
+
+/** Writes a page of kept boxes back in wire form, each character as it came in. */
+export function toWire(page: WirePage, detectionSet: string): PagePredictions {
+  return {
+    pageId: page.pageId,
+    pageWidth: page.width,
+    pageHeight: page.height,
+    detectionSet,
+    characters: page.boxes.map((b) => b.source),
+  };
+}

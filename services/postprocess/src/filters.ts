@@ -1,0 +1,158 @@
+/**
+ * Filter versions: the fold boosters of a fitted false-positive filter, its feature names and
+ * its tuned keep threshold. In the Store a version lives under `filters/<version>/` as
+ * `model.txt` (fold 0; further folds `model-<k>.txt`) and `features.json`; the filter predicts
+ * the mean of its boosters' probabilities.
+ */
+import { FP_FEATURE_NAMES } from '@kzr/core/postprocess';
+import { featureImportance, formatModel, parseModel, type Booster } from '@kzr/gbdt';
+import { KzrError, NotFoundError, ValidationError, type Store } from '@kzr/platform';
+
+/** A loaded filter version. */
+export interface Filter {
+  readonly version: string;
+  readonly boosters: readonly Booster[];
+  readonly featureNames: readonly string[];
+  /** Keep a box iff mean P(correct) >= threshold. */
+  readonly threshold: number;
+}
+
+/** The `features.json` of a stored filter. */
+export interface FilterManifest {
+  readonly version: string;
+  /** Feature names in column order (the 117 of spec §6.2). */
+  readonly featureNames: readonly string[];
+  readonly threshold: number;
+  /** Model files of the fold boosters, relative to the version folder; the first is `model.txt`. */
+  readonly models: readonly string[];
+  /** Split counts per feature, summed over the boosters, most used first. */
+  readonly importance: ReadonlyArray<{ feature: string; splits: number }>;
+  /** How it was fitted (folds, best iteration, parameters, scores). */
+  readonly fit: Readonly<Record<string, unknown>>;
+}
+
+/** Where filters are kept. */
+export interface FilterRepository {
+  /** Stores a new version; returns the keys written. */
+  save(filter: Filter, fit: Readonly<Record<string, unknown>>): Promise<{ modelKey: string; featuresKey: string }>;
+  /** Loads a version; NotFoundError when there is none such. */
+  load(version: string): Promise<Filter>;
+  /** The newest stored version, if any. */
+  latest(): Promise<string | undefined>;
+}
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** A new, sortable filter version name (UTC time to the millisecond plus a counter). */
+export function newFilterVersion(now: Date = new Date(), counter = 0): string {
+  return `f${now.toISOString().replace(/[-:.]/g, '')}-${String(counter).padStart(3, '0')}`;
+}
+
+/** Checks a filter version name from a request. */
+export function checkVersion(version: string, field: string): string {
+  if (!VERSION.test(version)) throw new ValidationError(field, `invalid filter version ${JSON.stringify(version)}`);
+  return version;
+}
+
+function checkFilter(filter: Filter): Filter {
+  if (filter.featureNames.length !== FP_FEATURE_NAMES.length) {
+    throw new KzrError(
+      'internal',
+      `filter ${filter.version} has ${filter.featureNames.length} features, kzr computes ${FP_FEATURE_NAMES.length}`,
+    );
+  }
+  for (const booster of filter.boosters) {
+    if (booster.maxFeatureIdx + 1 !== filter.featureNames.length) {
+      throw new KzrError('internal', `filter ${filter.version}: a model reads ${booster.maxFeatureIdx + 1} features`);
+    }
+  }
+  return filter;
+}
+
+/** Filters in a {@link Store} under `filters/<version>/`. */
+export class StoreFilterRepository implements FilterRepository {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  async save(
+    filter: Filter,
+    fit: Readonly<Record<string, unknown>>,
+  ): Promise<{ modelKey: string; featuresKey: string }> {
+    checkFilter(filter);
+    const base = `filters/${checkVersion(filter.version, 'version')}`;
+    const models = filter.boosters.map((_, k) => (k === 0 ? 'model.txt' : `model-${k}.txt`));
+    for (const [k, booster] of filter.boosters.entries()) {
+      await this.#store.put(`${base}/${models[k]}`, Buffer.from(formatModel(booster)), { contentType: 'text/plain' });
+    }
+    const counts = new Map<string, number>();
+    for (const booster of filter.boosters) {
+      for (const { feature, splits } of featureImportance(booster))
+        counts.set(feature, (counts.get(feature) ?? 0) + splits);
+    }
+    const manifest: FilterManifest = {
+      version: filter.version,
+      featureNames: filter.featureNames,
+      threshold: filter.threshold,
+      models,
+      importance: [...counts.entries()]
+        .map(([feature, splits]) => ({ feature, splits }))
+        .sort((a, b) => b.splits - a.splits),
+      fit,
+    };
+    // features.json last: a version is complete once its manifest exists.
+    const featuresKey = `${base}/features.json`;
+    await this.#store.put(featuresKey, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), {
+      contentType: 'application/json',
+    });
+    return { modelKey: `${base}/model.txt`, featuresKey };
+  }
+
+  async load(version: string): Promise<Filter> {
+    const base = `filters/${version}`;
+    let manifest: FilterManifest;
+    try {
+      manifest = JSON.parse((await this.#store.getBytes(`${base}/features.json`)).toString('utf8')) as FilterManifest;
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError(`filter version "${version}"`, { cause: err });
+      throw err;
+    }
+    const boosters: Booster[] = [];
+    for (const model of manifest.models) {
+      boosters.push(parseModel((await this.#store.getBytes(`${base}/${model}`)).toString('utf8')));
+    }
+    return checkFilter({ version, boosters, featureNames: manifest.featureNames, threshold: manifest.threshold });
+  }
+
+  async latest(): Promise<string | undefined> {
+    const versions = (await this.#store.list('filters/'))
+      .map((info) => /^filters\/([^/]+)\/features\.json$/.exec(info.key)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .sort();
+    return versions.at(-1);
+  }
+}
+
+/** Filters in memory (a service without a Store; tests). */
+export class MemoryFilterRepository implements FilterRepository {
+  readonly #filters = new Map<string, Filter>();
+
+  save(filter: Filter): Promise<{ modelKey: string; featuresKey: string }> {
+    this.#filters.set(filter.version, checkFilter(filter));
+    return Promise.resolve({
+      modelKey: `filters/${filter.version}/model.txt`,
+      featuresKey: `filters/${filter.version}/features.json`,
+    });
+  }
+
+  load(version: string): Promise<Filter> {
+    const filter = this.#filters.get(version);
+    return filter ? Promise.resolve(filter) : Promise.reject(new NotFoundError(`filter version "${version}"`));
+  }
+
+  latest(): Promise<string | undefined> {
+    return Promise.resolve([...this.#filters.keys()].sort().at(-1));
+  }
+}

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import * as grpc from '@grpc/grpc-js';
+import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
+import type { CharacterResult } from '@kzr/api/kzr/v1/common';
+import {
+  PagePredictions,
+  PostprocessClient,
+  type FilterPredictionsRequest,
+  type FilterPredictionsResponse,
+  type FitFilterProgress,
+  type MergeDetectionsRequest,
+  type MergeDetectionsResponse,
+  type ScoreRequest,
+  type ScoreResponse,
+} from '@kzr/api/kzr/v1/postprocess';
+import { formatTrainCsv } from '@kzr/core';
+import { createLogger, EventSubject, FsStore, GrpcServer, MemoryBus, type EventMessage } from '@kzr/platform';
+
+import { syntheticPages } from './pages.js';
+import { createPostprocessService, type PostprocessDeps } from '../src/index.js';
+
+const silent = createLogger({ write: () => {} });
+
+async function start(deps: PostprocessDeps = {}) {
+  const service = createPostprocessService(silent, deps);
+  await service.startHotSwap();
+  const server = await GrpcServer.start({
+    host: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: 16 << 20,
+    services: [service],
+    reflectionProtoFiles: [kzrProtoFiles.postprocess],
+    protoIncludeDirs: [protoRoot],
+    logger: silent,
+  });
+  const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+  return { server, client, service };
+}
+
+function merge(client: PostprocessClient, req: MergeDetectionsRequest): Promise<MergeDetectionsResponse> {
+  return new Promise((resolve, reject) =>
+    client.mergeDetections(req, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+}
+
+function filter(client: PostprocessClient, req: FilterPredictionsRequest): Promise<FilterPredictionsResponse> {
+  return new Promise((resolve, reject) =>
+    client.filterPredictions(req, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+}
+
+function score(client: PostprocessClient, req: ScoreRequest): Promise<ScoreResponse> {
+  return new Promise((resolve, reject) => client.score(req, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  return (await promise.then(
+    () => assert.fail('expected an error'),
+    (err: unknown) => err,
+  )) as grpc.ServiceError;
+}
+
+function char(code: string, x: number, y: number, w: number, h: number, probability: number): CharacterResult {
+  return {
+    code,
+    character: '',
+    box: { x, y, width: w, height: h },
+    centerX: x + w / 2,
+    centerY: y + h / 2,
+    probability,
+    detectorScore: 0.9,
+    detectionSet: '',
+    column: 0,
+    order: 0,
+    lowConfidence: false,
+    top: [],
+  };
+}
+
+describe('kzr.v1.Postprocess', () => {
+  it('MergeDetections keeps the more probable of overlapping boxes across sets', async () => {
+    const { server, client } = await start();
+    try {
+      const a = char('U+3042', 0, 0, 10, 10, 0.9);
+      const b = char('U+3044', 2, 0, 10, 10, 0.95); // IoU 0.69 with a: a goes
+      const c = char('U+3046', 50, 0, 10, 10, 0.2);
+      const page = { pageId: 'p_1', pageWidth: 100, pageHeight: 100 };
+      const res = await merge(client, {
+        sets: [
+          { ...page, detectionSet: 'det-060000', characters: [a, c] },
+          { ...page, detectionSet: 'det-100000', characters: [b] },
+        ],
+        iouThreshold: 0,
+      });
+      assert.deepEqual(
+        res.merged!.characters.map((ch) => ch.code),
+        ['U+3046', 'U+3044'],
+      );
+      assert.equal(res.merged!.detectionSet, 'det-060000+det-100000');
+
+      const err = await failure(
+        merge(client, {
+          sets: [{ ...page, detectionSet: 'x', characters: [{ ...a, box: { x: 0, y: 0, width: -4, height: 3 } }] }],
+          iouThreshold: 0,
+        }),
+      );
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.deepEqual(err.metadata.get('kzr-field'), ['sets[0].characters[0].box.width']);
+    } finally {
+      client.close();
+      await server.shutdown(1000);
+    }
+  });
+
+  it('Score answers the Kaggle F1 and rejects a malformed CSV naming the field', async () => {
+    const { server, client } = await start();
+    try {
+      const truthCsv = 'image_id,labels\np_1,U+3042 10 10 20 20 U+3044 50 50 20 20\n';
+      const res = await score(client, {
+        truthCsv,
+        submissionCsv: 'image_id,labels\np_1,U+3042 20 20 U+3046 60 60\n',
+      });
+      assert.deepEqual([res.tp, res.fp, res.fn], [1, 1, 1]);
+      assert.equal(res.f1, 0.5);
+      const err = await failure(score(client, { truthCsv, submissionCsv: 'nope\n' }));
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    } finally {
+      client.close();
+      await server.shutdown(1000);
+    }
+  });
+
+  it('FitFilter streams progress, stores model.txt + features.json, publishes it, and a subscribed replica hot-swaps', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'kzr-postprocess-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const store = new FsStore({ root: dir });
+    const bus = new MemoryBus({ logger: silent });
+    const { pages, truth } = syntheticPages(6, 3);
+    await store.put(
+      'results/t/preds.json',
+      Buffer.from(JSON.stringify({ pages: pages.map((p) => PagePredictions.toJSON(p)) })),
+    );
+    await store.put('datasets/t/labels.csv', Buffer.from(formatTrainCsv(truth)));
+
+    const a = await start({ store, bus, durable: 'replica-a' });
+    const b = await start({ store, bus, durable: 'replica-b' });
+    const published: string[] = [];
+    await bus.consume({ durable: 'test-watch', filterSubject: EventSubject.FilterPublished }, async (m) => {
+      published.push((m as EventMessage<typeof EventSubject.FilterPublished>).event.version);
+    });
+    try {
+      // No filter yet: the current one is unavailable, a named unknown one is not found.
+      const none = await failure(filter(b.client, { filterVersion: '', pages, threshold: 0 }));
+      assert.equal(none.code, grpc.status.UNAVAILABLE);
+      const unknown = await failure(filter(b.client, { filterVersion: 'f-nope', pages, threshold: 0 }));
+      assert.equal(unknown.code, grpc.status.NOT_FOUND);
+      assert.match(unknown.details, /f-nope/);
+
+      const progress: FitFilterProgress[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const stream = a.client.fitFilter({
+          predictionsKey: 'results/t/preds.json',
+          truthKey: 'datasets/t/labels.csv',
+          folds: 3,
+          trials: 0,
+          seed: 1,
+        });
+        stream.on('data', (m: FitFilterProgress) => progress.push(m));
+        stream.on('error', reject);
+        stream.on('end', () => resolve());
+      });
+      const done = progress.at(-1)!;
+      assert.equal(done.stage, 'done');
+      assert.ok(
+        progress.some((m) => m.stage === 'cv'),
+        'CV progress was streamed',
+      );
+      const version = done.filterVersion;
+      assert.match(version, /^f\d{8}T\d{9}Z-\d{3}$/);
+      const keys = (await store.list(`filters/${version}/`)).map((o) => o.key).sort();
+      assert.ok(keys.includes(`filters/${version}/model.txt`) && keys.includes(`filters/${version}/features.json`));
+      const manifest = JSON.parse((await store.getBytes(`filters/${version}/features.json`)).toString()) as {
+        featureNames: string[];
+        threshold: number;
+      };
+      assert.equal(manifest.featureNames.length, 117);
+
+      // The event reaches the watcher and replica b, which swaps to the new version.
+      for (
+        let i = 0;
+        i < 100 && (published.length === 0 || (await b.service.filters.get('').catch(() => undefined)) === undefined);
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual(published, [version]);
+      const filtered = await filter(b.client, {
+        filterVersion: '',
+        pages,
+        threshold: 0,
+      });
+      assert.equal(filtered.filterVersion, version);
+      const before = pages.reduce((s, p) => s + p.characters.length, 0);
+      const after = filtered.pages.reduce((s, p) => s + p.characters.length, 0);
+      assert.ok(after < before && after > 0, `${after} of ${before} boxes kept`);
+      assert.match(filtered.submissionCsv, /^image_id,labels\nsynth3_000,U\+/);
+
+      const badPage = await failure(
+        filter(b.client, {
+          filterVersion: version,
+          pages: [{ ...pages[0]!, pageWidth: 0 }],
+          threshold: 0,
+        }),
+      );
+      assert.equal(badPage.code, grpc.status.INVALID_ARGUMENT);
+      assert.deepEqual(badPage.metadata.get('kzr-field'), ['pages[0].pageWidth']);
+    } finally {
+      a.client.close();
+      b.client.close();
+      await a.server.shutdown(1000);
+      await b.server.shutdown(1000);
+      await bus.close();
+      await store.close();
+    }
+  });
+});
