@@ -42,10 +42,9 @@ stamp=node_modules/.kzr-lock-sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "kzr: installing node modules (npm ci)" >&2
-  # In CI the optional tfjs-node packages are skipped: their install downloads libtensorflow,
-  # which CI cannot reach, and the code falls back to another backend anyway.
-  flags=(--no-audit --no-fund)
-  [[ ${CI:-} == true ]] && flags+=(--omit=optional)
-  npm ci "${flags[@]}" >&2
+  # Plain `npm ci`, optional dependencies included: sharp's native binaries are optional
+  # dependencies. The optional tfjs-node packages fail to download libtensorflow where it is
+  # unreachable; npm then drops them and kzr falls back to another TensorFlow.js backend.
+  npm ci --no-audit --no-fund >&2
   echo "$want" > "$stamp"
 fi
