@@ -48,3 +48,5 @@ export type { LrScheduleParams } from './train/schedule.js';
 export type { SgdOptions } from './train/sgd.js';
 export type { CheckpointStorage } from './train/storage.js';
 export type { IterationInfo, TrainOptions, TrainResult } from './train/trainer.js';
+export { Predictor, ttaViewCount } from './predict/predictor.js';
+export type { PredictOptions, Prediction } from './predict/predictor.js';
