@@ -26,6 +26,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'train one model config on crops (shards or a label,path CSV); checkpoints every epoch',
     load: () => import('./commands/train.js'),
   },
+  predict: {
+    summary: 'classify crops with a trained checkpoint (TTA 7-crop); JSON lines with top-5',
+    load: () => import('./commands/predict.js'),
+  },
   'gbdt predict': {
     summary: 'print P(label = 1) per CSV row from a LightGBM model.txt',
     load: () => import('./commands/gbdt-predict.js'),
