@@ -46,6 +46,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'TPE hyperparameter search with median pruning; prints the best parameters',
     load: () => import('./commands/gbdt-search.js'),
   },
+  'postprocess filter': {
+    summary: 'drop likely false positives with a GBDT filter and write the submission CSV',
+    load: () => import('./commands/postprocess-filter.js'),
+  },
   'data npz': {
     summary: 'list the arrays of an npz file: dtype and shape',
     load: () => import('./commands/data-npz.js'),

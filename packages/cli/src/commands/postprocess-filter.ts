@@ -1,0 +1,83 @@
+/**
+ * `kzr postprocess filter --pred <results.json> --filter <model.txt> [--filter <fold2.txt> ...]
+ * [--threshold 0.5] --out <submission.csv>`: computes the 117 false-positive features of every
+ * predicted character, averages P(correct) over the given models, keeps a character iff it is at
+ * least the threshold, and writes the submission CSV. `results.json` holds classified pages: a
+ * JSON array of `kzr.v1.PagePredictions` (proto3 JSON) or `{"pages": [...]}`. Prints a JSON summary.
+ */
+import { writeFile } from 'node:fs/promises';
+
+import { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
+import { formatSubmissionCsv } from '@kzr/core';
+import {
+  DEFAULT_KEEP_THRESHOLD,
+  FP_FEATURE_COUNT,
+  falsePositiveFeatures,
+  keepBoxes,
+  submissionRows,
+} from '@kzr/core/postprocess';
+import { parseModel, predictMean, type Booster } from '@kzr/gbdt';
+import { fromWire, type WirePage } from '@kzr/postprocess';
+
+import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { readFlagFile } from './gbdt-io.js';
+
+/** Runs `kzr postprocess filter`. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    pred: { type: 'string' },
+    filter: { type: 'string', multiple: true },
+    threshold: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const predPath = requireFlag(values, 'pred');
+  const out = requireFlag(values, 'out');
+  const filterPaths = Array.isArray(values.filter) ? values.filter.map(String) : [];
+  if (filterPaths.length === 0) throw new UsageError('--filter', 'is required');
+  let threshold = DEFAULT_KEEP_THRESHOLD;
+  if (values.threshold !== undefined) {
+    threshold = Number(values.threshold);
+    if (typeof values.threshold !== 'string' || values.threshold.trim() === '' || !(threshold >= 0 && threshold <= 1)) {
+      throw new UsageError('--threshold', `expected a number in [0, 1], got ${JSON.stringify(values.threshold)}`);
+    }
+  }
+  const boosters: Booster[] = [];
+  for (const path of filterPaths) {
+    const booster = parseModel(await readFlagFile('filter', path));
+    if (booster.maxFeatureIdx + 1 !== FP_FEATURE_COUNT) {
+      throw new UsageError(
+        '--filter',
+        `${path} reads ${booster.maxFeatureIdx + 1} features, the filter needs ${FP_FEATURE_COUNT}`,
+      );
+    }
+    boosters.push(booster);
+  }
+  let json: unknown;
+  const text = await readFlagFile('pred', predPath);
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError('--pred', `${predPath} is not JSON: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(json) ? json : (json as { pages?: unknown } | null)?.pages;
+  if (!Array.isArray(list))
+    throw new UsageError('--pred', 'expected a JSON array of PagePredictions or {"pages": [...]}');
+  const pages = list.map((item, i) => fromWire(PagePredictions.fromJSON(item), `pages[${i}]`));
+  let before = 0;
+  const kept = pages.map((page, i): WirePage => {
+    before += page.boxes.length;
+    if (page.boxes.length === 0) return page;
+    const features = falsePositiveFeatures(page, `pages[${i}]`);
+    const p = predictMean(boosters, { numRows: page.boxes.length, numFeatures: FP_FEATURE_COUNT, values: features });
+    return { ...page, boxes: keepBoxes(page.boxes, p, threshold) as WirePage['boxes'] };
+  });
+  await writeFile(out, formatSubmissionCsv(submissionRows(kept)));
+  printJson({
+    out,
+    pages: pages.length,
+    characters: before,
+    kept: kept.reduce((s, p) => s + p.boxes.length, 0),
+    threshold,
+  });
+  return 0;
+}
