@@ -18,7 +18,7 @@ interface SpanLine {
 const fixture = fileURLToPath(new URL('./fixtures/trace-app.ts', import.meta.url));
 const SpanKind = { SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 } as const;
 
-async function runFixture(env: Record<string, string>, hook = true): Promise<SpanLine[]> {
+async function runFixture(env: Record<string, string>, hook = true): Promise<Record<string, SpanLine[]>> {
   // An OTLP endpoint where nothing listens: export fails, and the request must not notice.
   const deadPort = await freePort();
   const loader = hook ? ['--import', '@kzr/platform/telemetry/register'] : [];
@@ -36,7 +36,7 @@ async function runFixture(env: Record<string, string>, hook = true): Promise<Spa
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
-    const line = (await firstJsonLine(child, 30_000)) as { spans: SpanLine[] };
+    const line = (await firstJsonLine(child, 45_000)) as { spans: Record<string, SpanLine[]> };
     const exit = await waitForExit(child, 15_000);
     assert.equal(exit.code, 0, stderr);
     return line.spans;
@@ -78,24 +78,31 @@ function assertChain(spans: SpanLine[], system: string): void {
 
 describe('telemetry across gRPC and the Bus', () => {
   let nats: NatsServer;
+  let spans: Record<string, SpanLine[]>;
   before(async () => {
     nats = await NatsServer.start();
+    // One child process goes through both Buses (each start of it costs seconds).
+    spans = await runFixture({ KZR_TRACE_BUSES: 'memory,nats', KZR_TRACE_NATS_URL: nats.url });
   });
   after(async () => {
     await nats?.cleanup();
   });
 
-  it('gives one trace client -> server -> publish -> consume over the in-process Bus', async () => {
-    assertChain(await runFixture({ KZR_TRACE_BUS: 'memory' }), 'kzr.memory');
+  it('gives one trace client -> server -> publish -> consume over the in-process Bus', () => {
+    assertChain(spans['memory']!, 'kzr.memory');
+  });
+
+  it('gives one trace client -> server -> publish -> consume over NATS, context in the headers', () => {
+    assertChain(spans['nats']!, 'nats');
   });
 
   it('gets no gRPC spans without the ESM loader hook (why instrumentation.ts registers it first)', async () => {
-    const spans = await runFixture({ KZR_TRACE_BUS: 'memory' }, false);
-    assert.equal(spans.filter((s) => /instrumentation-grpc/.test(s.scope)).length, 0);
-    assert.equal(spans.filter((s) => s.scope === '@kzr/platform/bus').length, 2, 'the Bus spans do not need the hook');
-  });
-
-  it('gives one trace client -> server -> publish -> consume over NATS, context in the headers', async () => {
-    assertChain(await runFixture({ KZR_TRACE_BUS: 'nats', KZR_TRACE_NATS_URL: nats.url }), 'nats');
+    const without = (await runFixture({ KZR_TRACE_BUSES: 'memory' }, false))['memory']!;
+    assert.equal(without.filter((s) => /instrumentation-grpc/.test(s.scope)).length, 0);
+    assert.equal(
+      without.filter((s) => s.scope === '@kzr/platform/bus').length,
+      2,
+      'the Bus spans do not need the hook',
+    );
   });
 });
