@@ -1,10 +1,106 @@
-/** Configuration of the standalone inference service (one Deployment in the cluster). */
-import { compileServiceConfig, type Env, type ServiceConfig } from '@kzr/platform';
+/** Configuration of the inference service (one Deployment in the cluster, or embedded). */
+import { compileServiceConfig, type Env, readChoice, readInt, readString, type ServiceConfig } from '@kzr/platform';
+
+import { EngineChoice } from './models/manifest.js';
 
 /** The inference service's default gRPC port. */
 export const defaultInferencePort = 50052;
 
+/** Limits and serving settings every request is checked against. */
+export interface InferenceLimits {
+  /**
+   * Most crops in one ClassifyCrops request or OIP ModelInfer batch (`KZR_INFERENCE_MAX_CROPS`).
+   * @default 4096
+   */
+  readonly maxCropsPerRequest: number;
+  /**
+   * Largest page in pixels (`KZR_INFERENCE_MAX_PAGE_PIXELS`).
+   * @default 60_000_000
+   */
+  readonly maxPagePixels: number;
+  /**
+   * Most detections over all sets of one page (`KZR_INFERENCE_MAX_DETECTIONS`).
+   * @default 20_000
+   */
+  readonly maxDetectionsPerPage: number;
+  /**
+   * Largest dynamic batch per model, in TTA views (`KZR_INFERENCE_MAX_BATCH`).
+   * @default 64
+   */
+  readonly maxBatch: number;
+  /**
+   * Longest wait for a batch to fill, in ms (`KZR_INFERENCE_MAX_DELAY_MS`).
+   * @default 2
+   */
+  readonly maxDelayMs: number;
+  /**
+   * Probability under which a character is flagged low-confidence when the request gives none
+   * (`KZR_INFERENCE_LOW_CONFIDENCE_PERCENT`, in percent).
+   * @default 0.5
+   */
+  readonly lowConfidenceThreshold: number;
+  /**
+   * Engine override for every set (`KZR_INFERENCE_ENGINE`: auto, onnx, tfjs); unset follows each manifest.
+   * @default undefined
+   */
+  readonly engine: EngineChoice | undefined;
+}
+
+/** The compiled config of the standalone service. */
+export interface InferenceConfig extends ServiceConfig, InferenceLimits {
+  /**
+   * Directory of the filesystem Store to load model sets from (`KZR_STORE_DIR`).
+   * @default '.kzr-data'
+   */
+  readonly storeDir: string;
+  /**
+   * Model sets to serve at start, comma-separated (`KZR_INFERENCE_MODEL_SETS`); empty serves
+   * the newest published set.
+   * @default []
+   */
+  readonly modelSets: readonly string[];
+}
+
+/** Default limits (the embedded mode and tests start from these). */
+export const defaultInferenceLimits: InferenceLimits = Object.freeze({
+  maxCropsPerRequest: 4096,
+  maxPagePixels: 60_000_000,
+  maxDetectionsPerPage: 20_000,
+  maxBatch: 64,
+  maxDelayMs: 2,
+  lowConfidenceThreshold: 0.5,
+  engine: undefined,
+});
+
+/** Reads the limits from the environment. */
+export function compileInferenceLimits(env: Env): InferenceLimits {
+  const d = defaultInferenceLimits;
+  const percent = readInt(env, 'KZR_INFERENCE_LOW_CONFIDENCE_PERCENT', 0, 100);
+  return Object.freeze({
+    maxCropsPerRequest: readInt(env, 'KZR_INFERENCE_MAX_CROPS', 1, 1_000_000) ?? d.maxCropsPerRequest,
+    maxPagePixels: readInt(env, 'KZR_INFERENCE_MAX_PAGE_PIXELS', 1, 1_000_000_000) ?? d.maxPagePixels,
+    maxDetectionsPerPage: readInt(env, 'KZR_INFERENCE_MAX_DETECTIONS', 1, 10_000_000) ?? d.maxDetectionsPerPage,
+    maxBatch: readInt(env, 'KZR_INFERENCE_MAX_BATCH', 1, 65_536) ?? d.maxBatch,
+    maxDelayMs: readInt(env, 'KZR_INFERENCE_MAX_DELAY_MS', 0, 10_000) ?? d.maxDelayMs,
+    lowConfidenceThreshold: percent === undefined ? d.lowConfidenceThreshold : percent / 100,
+    engine: readChoice(env, 'KZR_INFERENCE_ENGINE', Object.values(EngineChoice)),
+  });
+}
+
 /** Compiles the config once at start; throws a ConfigError naming a bad variable. */
-export function compileInferenceConfig(env: Env): ServiceConfig {
-  return compileServiceConfig(env, defaultInferencePort);
+export function compileInferenceConfig(env: Env): InferenceConfig {
+  const sets = readString(env, 'KZR_INFERENCE_MODEL_SETS');
+  return Object.freeze({
+    ...compileServiceConfig(env, defaultInferencePort),
+    ...compileInferenceLimits(env),
+    storeDir: readString(env, 'KZR_STORE_DIR') ?? '.kzr-data',
+    modelSets: Object.freeze(
+      sets
+        ? sets
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : [],
+    ),
+  });
 }

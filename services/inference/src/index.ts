@@ -1,4 +1,10 @@
-export { compileInferenceConfig, defaultInferencePort } from './config.js';
+export {
+  compileInferenceConfig,
+  compileInferenceLimits,
+  defaultInferenceLimits,
+  defaultInferencePort,
+} from './config.js';
+export { activateNewest, createInference } from './create.js';
 export { DynamicBatcher } from './ensemble/batcher.js';
 export { buildRows, classifyCrops, memberLogits, viewsPerCrop, vote } from './ensemble/classify.js';
 export { EngineKind } from './engine/engine.js';
@@ -21,8 +27,23 @@ export { classifierWeights, publishModelSet } from './models/publish-model-set.j
 export { ModelRegistry } from './models/registry.js';
 export { decodeSafetensors, encodeSafetensors } from './models/safetensors.js';
 export { exportClassifierToOnnx, onnxInputName, onnxOutputName } from './onnx/export-classifier.js';
-export { createInferenceService, inferenceServiceName } from './service.js';
+export { InferenceMetrics } from './metrics.js';
+export { createOipService, oipServiceName, oipTensor } from './oip-service.js';
+export { checkDetectionSets, perSetNmsIou, recognizePage } from './recognize/recognize-page.js';
+export { createInferenceService, handleClassifyCrops, handleRecognizePage, inferenceServiceName } from './service.js';
+export { Serving } from './serving.js';
 
+export type { InferenceConfig, InferenceLimits } from './config.js';
+export type { CreateInferenceOptions, InferenceRuntime } from './create.js';
+export type { HistogramSnapshot, MetricsSnapshot } from './metrics.js';
+export type {
+  DetectionInput,
+  DetectionSetInput,
+  PageRecognition,
+  RecognizedCharacter,
+  RecognizeOptions,
+} from './recognize/recognize-page.js';
+export type { ServingOptions } from './serving.js';
 export type { BatchingOptions, BatchObserver } from './ensemble/batcher.js';
 export type { ClassifyOptions, CropPrediction, LabelScore } from './ensemble/classify.js';
 export type { InferenceEngine } from './engine/engine.js';

@@ -1,18 +1,234 @@
 /**
- * The `kzr.v1.Inference` gRPC service. Its methods arrive with their issues; until then grpc-js
- * answers them UNIMPLEMENTED, while health and reflection already report the service.
+ * The `kzr.v1.Inference` gRPC service: ClassifyCrops, RecognizePage and the streaming
+ * RecognizePages. Every response names the model set and version that served it. Limits:
+ * crops per request, page pixels, detections per page; the message size is the server's
+ * (`KZR_GRPC_MAX_MESSAGE_BYTES`) and the client's deadline aborts the call between steps.
  */
-import { InferenceService } from '@kzr/api/kzr/v1/inference';
-import { type GrpcServiceRegistration, implement, type Logger } from '@kzr/platform';
+import {
+  type ClassifyCropsRequest,
+  type ClassifyCropsResponse,
+  InferenceService,
+  type RecognizePageRequest,
+  type RecognizePageResponse,
+  Voting,
+} from '@kzr/api/kzr/v1/inference';
+import { charOfCode, isUnicodeCode } from '@kzr/core';
+import {
+  type CallContext,
+  errorKindOf,
+  type GrpcServiceRegistration,
+  implement,
+  type Logger,
+  ValidationError,
+} from '@kzr/platform';
+
+import { defaultInferenceLimits } from './config.js';
+import { classifyCrops, type LabelScore } from './ensemble/classify.js';
+import { emptyStore } from './models/empty-store.js';
+import { type VotingMode } from './models/manifest.js';
+import { ModelRegistry } from './models/registry.js';
+import { type DetectionSetInput, recognizePage } from './recognize/recognize-page.js';
+import { checkSignal, Serving, type ServingOptions, translate } from './serving.js';
 
 /** Fully qualified service name, as health and reflection report it. */
 export const inferenceServiceName = 'kzr.v1.Inference';
 
-/** Builds the service registration for a gRPC server. */
-export function createInferenceService(logger: Logger): GrpcServiceRegistration {
+/** Largest crop accepted by ClassifyCrops, in pixels. */
+const maxCropPixels = 4_000_000;
+
+function votingOf(v: number, field: string): VotingMode | undefined {
+  switch (v) {
+    case Voting.VOTING_UNSPECIFIED:
+      return undefined;
+    case Voting.VOTING_HARD:
+      return 'hard';
+    case Voting.VOTING_SOFT:
+      return 'soft';
+    default:
+      throw new ValidationError(field, `unknown voting ${v}`);
+  }
+}
+
+function labels(top: readonly LabelScore[]): Array<{ code: string; character: string; probability: number }> {
+  return top.map((t) => ({
+    code: t.code,
+    character: isUnicodeCode(t.code) ? charOfCode(t.code) : '',
+    probability: t.probability,
+  }));
+}
+
+/** Times a handler and records its status and serving version. */
+async function measured<T extends { servedBy?: { modelSet: string; version: string } | undefined }>(
+  serving: Serving,
+  method: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    const out = await fn();
+    const by = out.servedBy ? `${out.servedBy.modelSet}@${out.servedBy.version}` : undefined;
+    serving.metrics.request(method, 'ok', performance.now() - started, by);
+    return out;
+  } catch (err) {
+    serving.metrics.request(method, errorKindOf(err), performance.now() - started);
+    throw err;
+  }
+}
+
+/** ClassifyCrops. */
+export async function handleClassifyCrops(
+  serving: Serving,
+  request: ClassifyCropsRequest,
+  signal?: AbortSignal,
+): Promise<ClassifyCropsResponse> {
+  const n = request.crops.length;
+  if (n === 0) throw new ValidationError('crops', 'at least one crop is needed');
+  if (n > serving.limits.maxCropsPerRequest) {
+    throw new ValidationError(
+      'crops',
+      `${n} crops exceed the limit of ${serving.limits.maxCropsPerRequest} per request`,
+    );
+  }
+  const voting = votingOf(request.voting, 'voting');
+  using lease = serving.lease(request.model?.modelSet, request.model?.version);
+  if (request.topK > lease.set.codes.length) {
+    throw new ValidationError('top_k', `${request.topK} exceeds the ${lease.set.codes.length} classes`);
+  }
+  const crops = await Promise.all(
+    request.crops.map((c, i) => serving.decode(c.data, c.mediaType, `crops[${i}]`, maxCropPixels)),
+  );
+  checkSignal(signal);
+  const predictions = await classifyCrops(lease.set, crops, {
+    topK: request.topK || 5,
+    tta: request.tta ?? true,
+    ...(voting ? { voting } : {}),
+  });
+  checkSignal(signal);
+  return {
+    servedBy: { modelSet: lease.set.modelSet, version: lease.set.version },
+    results: predictions.map((p) => ({ top: labels(p.top) })),
+  };
+}
+
+function detectionSets(request: RecognizePageRequest, maxDetections: number): DetectionSetInput[] {
+  let total = 0;
+  return request.detectionSets.map((s, si) => {
+    total += s.detections.length;
+    if (total > maxDetections) {
+      throw new ValidationError('detection_sets', `more than ${maxDetections} detections on one page`);
+    }
+    if (s.pageId && request.pageId && s.pageId !== request.pageId) {
+      throw new ValidationError(
+        `detection_sets[${si}].page_id`,
+        `${s.pageId} is not the request's page ${request.pageId}`,
+      );
+    }
+    return {
+      name: s.name || `set-${si}`,
+      detections: s.detections.map((d, i) => {
+        if (!d.box) throw new ValidationError(`detection_sets[${si}].detections[${i}].box`, 'missing');
+        return { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height, score: d.score };
+      }),
+    };
+  });
+}
+
+/** RecognizePage. */
+export async function handleRecognizePage(
+  serving: Serving,
+  request: RecognizePageRequest,
+  signal?: AbortSignal,
+): Promise<RecognizePageResponse> {
+  const voting = votingOf(request.voting, 'voting');
+  const threshold = request.lowConfidenceThreshold || serving.limits.lowConfidenceThreshold;
+  if (!(threshold >= 0 && threshold <= 1)) {
+    throw new ValidationError('low_confidence_threshold', `expected a value in [0, 1], got ${threshold}`);
+  }
+  const sets = detectionSets(request, serving.limits.maxDetectionsPerPage);
+  const source = request.image?.source;
+  if (!source) throw new ValidationError('image', 'an encoded image or a store key is needed');
+  using lease = serving.lease(request.model?.modelSet, request.model?.version);
+  let bytes: Uint8Array;
+  let mediaType = 0;
+  if (source.$case === 'encoded') {
+    bytes = source.value.data;
+    mediaType = source.value.mediaType;
+  } else {
+    if (!source.value || source.value.startsWith('/') || source.value.split('/').includes('..')) {
+      throw new ValidationError('image.store_key', `bad key ${JSON.stringify(source.value)}`);
+    }
+    bytes = await serving.registry.store.getBytes(source.value);
+  }
+  // Pages are classified as given: Ben's filter and denoising belong to kzr.v1.Preprocess.
+  const page = await serving.decode(bytes, mediaType, 'image', serving.limits.maxPagePixels);
+  checkSignal(signal);
+  const result = await translate(() =>
+    recognizePage(lease.set, page, sets, {
+      lowConfidenceThreshold: threshold,
+      ...(voting ? { voting } : {}),
+      ...(signal ? { signal } : {}),
+    }),
+  );
+  checkSignal(signal);
+  return {
+    servedBy: { modelSet: lease.set.modelSet, version: lease.set.version },
+    pageId: request.pageId,
+    characters: result.characters.map((c) => ({
+      code: c.code,
+      character: c.character,
+      box: c.box,
+      centerX: c.centerX,
+      centerY: c.centerY,
+      probability: c.probability,
+      detectorScore: c.detectorScore,
+      detectionSet: c.detectionSet,
+      column: c.column,
+      order: c.order,
+      lowConfidence: c.lowConfidence,
+      top: labels(c.top),
+    })),
+    text: result.text,
+    kaggleLabels: result.kaggleLabels,
+  };
+}
+
+function isLogger(value: unknown): value is Logger {
+  return typeof (value as Logger).info === 'function' && !('registry' in (value as object));
+}
+
+/**
+ * Builds the service registration for a gRPC server. Given only a logger (the older embedded
+ * wiring) it serves no model set: every call answers NOT_FOUND until the caller switches to
+ * {@link createInference} with a Store.
+ */
+export function createInferenceService(options: ServingOptions | Serving | Logger): GrpcServiceRegistration {
+  const serving =
+    options instanceof Serving
+      ? options
+      : isLogger(options)
+        ? new Serving({
+            registry: new ModelRegistry({ store: emptyStore }),
+            limits: defaultInferenceLimits,
+            logger: options,
+          })
+        : new Serving(options);
   return {
     name: inferenceServiceName,
     definition: InferenceService,
-    implementation: implement(InferenceService, {}, logger),
+    implementation: implement(
+      InferenceService,
+      {
+        classifyCrops: async (request, ctx: CallContext) =>
+          measured(serving, 'ClassifyCrops', () => handleClassifyCrops(serving, request, ctx.signal)),
+        recognizePage: async (request, ctx: CallContext) =>
+          measured(serving, 'RecognizePage', () => handleRecognizePage(serving, request, ctx.signal)),
+        async *recognizePages(requests, ctx: CallContext) {
+          for await (const request of requests) {
+            yield await measured(serving, 'RecognizePages', () => handleRecognizePage(serving, request, ctx.signal));
+          }
+        },
+      },
+      serving.logger,
+    ),
   };
 }

@@ -171,6 +171,13 @@ export class ModelRegistry implements AsyncDisposable {
     };
   }
 
+  /** Rows waiting in the batchers of every serving version. */
+  queueDepth(): number {
+    let rows = 0;
+    for (const e of this.sets.values()) for (const m of e.current?.members ?? []) rows += m.batcher.queueDepth;
+    return rows;
+  }
+
   /** Names of the known sets. */
   modelSets(): string[] {
     return [...this.sets.keys()].sort();

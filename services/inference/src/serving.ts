@@ -1,0 +1,73 @@
+/**
+ * What the gRPC services share: the registry, the limits, request helpers (model resolution,
+ * image decoding with limits, error translation) and the request metrics.
+ */
+import { isImagingError, decodeImage, sniffImageFormat, type RawImage } from '@kzr/imaging';
+import { type Logger, NotFoundError, ValidationError } from '@kzr/platform';
+
+import { type InferenceLimits } from './config.js';
+import { type ModelLease, type ModelRegistry } from './models/registry.js';
+import { InferenceMetrics } from './metrics.js';
+
+/** Options shared by the kzr.v1 and OIP services. */
+export interface ServingOptions {
+  readonly registry: ModelRegistry;
+  readonly limits: InferenceLimits;
+  readonly logger: Logger;
+  /** The set used when a request names none; default: the only (or first) known set. */
+  readonly defaultModelSet?: string;
+  readonly metrics?: InferenceMetrics;
+}
+
+/** Media types of kzr.v1 `EncodedImage.media_type`, by enum number, as imaging names formats. */
+const formatOfMediaType: Record<number, string> = { 1: 'jpeg', 2: 'png', 3: 'tiff', 4: 'webp' };
+
+/** Shared request plumbing. */
+export class Serving {
+  readonly registry: ModelRegistry;
+  readonly limits: InferenceLimits;
+  readonly logger: Logger;
+  readonly metrics: InferenceMetrics;
+  private readonly defaultModelSet: string | undefined;
+
+  constructor(options: ServingOptions) {
+    this.registry = options.registry;
+    this.limits = options.limits;
+    this.logger = options.logger;
+    this.defaultModelSet = options.defaultModelSet;
+    this.metrics = options.metrics ?? new InferenceMetrics();
+  }
+
+  /** Leases the named (or default) set; NOT_FOUND / UNAVAILABLE per the registry. */
+  lease(modelSet: string | undefined, version: string | undefined): ModelLease {
+    const name = modelSet || this.defaultModelSet || this.registry.modelSets()[0];
+    if (!name) throw new NotFoundError('model set (none is configured)');
+    return this.registry.acquire(name, version ?? '');
+  }
+
+  /** Decodes an encoded image, checking its declared media type and the pixel limit. */
+  async decode(bytes: Uint8Array, mediaType: number, field: string, maxPixels: number): Promise<RawImage> {
+    if (bytes.length === 0) throw new ValidationError(field, 'empty image');
+    const declared = formatOfMediaType[mediaType];
+    const actual = sniffImageFormat(bytes);
+    if (declared !== undefined && actual !== undefined && declared !== actual) {
+      throw new ValidationError(`${field}.media_type`, `declared ${declared} but the bytes are ${actual}`);
+    }
+    return translate(() => decodeImage(bytes, { field, maxPixels, channels: 3 }));
+  }
+}
+
+/** Runs `fn`, turning imaging's errors (which carry a field) into ValidationErrors. */
+export async function translate<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isImagingError(err)) throw new ValidationError(err.field, err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** Throws the signal's reason (a deadline or cancellation KzrError) when it has fired. */
+export function checkSignal(signal: AbortSignal | undefined): void {
+  signal?.throwIfAborted();
+}
