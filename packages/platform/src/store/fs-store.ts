@@ -54,11 +54,20 @@ export class FsStore implements Store {
     this.#tmp = join(options.root, '.kzr-tmp');
   }
 
-  /** Creates the directories (and clears puts left by a crash). */
+  /**
+   * Creates the directories and removes temporary files older than an hour (puts left by a
+   * crash). Newer ones may belong to another process on the same store (a local job), so they
+   * stay.
+   */
   static async open(options: FsStoreOptions): Promise<FsStore> {
     const store = new FsStore(options);
-    await rm(store.#tmp, { recursive: true, force: true });
     await Promise.all([store.#objects, store.#meta, store.#tmp].map((d) => mkdir(d, { recursive: true })));
+    const cutoffMs = Date.now() - 3_600_000;
+    for (const name of await readdir(store.#tmp)) {
+      const path = join(store.#tmp, name);
+      const stats = await fsStat(path).catch(() => undefined);
+      if (stats && stats.mtimeMs < cutoffMs) await rm(path, { force: true });
+    }
     return store;
   }
 

@@ -214,17 +214,26 @@ export function busContract(name: string, harness: BusHarness): void {
 
     it('delivers first deliveries in publish order at concurrency 1', async () => {
       const bus = await connect();
-      const names = Array.from({ length: 30 }, (_v, i) => `ds-${i}`);
-      for (const [i, ds] of names.entries()) {
-        await bus.publish(i % 2 ? EventSubject.PagesIngested : EventSubject.PagesIngested, pages(ds), { id: `o-${i}` });
+      // Two subjects interleaved, one consumer on both.
+      const ids = Array.from({ length: 30 }, (_v, i) => `o-${String(i).padStart(2, '0')}`);
+      for (const [i, id] of ids.entries()) {
+        if (i % 3 === 0) {
+          await bus.publish(
+            EventSubject.FilterPublished,
+            { meta: undefined, version: id, modelKey: '', featuresKey: '', threshold: 0.5 },
+            { id },
+          );
+        } else {
+          await bus.publish(EventSubject.PagesIngested, pages(id), { id });
+        }
       }
       const seen: string[] = [];
-      await bus.consume({ durable, filterSubject: 'kzr.pages.ingested', maxInFlight: 1 }, async (m) => {
-        seen.push(datasetOf(m));
-        await sleep(Math.random() < 0.2 ? 5 : 0);
+      await bus.consume({ durable, filterSubject: 'kzr.*.*', maxInFlight: 1 }, async (m) => {
+        seen.push(m.id);
+        await sleep(seen.length % 5 === 0 ? 5 : 0);
       });
-      await waitUntil(() => seen.length === names.length, 10_000, 'all deliveries');
-      assert.deepEqual(seen, names);
+      await waitUntil(() => seen.length === ids.length, 10_000, 'all deliveries');
+      assert.deepEqual(seen, ids);
     });
 
     it('splits the work between two replicas sharing a durable', async () => {
