@@ -190,7 +190,7 @@ export function parseModelConfig(raw: unknown, name = 'model'): ModelConfig {
     batchSize,
     valBatchSize: num(t.valBatchSize ?? 2 * batchSize, 'config.train.valBatchSize', 1, 65536, true),
     epochs: num(t.epochs ?? 80, 'config.train.epochs', 1, 100000, true),
-    baseLr: num(t.baseLr ?? 0.1, 'config.train.baseLr', 0, 100),
+    baseLr: num(t.baseLr ?? 0.1, 'config.train.baseLr', 0, 1e12),
     momentum: num(t.momentum ?? 0.9, 'config.train.momentum', 0, 1),
     weightDecay: num(t.weightDecay ?? 1e-4, 'config.train.weightDecay', 0, 1),
     warmupEpochs: num(t.warmupEpochs ?? 5, 'config.train.warmupEpochs', 0, 100000, true),
