@@ -8,6 +8,7 @@ import { makeBorderReflect101 } from './border.js';
 import { GeometryError } from './errors.js';
 import { lab8ToLinearRgb, linearRgbToLab8 } from './lab.js';
 import { nlMeansRows, type NlMeansPlan, planNlMeans } from './nlmeans.js';
+import { nlMeansRowsWasm, nlMeansWasmReady } from './nlmeans-wasm.js';
 import { type RawImage } from './raw-image.js';
 
 /** Options of the colour denoiser (defaults: the upstream pipeline's "twice the recommended strength"). */
@@ -82,10 +83,14 @@ export function prepareDenoise(image: RawImage, options: DenoiseOptions = {}, sh
   };
 }
 
-/** Denoises rows `[rowStart, rowEnd)` of a prepared job (L, then a and b together). */
+/**
+ * Denoises rows `[rowStart, rowEnd)` of a prepared job (L, then a and b together), on the
+ * WebAssembly kernel once `ensureNlMeansWasm()` has run in this thread, else in JavaScript.
+ */
 export function denoiseJobRows(job: DenoiseJob, rowStart: number, rowEnd: number): void {
-  nlMeansRows(job.planL, [job.extL], job.width, [job.outL], rowStart, rowEnd);
-  nlMeansRows(job.planAb, [job.extA, job.extB], job.width, [job.outA, job.outB], rowStart, rowEnd);
+  const rows = nlMeansWasmReady() ? nlMeansRowsWasm : nlMeansRows;
+  rows(job.planL, [job.extL], job.width, [job.outL], rowStart, rowEnd);
+  rows(job.planAb, [job.extA, job.extB], job.width, [job.outA, job.outB], rowStart, rowEnd);
 }
 
 /** Converts a finished job's Lab planes back to an RGB image. */

@@ -89,10 +89,10 @@ export async function runStrips(
   height: number,
   threads: number,
   makeTask: (rowStart: number, rowEnd: number) => StripTask,
-  runInline: (task: StripTask) => void,
+  runInline: (task: StripTask) => void | Promise<void>,
 ): Promise<void> {
   if (threads <= 1) {
-    runInline(makeTask(0, height));
+    await runInline(makeTask(0, height));
     return;
   }
   let pool = pools.get(threads);

@@ -3,6 +3,7 @@ import { parentPort } from 'node:worker_threads';
 
 import { benRows } from './ben.js';
 import { denoiseJobRows, type DenoiseJob } from './denoise.js';
+import { ensureNlMeansWasm } from './nlmeans-wasm.js';
 
 /** A strip to compute; buffers are SharedArrayBuffer-backed. */
 export type StripTask =
@@ -27,9 +28,15 @@ export function runStripTask(task: StripTask): void {
   }
 }
 
-parentPort?.on('message', (task: StripTask) => {
+/** Runs a strip in the current thread, on the WebAssembly kernel for denoising. */
+export async function runStripTaskFast(task: StripTask): Promise<void> {
+  if (task.kind === 'denoise') await ensureNlMeansWasm();
+  runStripTask(task);
+}
+
+parentPort?.on('message', async (task: StripTask) => {
   try {
-    runStripTask(task);
+    await runStripTaskFast(task);
     parentPort?.postMessage({ ok: true });
   } catch (err) {
     parentPort?.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) });

@@ -99,7 +99,8 @@ describe("Ben's filter", () => {
 });
 
 describe('colour NL-means denoising', () => {
-  it('reproduces OpenCV fastNlMeansDenoisingColored(20, 20, 7, 21) on patches of the Ben page', () => {
+  it('reproduces OpenCV fastNlMeansDenoisingColored(20, 20, 7, 21) on patches of the Ben page, in JavaScript and WebAssembly', async () => {
+    const wasmRuns: Promise<void>[] = [];
     for (const [x0, y0, size] of [
       [1200, 1800, 40],
       [300, 900, 32],
@@ -112,7 +113,9 @@ describe('colour NL-means denoising', () => {
       const r = compare(out, x0 - cx, y0 - cy, refDenoised, x0, y0, size, size);
       assert.ok(r.psnr >= 35, `PSNR ${r.psnr.toFixed(2)} dB at (${x0}, ${y0})`);
       assert.equal(r.max, 0, `max |diff| ${r.max}, identical ${(r.identical * 100).toFixed(2)} %`);
+      wasmRuns.push(denoiseColored(patch, {}, 1).then((fast) => assert.deepEqual(fast.data, out.data)));
     }
+    await Promise.all(wasmRuns);
   });
 });
 
