@@ -22,6 +22,18 @@ const commands: Record<string, CommandEntry> = {
     summary: 'build a model config and print its parameter counts as JSON',
     load: () => import('./commands/model-summary.js'),
   },
+  'model export-onnx': {
+    summary: 'write a kzr checkpoint as ONNX (BN folded), checked against tfjs within 1e-4',
+    load: () => import('./commands/model-export-onnx.js'),
+  },
+  'model import-onnx': {
+    summary: 'publish a model-set version from ONNX files and/or checkpoints (hot-swapped by inference)',
+    load: () => import('./commands/model-import-onnx.js'),
+  },
+  recognize: {
+    summary: 'recognise a page from detection sets: characters in reading order, text, Kaggle string',
+    load: () => import('./commands/recognize.js'),
+  },
   train: {
     summary: 'train one model config on crops (shards or a label,path CSV); checkpoints every epoch',
     load: () => import('./commands/train.js'),

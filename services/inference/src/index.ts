@@ -11,6 +11,7 @@ export { EngineKind } from './engine/engine.js';
 export { createOnnxEngine, nhwcToNchw } from './engine/onnx-engine.js';
 export { buildClassifierWithWeights, createTfjsEngine } from './engine/tfjs-engine.js';
 export { isModelLoadError, ModelLoadError, OnnxExportError } from './errors.js';
+export { loadCheckpointMember } from './models/checkpoint-member.js';
 export { LoadedModelSet, loadModelSet } from './models/load-model-set.js';
 export {
   checkName,
@@ -27,6 +28,7 @@ export { classifierWeights, publishModelSet } from './models/publish-model-set.j
 export { ModelRegistry } from './models/registry.js';
 export { decodeSafetensors, encodeSafetensors } from './models/safetensors.js';
 export { exportClassifierToOnnx, onnxInputName, onnxOutputName } from './onnx/export-classifier.js';
+export { onnxParity } from './onnx/parity.js';
 export { InferenceMetrics } from './metrics.js';
 export { createOipService, oipServiceName, oipTensor } from './oip-service.js';
 export { checkDetectionSets, perSetNmsIou, recognizePage } from './recognize/recognize-page.js';
@@ -48,6 +50,7 @@ export type { BatchingOptions, BatchObserver } from './ensemble/batcher.js';
 export type { ClassifyOptions, CropPrediction, LabelScore } from './ensemble/classify.js';
 export type { InferenceEngine } from './engine/engine.js';
 export type { OnnxEngineOptions } from './engine/onnx-engine.js';
+export type { CheckpointMember } from './models/checkpoint-member.js';
 export type { LoadedMember, LoadOptions } from './models/load-model-set.js';
 export type { ClassMapFile, FileRef, InputSpec, MemberManifest, ModelSetManifest } from './models/manifest.js';
 export type { MemberSource, PublishModelSetOptions } from './models/publish-model-set.js';

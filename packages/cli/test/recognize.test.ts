@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { protoRoot } from '@kzr/api/proto-root';
+import { type DetectionSet, toDetectionSet } from '@kzr/core';
+import { createInference, type InferenceRuntime } from '@kzr/inference';
+import { createLogger, FsStore, GrpcServer } from '@kzr/platform';
+
+import { syntheticCrops } from './synthetic-crops.js';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const kzrBin = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+function kzr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [kzrBin, ...args],
+      { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+interface Printed {
+  pageId: string;
+  servedBy: { modelSet: string; version: string };
+  characters: Array<{
+    code: string;
+    box: { x: number; y: number; width: number; height: number };
+    centerX: number;
+    centerY: number;
+    column: number;
+    order: number;
+    detectionSet: string;
+    probability: number;
+  }>;
+  text: string;
+  kaggleLabels: string;
+}
+
+let pageId: string;
+let pagePath: string;
+let detectionFiles: string[];
+let sets: DetectionSet[];
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kzr-recognize-'));
+  env = { ...process.env, KZR_DATA_DIR: join(dir, 'data'), KZR_TF_BACKEND: 'wasm' };
+  // Arrange: synthetic books (two simulated detectors), crops, and a tiny model trained on them.
+  const crops = await syntheticCrops(dir, { classes: 6, pagesPerBook: 1, seed: 5, trainBooks: 2 });
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      name: 'tiny-recognize',
+      model: {
+        arch: 'resnet18',
+        inputChannels: 1,
+        numClasses: 6,
+        stem: 'compact',
+        widthMultiplier: 0.125,
+        depthMultiplier: 0.5,
+      },
+      input: { trainResize: 18, trainCrop: 16, inferResize: 18, inferCrop: 16, mean: [0.5], std: [0.25] },
+      augment: { rotationDeg: 3, batchMix: 'none', erasingProb: 0 },
+      train: {
+        batchSize: 16,
+        valBatchSize: 64,
+        epochs: 2,
+        warmupEpochs: 1,
+        schedule: { type: 'cosine', tMaxEpochs: 2, etaMin: 0.001 },
+        undersampling: 0,
+      },
+    }),
+  );
+  const trained = await kzr(
+    'train',
+    '--config',
+    join(dir, 'config.json'),
+    '--train',
+    crops.train,
+    '--val',
+    crops.val,
+    '--out',
+    join(dir, 'run'),
+  );
+  assert.equal(trained.code, 0, trained.stderr);
+  const state = JSON.parse(await readFile(join(dir, 'run', 'best', 'state.json'), 'utf8')) as { classes: string[] };
+  await writeFile(join(dir, 'classes.json'), JSON.stringify(state.classes));
+  const trainCsv = await readFile(join(dir, 'books', 'train.csv'), 'utf8');
+  pageId = trainCsv.split('\n')[1]!.split(',')[0]!;
+  pagePath = join(dir, 'books', 'train_images', `${pageId}.jpg`);
+  const detDir = join(dir, 'books', 'detections');
+  detectionFiles = (await readdir(detDir)).filter((f) => f.endsWith('.json')).map((f) => join(detDir, f));
+  sets = await Promise.all(detectionFiles.map(async (f) => toDetectionSet(JSON.parse(await readFile(f, 'utf8')), f)));
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
+  it('exports a checkpoint to ONNX within 1e-4 of tfjs and publishes it with the checkpoint as a model set', async () => {
+    const exported = await kzr('model', 'export-onnx', join(dir, 'run', 'best'), join(dir, 'model.onnx'));
+    assert.equal(exported.code, 0, exported.stderr);
+    const info = JSON.parse(exported.stdout) as { maxLogitDiff: number; numClasses: number };
+    assert.ok(info.maxLogitDiff < 1e-4);
+    const imported = await kzr(
+      'model',
+      'import-onnx',
+      '--model-set',
+      'synth',
+      '--version',
+      'v1',
+      '--classes',
+      join(dir, 'classes.json'),
+      '--input',
+      '1,18,16',
+      '--mean',
+      '0.5',
+      '--std',
+      '0.25',
+      join(dir, 'model.onnx'),
+      join(dir, 'run', 'best'),
+    );
+    assert.equal(imported.code, 0, imported.stderr);
+    const out = JSON.parse(imported.stdout) as { members: Array<{ kind: string }> };
+    assert.deepEqual(
+      out.members.map((m) => m.kind),
+      ['onnx', 'kzr'],
+    );
+    // A class list that does not fit the model is refused before anything is written.
+    await writeFile(join(dir, 'few.json'), JSON.stringify(['U+3042', 'U+3044']));
+    const bad = await kzr(
+      'model',
+      'import-onnx',
+      '--model-set',
+      'synth',
+      '--version',
+      'v2',
+      '--classes',
+      join(dir, 'few.json'),
+      '--input',
+      '1,18,16',
+      '--mean',
+      '0.5',
+      '--std',
+      '0.25',
+      join(dir, 'model.onnx'),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /outputs/);
+  });
+
+  it('recognises a synthetic page: boxes from the input sets, columns right to left, a Kaggle string kzr score parses', async () => {
+    const args = ['recognize', pagePath, ...detectionFiles.flatMap((f) => ['--detections', f])];
+    const res = await kzr(...args);
+    assert.equal(res.code, 0, res.stderr);
+    const printed = JSON.parse(res.stdout) as Printed;
+    assert.deepEqual(printed.servedBy, { modelSet: 'synth', version: 'v1' });
+    assert.ok(printed.characters.length > 0);
+    const inputBoxes = new Set(
+      sets.flatMap((s) =>
+        s.pages
+          .filter((p) => p.pageId === pageId)
+          .flatMap((p) => p.detections.map((d) => `${s.name}|${d.x},${d.y},${d.width},${d.height}`)),
+      ),
+    );
+    for (const c of printed.characters) {
+      assert.ok(
+        inputBoxes.has(`${c.detectionSet}|${c.box.x},${c.box.y},${c.box.width},${c.box.height}`),
+        'every box comes from an input set',
+      );
+    }
+    assert.deepEqual(
+      printed.characters.map((c) => c.order),
+      printed.characters.map((_, i) => i),
+    );
+    const columns = Math.max(...printed.characters.map((c) => c.column)) + 1;
+    const meanX = Array.from({ length: columns }, (_, k) => {
+      const xs = printed.characters.filter((c) => c.column === k).map((c) => c.centerX);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    });
+    for (let k = 1; k < columns; k++) assert.ok(meanX[k]! < meanX[k - 1]!, `column ${k} lies left of column ${k - 1}`);
+    assert.equal(printed.text.split('\n').length, columns);
+    await writeFile(join(dir, 'sub.csv'), `image_id,labels\n${pageId},${printed.kaggleLabels}\n`);
+    const truth = join(dir, 'truth.csv');
+    const trainCsv = (await readFile(join(dir, 'books', 'train.csv'), 'utf8')).split('\n');
+    await writeFile(truth, [trainCsv[0], trainCsv.find((l) => l.startsWith(`${pageId},`))].join('\n') + '\n');
+    const scored = await kzr('score', '--truth', truth, '--pred', join(dir, 'sub.csv'));
+    assert.equal(scored.code, 0, scored.stderr);
+    const f1 = JSON.parse(scored.stdout) as { f1: number; tp: number; fp: number };
+    assert.equal(f1.tp + f1.fp, printed.characters.length);
+    console.log(`recognize: ${printed.characters.length} characters, F1 ${f1.f1.toFixed(3)} on a training page`);
+
+    // The same page through a running inference service (--server) gives the same characters.
+    const store = new FsStore({ root: join(dir, 'data', 'store') });
+    const runtime: InferenceRuntime = createInference({ store, logger: createLogger({ write: () => {} }) });
+    await runtime.registry.activate('synth', 'v1');
+    const server = await GrpcServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 16 * 1024 * 1024,
+      services: runtime.services,
+      reflectionProtoFiles: [],
+      protoIncludeDirs: [protoRoot],
+      logger: createLogger({ write: () => {} }),
+    });
+    try {
+      const remote = await kzr(...args, '--server', server.endpoint);
+      assert.equal(remote.code, 0, remote.stderr);
+      const viaServer = JSON.parse(remote.stdout) as Printed;
+      assert.equal(viaServer.kaggleLabels, printed.kaggleLabels);
+      assert.equal(viaServer.text, printed.text);
+    } finally {
+      await server.shutdown(1000);
+      await runtime.close();
+    }
+  });
+
+  it('exits 2 naming the problem for a bad threshold', async () => {
+    const threshold = await kzr('recognize', pagePath, '--detections', detectionFiles[0]!, '--threshold', '2');
+    assert.equal(threshold.code, 2);
+    assert.match(threshold.stderr, /--threshold/);
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * Reading a `kzr train` checkpoint directory (`<out>/best`, `<out>/epoch-0003`) as a model-set
+ * member: the classifier with its weights, the class list and the inference input spec
+ * (inferResize / inferCrop, mean / std), through packages/ml's public checkpoint API.
+ */
+import { basename, dirname } from 'node:path';
+
+import { type Classifier, createClassifier, directoryStorage, loadCheckpointInto, readCheckpointState } from '@kzr/ml';
+
+import { type InputSpec } from './manifest.js';
+
+/** A checkpoint loaded for serving or export. */
+export interface CheckpointMember {
+  /** The config's name (for example `tiny-resnet-gray32`). */
+  readonly name: string;
+  readonly model: Classifier;
+  readonly classes: readonly string[];
+  readonly input: InputSpec;
+}
+
+/** Loads the checkpoint in `dir`; the caller disposes `model`. */
+export async function loadCheckpointMember(dir: string): Promise<CheckpointMember> {
+  const storage = directoryStorage(dirname(dir));
+  const prefix = basename(dir);
+  const state = await readCheckpointState(storage, prefix);
+  const model = createClassifier(state.config.model);
+  try {
+    await loadCheckpointInto(storage, prefix, model.params, state);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const input = state.config.input;
+  return {
+    name: state.config.name,
+    model,
+    classes: state.classes,
+    input: {
+      channels: state.config.model.inputChannels,
+      scaleSize: input.inferResize,
+      cropSize: input.inferCrop,
+      mean: input.mean,
+      std: input.std,
+    },
+  };
+}
