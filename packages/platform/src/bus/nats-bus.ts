@@ -404,7 +404,12 @@ export class NatsBus implements Bus {
               },
             };
           }
-          msg.respond(JSON.stringify(reply));
+          try {
+            msg.respond(JSON.stringify(reply));
+          } catch (err) {
+            // The connection closed while the handler ran: the requester times out.
+            this.#logger.debug('reply not sent', { subject, err });
+          }
         })();
       },
     });

@@ -14,7 +14,9 @@ import {
   type Bus,
   type BusMessage,
   deadLetterSubject,
+  errorKindOf,
   EventSubject,
+  NotFoundError,
   NotReadyError,
   ValidationError,
 } from '@kzr/platform';
@@ -322,6 +324,20 @@ export function busContract(name: string, harness: BusHarness): void {
       await server.respond('rpc.echo', async (payload) => ({ echoed: payload, at: 'server' }));
       assert.deepEqual(await client.request('rpc.echo', { n: 2 }), { echoed: { n: 2 }, at: 'server' });
       await assert.rejects(client.request('kzr.pages.ingested', {}), ValidationError);
+      // Errors keep their kind across the wire; a slow responder hits the timeout.
+      await server.respond('rpc.fail', async () => {
+        throw new NotFoundError('model set "missing"');
+      });
+      await assert.rejects(client.request('rpc.fail', {}), (err: unknown) => {
+        assert.equal(errorKindOf(err), 'not-found');
+        assert.match((err as Error).message, /model set "missing" not found/);
+        return true;
+      });
+      await server.respond('rpc.slow', () => sleep(1000).then(() => 'late'));
+      await assert.rejects(
+        client.request('rpc.slow', {}, { timeoutMs: 150 }),
+        (err: unknown) => errorKindOf(err) === 'deadline',
+      );
     });
   });
 }
