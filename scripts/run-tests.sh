@@ -3,7 +3,7 @@
 # globs and its discovery ignores .ts). Ends with node's TAP summary; zero tests is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(find packages services test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <(find packages services $( [[ -d test ]] && echo test) -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 if ((${#files[@]} == 0)); then
   echo "kzr: no test files found" >&2
   exit 1
