@@ -122,17 +122,21 @@ export function* crossValidateSteps(
   }
   const meanLosses: number[] = [];
   let best = { iteration: 0, loss: Infinity };
-  for (let iter = 1; iter <= params.numIterations; iter++) {
-    if (trainers.some((t) => t.done)) break;
-    let sum = 0;
-    for (const trainer of trainers) sum += trainer.step().validLoss ?? NaN;
-    if (trainers.some((t) => t.numTrees < iter)) break;
-    const mean = sum / folds;
-    meanLosses.push(mean);
-    if (mean < best.loss) best = { iteration: iter, loss: mean };
-    if (options.onIteration?.(iter, mean) === false) break;
-    yield { iteration: iter, meanLoss: mean };
-    if (params.earlyStoppingRound > 0 && iter - best.iteration >= params.earlyStoppingRound) break;
+  try {
+    for (let iter = 1; iter <= params.numIterations; iter++) {
+      if (trainers.some((t) => t.done)) break;
+      let sum = 0;
+      for (const trainer of trainers) sum += trainer.step().validLoss ?? NaN;
+      if (trainers.some((t) => t.numTrees < iter)) break;
+      const mean = sum / folds;
+      meanLosses.push(mean);
+      if (mean < best.loss) best = { iteration: iter, loss: mean };
+      if (options.onIteration?.(iter, mean) === false) break;
+      yield { iteration: iter, meanLoss: mean };
+      if (params.earlyStoppingRound > 0 && iter - best.iteration >= params.earlyStoppingRound) break;
+    }
+  } finally {
+    for (const trainer of trainers) trainer.close();
   }
   const bestIteration = best.iteration;
   return { boosters: trainers.map((t) => t.booster(bestIteration)), bestIteration, meanLosses, foldOf };

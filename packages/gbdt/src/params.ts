@@ -51,6 +51,12 @@ export interface GbdtParams {
   readonly featureFractionSeed: number;
   /** Seed of the bin-construction sample (`data_random_seed`). @default 1 */
   readonly dataRandomSeed: number;
+  /**
+   * Threads that build histograms (`num_threads`); 0 = the machine's parallelism, at most 4.
+   * Small tables always train on one thread. The model does not depend on it.
+   * @default 0
+   */
+  readonly numThreads: number;
 }
 
 /** LightGBM's defaults for every parameter kzr reads. */
@@ -77,6 +83,7 @@ export const DEFAULT_PARAMS: GbdtParams = Object.freeze({
   baggingSeed: 3,
   featureFractionSeed: 2,
   dataRandomSeed: 1,
+  numThreads: 0,
 });
 
 type Kind = 'int' | 'float' | 'bool';
@@ -190,6 +197,13 @@ const SPECS: Readonly<Record<string, Spec>> = {
   bagging_seed: { key: 'baggingSeed', kind: 'int', min: -INT_MAX, max: INT_MAX, aliases: ['bagging_fraction_seed'] },
   feature_fraction_seed: { key: 'featureFractionSeed', kind: 'int', min: -INT_MAX, max: INT_MAX, aliases: [] },
   data_random_seed: { key: 'dataRandomSeed', kind: 'int', min: -INT_MAX, max: INT_MAX, aliases: ['data_seed'] },
+  num_threads: {
+    key: 'numThreads',
+    kind: 'int',
+    min: 0,
+    max: 1024,
+    aliases: ['num_thread', 'nthread', 'nthreads', 'n_jobs'],
+  },
 };
 
 /** Accepted for compatibility with LightGBM parameter files, checked, and otherwise ignored. */
@@ -206,11 +220,6 @@ const ACCEPTED: Readonly<Record<string, readonly string[]>> = {
   metrics: ['binary_logloss', 'binary', 'auc', 'binary_error', ''],
   verbosity: [],
   verbose: [],
-  num_threads: [],
-  num_thread: [],
-  nthread: [],
-  nthreads: [],
-  n_jobs: [],
   deterministic: [],
   force_col_wise: [],
   force_row_wise: [],

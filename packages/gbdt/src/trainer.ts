@@ -5,8 +5,11 @@
  * sent to a learned default side, and early stopping on a validation set. Single-threaded and
  * deterministic: the same data and parameters give the same trees bit for bit.
  */
+import { availableParallelism } from 'node:os';
+
 import { buildBinMapper, valueToBin, type BinMapper } from './binning.js';
 import { DataError } from './errors.js';
+import { accumulateFeature, HistPool, type SharedTrainingArrays } from './hist-pool.js';
 import { leafIndex, MissingType, type Booster, type FeatureMatrix, type Tree } from './model.js';
 import { formatNumber } from './model-text.js';
 import { paramsToLightgbm, type GbdtParams } from './params.js';
@@ -110,6 +113,8 @@ export class GbdtTrainer {
   private readonly partition: Int32Array;
   private readonly scratch: Int32Array;
   private readonly histPool: Float64Array[] = [];
+  private readonly shared: SharedTrainingArrays;
+  private threadPool: HistPool | undefined;
   private initScore = 0;
   private finished = false;
   private best = { iteration: 0, loss: Infinity };
@@ -171,20 +176,24 @@ export class GbdtTrainer {
     }
     this.totalBins = this.offsets[numFeatures] as number;
     const widest = Math.max(...this.mappers.map((m) => m.numBins));
-    this.bins = widest <= 256 ? new Uint8Array(numRows * numFeatures) : new Uint16Array(numRows * numFeatures);
+    const shared = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, bytes));
+    this.bins =
+      widest <= 256
+        ? new Uint8Array(shared(numRows * numFeatures))
+        : new Uint16Array(shared(numRows * numFeatures * 2));
     for (let f = 0; f < numFeatures; f++) {
       const mapper = this.mappers[f] as BinMapper;
       for (let r = 0; r < numRows; r++) {
         this.bins[f * numRows + r] = valueToBin(mapper, values[r * numFeatures + f] as number);
       }
     }
-    this.orderedGrad = new Float64Array(numRows);
-    this.orderedHess = new Float64Array(numRows);
+    this.orderedGrad = new Float64Array(shared(numRows * 8));
+    this.orderedHess = new Float64Array(shared(numRows * 8));
     this.usable = [];
     for (let f = 0; f < numFeatures; f++) if (!(this.mappers[f] as BinMapper).trivial) this.usable.push(f);
 
-    this.grad = new Float64Array(numRows);
-    this.hess = new Float64Array(numRows);
+    this.grad = new Float64Array(new SharedArrayBuffer(numRows * 8));
+    this.hess = new Float64Array(new SharedArrayBuffer(numRows * 8));
     this.score = new Float64Array(numRows);
     this.validScore = new Float64Array(this.validLabels.length);
     this.bagRandom = new LgbRandom(params.baggingSeed);
@@ -193,7 +202,23 @@ export class GbdtTrainer {
     this.bag = new Int32Array(numRows);
     for (let r = 0; r < numRows; r++) this.bag[r] = r;
     this.bagCount = numRows;
-    this.partition = new Int32Array(numRows);
+    this.partition = new Int32Array(new SharedArrayBuffer(numRows * 4));
+    this.shared = {
+      bins: this.bins,
+      grad: this.grad,
+      hess: this.hess,
+      orderedGrad: this.orderedGrad,
+      orderedHess: this.orderedHess,
+      partition: this.partition,
+      hist: new Float64Array(new SharedArrayBuffer(this.totalBins * 3 * 8)),
+      offsets: this.offsets,
+      numRows,
+    };
+    const threads = params.numThreads > 0 ? params.numThreads : Math.min(4, availableParallelism());
+    // Threads pay only when a histogram has many rows; small tables stay on one thread.
+    if (threads > 1 && numRows * Math.max(1, this.usable.length) >= 200_000) {
+      this.threadPool = new HistPool(this.shared, threads, numFeatures);
+    }
     this.scratch = new Int32Array(numRows);
 
     if (params.boostFromAverage) {
@@ -238,6 +263,7 @@ export class GbdtTrainer {
     const { tree, thresholdBins } = this.growTree(features);
     if (tree.numLeaves === 1 && iter > 0) {
       this.finished = true;
+      this.close();
       return { iteration: iter, numLeaves: 1, ...(this.valid ? { validLoss: this.validLosses.at(-1) } : {}) };
     }
     this.updateTrainScores(tree, thresholdBins);
@@ -266,6 +292,7 @@ export class GbdtTrainer {
       }
     }
     if (this.trees.length >= p.numIterations) this.finished = true;
+    if (this.finished) this.close();
     return info;
   }
 
@@ -276,6 +303,7 @@ export class GbdtTrainer {
       if (onIteration?.(info) === false) break;
     }
     this.finished = true;
+    this.close();
   }
 
   /** The booster of the first `numTrees` trees (default: the best iteration). */
@@ -333,10 +361,8 @@ export class GbdtTrainer {
   }
 
   private buildHist(hist: Float64Array, features: Int32Array, begin: number, count: number): void {
-    hist.fill(0);
-    const { partition, grad, hess, bins, orderedGrad, orderedHess } = this;
-    const N = this.numRows;
-    const identity = begin === 0 && count === N;
+    const { partition, grad, hess, orderedGrad, orderedHess } = this;
+    const identity = begin === 0 && count === this.numRows;
     if (!identity) {
       for (let k = 0; k < count; k++) {
         const r = partition[begin + k] as number;
@@ -344,28 +370,25 @@ export class GbdtTrainer {
         orderedHess[k] = hess[r] as number;
       }
     }
-    const og = identity ? grad : orderedGrad;
-    const oh = identity ? hess : orderedHess;
-    for (let j = 0; j < features.length; j++) {
-      const f = features[j] as number;
-      const colBase = f * N;
-      const histBase = (this.offsets[f] as number) * 3;
-      if (identity) {
-        for (let k = 0; k < count; k++) {
-          const idx = histBase + (bins[colBase + k] as number) * 3;
-          hist[idx] = (hist[idx] as number) + (og[k] as number);
-          hist[idx + 1] = (hist[idx + 1] as number) + (oh[k] as number);
-          hist[idx + 2] = (hist[idx + 2] as number) + 1;
-        }
-      } else {
-        for (let k = 0; k < count; k++) {
-          const idx = histBase + (bins[colBase + (partition[begin + k] as number)] as number) * 3;
-          hist[idx] = (hist[idx] as number) + (og[k] as number);
-          hist[idx + 1] = (hist[idx + 1] as number) + (oh[k] as number);
-          hist[idx + 2] = (hist[idx + 2] as number) + 1;
-        }
+    if (this.threadPool) {
+      this.threadPool.build(features, begin, count, identity);
+      const scratch = this.shared.hist;
+      for (let j = 0; j < features.length; j++) {
+        const f = features[j] as number;
+        const start = (this.offsets[f] as number) * 3;
+        hist.set(scratch.subarray(start, (this.offsets[f + 1] as number) * 3), start);
       }
+      return;
     }
+    for (let j = 0; j < features.length; j++) {
+      accumulateFeature(this.shared, hist, features[j] as number, begin, count, identity);
+    }
+  }
+
+  /** Stops the histogram worker threads (training is done, or abandoned). Idempotent. */
+  close(): void {
+    this.threadPool?.close();
+    this.threadPool = undefined;
   }
 
   private leafGain(g: number, h: number): number {

@@ -57,6 +57,14 @@ describe('GBDT trainer', () => {
     assert.notEqual(a, c, 'another seed samples other rows and features');
   });
 
+  it('builds the same trees on worker threads as on one thread', () => {
+    const big = syntheticTable(30000, 8, 41);
+    const base = { num_iterations: 6, bagging_fraction: 0.8, bagging_freq: 1, feature_fraction: 0.9, seed: 3 };
+    const one = formatModel(train(big, resolveParams({ ...base, num_threads: 1 })).booster);
+    const three = formatModel(train(big, resolveParams({ ...base, num_threads: 3 })).booster);
+    assert.equal(three.replace(/\[num_threads: 3\]/, '[num_threads: 1]'), one);
+  });
+
   it('respects num_leaves, max_depth and min_data_in_leaf', () => {
     const { booster } = train(
       trainSet,

@@ -1,0 +1,179 @@
+/**
+ * Histogram construction on worker threads. The features of one histogram are dealt round-robin
+ * to the main thread and the workers; each feature's bins are summed by exactly one thread in
+ * row order, so the result is bit-identical for any thread count. Everything the threads touch
+ * (bins, gradients, the row partition, the histogram slots) lives in SharedArrayBuffers; a job is
+ * posted through an Int32Array with Atomics (no messages, no copies).
+ */
+import { Worker } from 'node:worker_threads';
+
+/** Control words: job sequence, command, begin, count, (unused), feature count, identity, done count, features… */
+const SEQ = 0;
+const CMD = 1;
+const BEGIN = 2;
+const COUNT = 3;
+const NFEAT = 5;
+const IDENTITY = 6;
+const DONE = 7;
+const FEATURES = 8;
+
+/** The shared arrays of a trainer. */
+export interface SharedTrainingArrays {
+  readonly bins: Uint8Array | Uint16Array;
+  readonly grad: Float64Array;
+  readonly hess: Float64Array;
+  readonly orderedGrad: Float64Array;
+  readonly orderedHess: Float64Array;
+  readonly partition: Int32Array;
+  /** One histogram (the shared scratch the threads sum into); the trainer copies it out. */
+  readonly hist: Float64Array;
+  readonly offsets: Int32Array;
+  readonly numRows: number;
+}
+
+/**
+ * Sums one feature's bins of the rows `[begin, begin + count)` of the partition into `hist`
+ * (the same loop runs in the workers, see WORKER_SOURCE).
+ */
+export function accumulateFeature(
+  a: SharedTrainingArrays,
+  hist: Float64Array,
+  f: number,
+  begin: number,
+  count: number,
+  identity: boolean,
+): void {
+  const { bins, partition } = a;
+  const N = a.numRows;
+  const colBase = f * N;
+  const start = (a.offsets[f] as number) * 3;
+  const end = (a.offsets[f + 1] as number) * 3;
+  hist.fill(0, start, end);
+  if (identity) {
+    const { grad, hess } = a;
+    for (let k = 0; k < count; k++) {
+      const idx = start + (bins[colBase + k] as number) * 3;
+      hist[idx] = (hist[idx] as number) + (grad[k] as number);
+      hist[idx + 1] = (hist[idx + 1] as number) + (hess[k] as number);
+      hist[idx + 2] = (hist[idx + 2] as number) + 1;
+    }
+  } else {
+    const { orderedGrad: og, orderedHess: oh } = a;
+    for (let k = 0; k < count; k++) {
+      const idx = start + (bins[colBase + (partition[begin + k] as number)] as number) * 3;
+      hist[idx] = (hist[idx] as number) + (og[k] as number);
+      hist[idx + 1] = (hist[idx + 1] as number) + (oh[k] as number);
+      hist[idx + 2] = (hist[idx + 2] as number) + 1;
+    }
+  }
+}
+
+// The worker: the same loop as accumulateFeature, as plain JavaScript (evaluated, so it needs no
+// loader and works from sources and from dist alike).
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const w = workerData;
+const ctrl = new Int32Array(w.ctrl);
+const bins = w.binsBytes === 1 ? new Uint8Array(w.bins) : new Uint16Array(w.bins);
+const grad = new Float64Array(w.grad), hess = new Float64Array(w.hess);
+const og = new Float64Array(w.orderedGrad), oh = new Float64Array(w.orderedHess);
+const partition = new Int32Array(w.partition), hist = new Float64Array(w.hist);
+const offsets = Int32Array.from(w.offsets);
+const N = w.numRows, index = w.index, threads = w.threads;
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${SEQ}, seen);
+  seen = Atomics.load(ctrl, ${SEQ});
+  if (ctrl[${CMD}] === 1) break;
+  const begin = ctrl[${BEGIN}], count = ctrl[${COUNT}], nf = ctrl[${NFEAT}], identity = ctrl[${IDENTITY}] === 1;
+  for (let j = index; j < nf; j += threads) {
+    const f = ctrl[${FEATURES} + j];
+    const colBase = f * N;
+    const start = offsets[f] * 3, end = offsets[f + 1] * 3;
+    hist.fill(0, start, end);
+    if (identity) {
+      for (let k = 0; k < count; k++) {
+        const idx = start + bins[colBase + k] * 3;
+        hist[idx] += grad[k]; hist[idx + 1] += hess[k]; hist[idx + 2] += 1;
+      }
+    } else {
+      for (let k = 0; k < count; k++) {
+        const idx = start + bins[colBase + partition[begin + k]] * 3;
+        hist[idx] += og[k]; hist[idx + 1] += oh[k]; hist[idx + 2] += 1;
+      }
+    }
+  }
+  Atomics.add(ctrl, ${DONE}, 1);
+  Atomics.notify(ctrl, ${DONE});
+}
+`;
+
+/** A pool of histogram workers for one trainer; {@link HistPool.close} ends them. */
+export class HistPool {
+  readonly threads: number;
+  readonly #arrays: SharedTrainingArrays;
+  readonly #ctrl: Int32Array;
+  readonly #workers: Worker[] = [];
+  #closed = false;
+
+  /** Starts `threads - 1` workers over the shared arrays (all must be SharedArrayBuffer-backed). */
+  constructor(arrays: SharedTrainingArrays, threads: number, maxFeatures: number) {
+    this.threads = threads;
+    this.#arrays = arrays;
+    this.#ctrl = new Int32Array(new SharedArrayBuffer((FEATURES + maxFeatures) * 4));
+    for (let i = 1; i < threads; i++) {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          ctrl: this.#ctrl.buffer,
+          bins: arrays.bins.buffer,
+          binsBytes: arrays.bins.BYTES_PER_ELEMENT,
+          grad: arrays.grad.buffer,
+          hess: arrays.hess.buffer,
+          orderedGrad: arrays.orderedGrad.buffer,
+          orderedHess: arrays.orderedHess.buffer,
+          partition: arrays.partition.buffer,
+          hist: arrays.hist.buffer,
+          offsets: Array.from(arrays.offsets),
+          numRows: arrays.numRows,
+          index: i,
+          threads,
+        },
+      });
+      worker.unref();
+      this.#workers.push(worker);
+    }
+  }
+
+  /** Builds one histogram into the shared scratch with all threads; returns when every feature is summed. */
+  build(features: Int32Array, begin: number, count: number, identity: boolean): void {
+    const ctrl = this.#ctrl;
+    ctrl[BEGIN] = begin;
+    ctrl[COUNT] = count;
+    ctrl[NFEAT] = features.length;
+    ctrl[IDENTITY] = identity ? 1 : 0;
+    ctrl.set(features, FEATURES);
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.add(ctrl, SEQ, 1);
+    Atomics.notify(ctrl, SEQ);
+    for (let j = 0; j < features.length; j += this.threads) {
+      accumulateFeature(this.#arrays, this.#arrays.hist, features[j] as number, begin, count, identity);
+    }
+    const others = this.threads - 1;
+    for (;;) {
+      const done = Atomics.load(ctrl, DONE);
+      if (done >= others) break;
+      Atomics.wait(ctrl, DONE, done, 1000);
+    }
+  }
+
+  /** Stops the workers. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctrl[CMD] = 1;
+    Atomics.add(this.#ctrl, SEQ, 1);
+    Atomics.notify(this.#ctrl, SEQ);
+    for (const worker of this.#workers) void worker.terminate();
+  }
+}
