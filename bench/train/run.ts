@@ -1,0 +1,110 @@
+/**
+ * bench/train: training and inference images/s of the same tiny ResNet (configs/models/
+ * tiny-resnet-gray32.json: same parameter count, batch and input size) in kzr (tfjs wasm with
+ * the composite kernels, one process = one thread) and in PyTorch on the CPU (Debian
+ * python3-torch) with the same thread count, in one run; prints the ratios.
+ *
+ *   npx tsx bench/train/run.ts [--batch 32] [--steps 10] [--threads 1] [--python /usr/bin/python3]
+ *
+ * Needs `apt-get install -y python3-torch`. Floors (issue 6): 0.2× PyTorch for training and 0.6×
+ * for inference; goals 0.35× and 1.0×.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import * as tf from '@tensorflow/tfjs';
+import {
+  applyBatchNormUpdates,
+  countParams,
+  createClassifier,
+  initBackend,
+  readModelConfig,
+  Sgd,
+  softCrossEntropy,
+} from '@kzr/ml';
+
+const { values: flags } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '32' },
+    steps: { type: 'string', default: '10' },
+    threads: { type: 'string', default: '1' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+const batch = Number(flags.batch);
+const steps = Number(flags.steps);
+const threads = Number(flags.threads);
+const configPath = fileURLToPath(new URL('../../configs/models/tiny-resnet-gray32.json', import.meta.url));
+
+async function kzr(): Promise<{ params: number; trainImagesPerSecond: number; inferImagesPerSecond: number }> {
+  await initBackend({ backend: 'wasm' });
+  const config = await readModelConfig(configPath);
+  const model = createClassifier(config.model);
+  const c = config.input.trainCrop;
+  const k = config.model.numClasses;
+  const vars = model.params.trainable();
+  const sgd = new Sgd(vars, { momentum: 0.9, weightDecay: 1e-4 });
+  const x = tf.randomNormal([batch, c, c, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const t = tf.oneHot(tf.randomUniform([batch], 0, k, 'int32', 2) as tf.Tensor1D, k).toFloat() as tf.Tensor2D;
+  let start = 0;
+  for (let i = 0; i <= steps; i++) {
+    if (i === 1) start = performance.now();
+    const ctx = { training: true, updates: [] as Array<[tf.Variable, tf.Tensor]> };
+    const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t), vars);
+    await value.data();
+    sgd.step(
+      vars.map((v) => grads[v.name]!),
+      0.01,
+    );
+    applyBatchNormUpdates(ctx);
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  const trainImagesPerSecond = (batch * steps) / ((performance.now() - start) / 1000);
+  const infer = async (): Promise<void> => {
+    const y = tf.tidy(() => model.logits(x, { training: false, updates: [] }));
+    await y.data();
+    y.dispose();
+  };
+  await infer();
+  start = performance.now();
+  for (let i = 0; i < steps; i++) await infer();
+  const inferImagesPerSecond = (batch * steps) / ((performance.now() - start) / 1000);
+  const params = countParams(model).totalParams;
+  tf.dispose([x, t]);
+  sgd.dispose();
+  model.dispose();
+  return { params, trainImagesPerSecond, inferImagesPerSecond };
+}
+
+const ours = await kzr();
+let torch: { params: number; trainImagesPerSecond: number; inferImagesPerSecond: number; torch: string } | undefined;
+try {
+  const out = execFileSync(
+    flags.python!,
+    [
+      fileURLToPath(new URL('torch_bench.py', import.meta.url)),
+      JSON.stringify({ batch, size: 32, classes: 40, steps, threads }),
+    ],
+    { encoding: 'utf8' },
+  );
+  torch = JSON.parse(out.trim().split('\n').pop()!) as typeof torch;
+} catch (err) {
+  console.error(
+    `PyTorch reference unavailable (apt-get install -y python3-torch): ${(err as Error).message.split('\n')[0]}`,
+  );
+}
+const report = {
+  batch,
+  threads,
+  kzr: ours,
+  pytorch: torch ?? null,
+  ratios: torch
+    ? {
+        train: ours.trainImagesPerSecond / torch.trainImagesPerSecond,
+        infer: ours.inferImagesPerSecond / torch.inferImagesPerSecond,
+        sameParams: ours.params === torch.params,
+      }
+    : null,
+};
+console.log(JSON.stringify(report, null, 2));
