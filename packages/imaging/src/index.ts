@@ -1,6 +1,7 @@
 // Pixels with sharp and typed arrays: decode once, Ben's filter, denoising, padded crops, square
 // resize, grayscale, TTA views, dataset shards. Pixel augmentations live in `./augment`.
 export { benRows, benSigma, gaussianKernelFixedPoint, gaussianTaps8u } from './ben.js';
+export { benRowsWasm, ensureBenWasm } from './ben-wasm.js';
 export { reflect101 } from './border.js';
 export { cropRaw, cutCharacter } from './crop.js';
 export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, sniffImageFormat } from './decode.js';
@@ -15,7 +16,8 @@ export {
 export { denoiseColoredSync } from './denoise.js';
 export { toGrayscale, toRgb } from './grayscale.js';
 export { lab8ToLinearRgb, linearRgbToLab8 } from './lab.js';
-export { planNlMeans } from './nlmeans.js';
+export { nlMeansRows, planNlMeans } from './nlmeans.js';
+export { ensureNlMeansWasm, nlMeansRowsWasm } from './nlmeans-wasm.js';
 export { checkBox, paddedBox, paddingFor, PaddingPolicy } from './padding.js';
 export { createRawImage, rawImageFrom } from './raw-image.js';
 export { defaultThreads } from './parallel.js';

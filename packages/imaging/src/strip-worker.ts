@@ -2,6 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 
 import { benRows } from './ben.js';
+import { benRowsWasm, benWasmReady, ensureBenWasm } from './ben-wasm.js';
 import { denoiseJobRows, type DenoiseJob } from './denoise.js';
 import { ensureNlMeansWasm } from './nlmeans-wasm.js';
 
@@ -22,7 +23,8 @@ export type StripTask =
 /** Runs a strip in the current thread. */
 export function runStripTask(task: StripTask): void {
   if (task.kind === 'ben') {
-    benRows(task.src, task.width, task.height, task.channels, task.rowStart, task.rowEnd, task.out);
+    const rows = benWasmReady() ? benRowsWasm : benRows;
+    rows(task.src, task.width, task.height, task.channels, task.rowStart, task.rowEnd, task.out);
   } else {
     denoiseJobRows(task.job, task.rowStart, task.rowEnd);
   }
@@ -30,7 +32,7 @@ export function runStripTask(task: StripTask): void {
 
 /** Runs a strip in the current thread, on the WebAssembly kernel for denoising. */
 export async function runStripTaskFast(task: StripTask): Promise<void> {
-  if (task.kind === 'denoise') await ensureNlMeansWasm();
+  await (task.kind === 'denoise' ? ensureNlMeansWasm() : ensureBenWasm());
   runStripTask(task);
 }
 

@@ -8,10 +8,12 @@ import { before, describe, it } from 'node:test';
 import {
   benFilter,
   benRows,
+  benRowsWasm,
   cropRaw,
   decodeImage,
   denoiseColored,
   denoiseColoredSync,
+  ensureBenWasm,
   gaussianKernelFixedPoint,
   gaussianTaps8u,
   type RawImage,
@@ -78,7 +80,7 @@ describe("Ben's filter", () => {
     assert.ok(k[30]! >= k[20]!);
   });
 
-  it('equals OpenCV 4.6 bit for bit on a band of the real page', () => {
+  it('equals OpenCV 4.6 bit for bit on a band of the real page (JavaScript and WebAssembly)', async () => {
     const rowStart = 1800;
     const rowEnd = 1832;
     const out = new Uint8Array(page.data.length);
@@ -86,6 +88,14 @@ describe("Ben's filter", () => {
     const band: RawImage = { ...page, data: out };
     const r = compare(band, 0, rowStart, refBen, 0, rowStart, page.width, rowEnd - rowStart);
     assert.equal(r.max, 0, `max |diff| ${r.max}, mean ${r.mean}`);
+    // The WebAssembly kernel gives the same bytes.
+    await ensureBenWasm();
+    const fast = new Uint8Array(page.data.length);
+    benRowsWasm(page.data, page.width, page.height, 3, rowStart, rowEnd, fast);
+    assert.equal(
+      compare({ ...page, data: fast }, 0, rowStart, refBen, 0, rowStart, page.width, rowEnd - rowStart).max,
+      0,
+    );
   });
 
   it('equals OpenCV 4.6 at the page border (reflect-101)', () => {
