@@ -64,6 +64,8 @@ interface Pending {
 
 interface Subscriber {
   readonly handler: MessageHandler;
+  /** This subscriber's settings (in-flight bound, retry delays); ack wait and max deliveries are the durable's. */
+  readonly options: ResolvedConsumerOptions;
   readonly slots: number;
   inFlight: number;
   stopped: boolean;
@@ -71,7 +73,8 @@ interface Subscriber {
 }
 
 class Durable {
-  readonly options: ResolvedConsumerOptions;
+  /** The latest subscriber's settings (as `consumers.update` on NATS). */
+  options: ResolvedConsumerOptions;
   /** Next stream sequence not yet delivered for the first time. */
   cursor = 1;
   readonly pending = new Map<number, Pending>();
@@ -157,9 +160,12 @@ export class MemoryBus implements Bus {
         'filterSubject',
         `durable ${resolved.durable} already filters ${durable.options.filterSubject}`,
       );
+    } else {
+      durable.options = resolved;
     }
     const subscriber: Subscriber = {
       handler,
+      options: resolved,
       slots: resolved.maxInFlight,
       inFlight: 0,
       stopped: false,
@@ -347,7 +353,7 @@ export class MemoryBus implements Bus {
       raw,
       {
         system: 'kzr.memory',
-        options,
+        options: { ...subscriber.options, ackWaitMs: options.ackWaitMs, maxDeliver: options.maxDeliver },
         logger: this.#logger,
         deadLetter: async (letter, headers) => this.#publishDeadLetter(letter, headers),
       },

@@ -33,7 +33,7 @@ import {
   TimeoutError,
 } from '@nats-io/transport-node';
 
-import { ErrorKind, KzrError, NotReadyError } from '../errors.js';
+import { ErrorKind, KzrError, NotReadyError, ValidationError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import {
   type DeadLetter,
@@ -229,10 +229,16 @@ export class NatsBus implements Bus {
       ack_wait: nanos(resolved.ackWaitMs),
       max_deliver: resolved.maxDeliver,
     };
-    try {
+    // A durable that exists keeps its filter: nats-server 2.9 would silently change it on add.
+    const existing = await this.#jsm.consumers.info(this.#stream, resolved.durable).catch(() => undefined);
+    if (!existing) {
       await this.#jsm.consumers.add(this.#stream, config);
-    } catch {
-      // It exists with other settings: take the new ack wait and max deliveries.
+    } else if (existing.config.filter_subject !== resolved.filterSubject) {
+      throw new ValidationError(
+        'filterSubject',
+        `durable ${resolved.durable} already filters ${existing.config.filter_subject ?? '(nothing)'}`,
+      );
+    } else if (existing.config.ack_wait !== config.ack_wait || existing.config.max_deliver !== config.max_deliver) {
       await this.#jsm.consumers.update(this.#stream, resolved.durable, {
         ack_wait: config.ack_wait,
         max_deliver: config.max_deliver,

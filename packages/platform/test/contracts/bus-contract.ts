@@ -271,6 +271,11 @@ export function busContract(name: string, harness: BusHarness): void {
       });
       await waitUntil(() => done === 12, 10_000, 'all handled');
       assert.equal(peak, 3);
+      // A second subscriber on the same durable must agree on its filter.
+      await assert.rejects(
+        bus.consume({ durable, filterSubject: 'kzr.crops.ready' }, async () => {}),
+        (err: unknown) => err instanceof ValidationError && err.field === 'filterSubject',
+      );
     });
 
     it('rejects an invalid event on publish with a ValidationError naming the field', async () => {
