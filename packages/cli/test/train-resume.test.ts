@@ -105,8 +105,11 @@ describe('kzr train checkpoints', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('resumes after SIGKILL mid-epoch with per-iteration losses identical to an uninterrupted run', async () => {
-    const common = ['--config', join(dir, 'config.json'), '--train', join(dir, 'train'), '--val', join(dir, 'val')];
+  it('resumes after SIGKILL mid-epoch with per-iteration losses identical to an uninterrupted run (2 workers)', async () => {
+    const common = [
+      ...['--config', join(dir, 'config.json'), '--train', join(dir, 'train'), '--val', join(dir, 'val')],
+      ...['--workers', '2'],
+    ];
     // Arrange: an uninterrupted reference run.
     const reference = start([...common, '--out', join(dir, 'a')]);
     const refResult = await reference.done;
@@ -146,7 +149,7 @@ describe('kzr train checkpoints', () => {
 
   it('stops on a non-finite loss with a clear error and keeps the last good checkpoint', async () => {
     const out = join(dir, 'nan');
-    const common = ['--train', join(dir, 'train'), '--val', join(dir, 'val'), '--out', out];
+    const common = ['--train', join(dir, 'train'), '--val', join(dir, 'val'), '--out', out, '--workers', '1'];
     const first = start(['--config', join(dir, 'config.json'), ...common, '--epochs', '1']);
     assert.equal((await first.done).code, 0);
     await writeFile(join(dir, 'explode.json'), config({ baseLr: 1e12, warmupEpochs: 0, epochs: 6 }));

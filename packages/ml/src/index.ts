@@ -50,3 +50,5 @@ export type { CheckpointStorage } from './train/storage.js';
 export type { IterationInfo, TrainOptions, TrainResult } from './train/trainer.js';
 export { Predictor, ttaViewCount } from './predict/predictor.js';
 export type { PredictOptions, Prediction } from './predict/predictor.js';
+export { GradWorkerPool } from './train/parallel.js';
+export { shardSizes } from './train/trainer.js';

@@ -1,12 +1,14 @@
 /**
  * `kzr train --config <c> --train <crops> --val <crops> --out <dir> [--resume] [--preview <n>]
- * [--epochs <n>] [--refine-lr <lr>]`: trains one model configuration. `<crops>` is a shard
+ * [--epochs <n>] [--refine-lr <lr>] [--workers <n>]`: trains one model configuration; `--workers`
+ * data-parallel shards (default: every core on the single-threaded wasm / cpu backends, else 1). `<crops>` is a shard
  * directory (index.json + shard-NNNNN.bin) or a `label,path` CSV. Checkpoints, metrics.jsonl,
  * confusion.json and curve.png go to `<out>`. Progress: a bar on a TTY (stderr), JSON lines on
  * stdout otherwise (`{"type":"iteration",…}`, `{"type":"epoch",…}`, then `{"type":"done",…}`).
  * `--preview <n>` writes `<out>/preview.png`, a grid of n augmented training samples, and exits.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { createRawImage, encodePng } from '@kzr/imaging';
@@ -93,6 +95,7 @@ export async function run(args: string[]): Promise<number> {
     preview: { type: 'string' },
     epochs: { type: 'string' },
     'refine-lr': { type: 'string' },
+    workers: { type: 'string' },
   });
   const configPath = requireFlag(values, 'config');
   const trainPath = requireFlag(values, 'train');
@@ -114,6 +117,9 @@ export async function run(args: string[]): Promise<number> {
     refine = { lr };
   }
   const backend = await initBackend({ log: (message) => process.stderr.write(`kzr: ${message}\n`) });
+  // Single-threaded backends (wasm, cpu) use every core through data-parallel worker threads.
+  const singleThreaded = backend.name === 'wasm' || backend.name === 'cpu';
+  const workers = intFlag(values, 'workers', singleThreaded ? availableParallelism() : 1, 1, 256);
   const tty = process.stderr.isTTY === true;
   const controller = new AbortController();
   const stop = (): void => controller.abort(new Error('interrupted'));
@@ -127,6 +133,8 @@ export async function run(args: string[]): Promise<number> {
       val: valCrops,
       storage: directoryStorage(out),
       resume: values['resume'] === true,
+      workers,
+      backend: backend.name,
       ...(epochs === undefined ? {} : { epochs }),
       ...(refine === undefined ? {} : { refine }),
       signal: controller.signal,
@@ -140,7 +148,7 @@ export async function run(args: string[]): Promise<number> {
         printJson({ type: 'epoch', ...metrics, itersPerEpoch: lastEpochIters });
       },
     }).catch(usageFrom);
-    printJson({ type: 'done', backend: backend.name, best: result.best, classes: result.classes.length, out });
+    printJson({ type: 'done', backend: backend.name, workers, best: result.best, classes: result.classes.length, out });
     return 0;
   } catch (err) {
     if (isNonFiniteLossError(err)) {

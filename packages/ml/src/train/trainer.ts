@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@kzr/imaging/augment';
 
+import { type BackendName } from '../backend/select-backend.js';
 import { type ModelConfig } from '../config/model-config.js';
 import { MlValidationError, NonFiniteLossError } from '../errors.js';
 import { createClassifier } from '../models/create-model.js';
@@ -25,7 +26,9 @@ import {
   writeCheckpoint,
 } from './checkpoint.js';
 import { classList, epochOrder, type LabelledCrop } from './dataset.js';
+import type { GradRequest } from './grad-worker.js';
 import { softCrossEntropy } from './losses.js';
+import { GradWorkerPool } from './parallel.js';
 import { writeReports } from './reports.js';
 import { learningRate } from './schedule.js';
 import { Sgd } from './sgd.js';
@@ -58,6 +61,14 @@ export interface TrainOptions {
   readonly onIteration?: (info: IterationInfo) => void;
   readonly onEpoch?: (metrics: EpochMetrics) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Data-parallel shards per batch: 1 trains in this thread; n > 1 adds n − 1 worker threads
+   * (each its own single-threaded backend). Resume is bit-identical with the same count.
+   * @default 1
+   */
+  readonly workers?: number;
+  /** Backend the worker threads load (the trainer's own). @default 'wasm' */
+  readonly backend?: BackendName;
 }
 
 /** What {@link train} returns. */
@@ -113,7 +124,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const model = createClassifier(config.model);
   const vars = model.params.trainable();
   const sgd = new Sgd(vars, { momentum: config.train.momentum, weightDecay: config.train.weightDecay });
+  const shards = Math.max(1, Math.min(options.workers ?? 1, batchSize));
+  let pool: GradWorkerPool | undefined;
   try {
+    if (shards > 1) {
+      pool = await GradWorkerPool.start(shards - 1, options.backend ?? 'wasm', config.model, config.input.trainCrop);
+    }
     let orderRng = new Rng(config.train.seed);
     let startEpoch = 0;
     let iteration = 0;
@@ -178,29 +194,50 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               epoch,
               iter,
             );
+        const reduction = refine ? 'sum' : 'mean';
+        const sizes = shardSizes(batch.n, shards);
+        const sample = c * c * ch;
+        const requests: GradRequest[] = [];
+        if (pool) {
+          const params = await flatten(vars);
+          let start = sizes[0]!;
+          for (let j = 1; j < shards; j++) {
+            const n = sizes[j]!;
+            requests.push({
+              params,
+              x: batch.x.slice(start * sample, (start + n) * sample),
+              targets: batch.targets.slice(start * classes.length, (start + n) * classes.length),
+              n,
+              dropSeed: deriveSeed(epochSeed, iter, Stream.DropConnect + 16 * j),
+              reduction,
+            });
+            start += n;
+          }
+        }
+        const pending = pool ? pool.run(requests) : Promise.resolve([]);
+        const n0 = sizes[0]!;
         const ctx: ForwardContext = {
           training: true,
           updates: [],
           rng: new Rng(deriveSeed(epochSeed, iter, Stream.DropConnect)),
         };
-        const x = tf.tensor4d(batch.x, [batch.n, c, c, ch]);
-        const t = tf.tensor2d(batch.targets, [batch.n, classes.length]);
-        const { value, grads } = tf.variableGrads(
-          () => softCrossEntropy(model.logits(x, ctx), t, refine ? 'sum' : 'mean'),
-          vars,
-        );
-        const loss = (await value.data())[0]!;
+        const x = tf.tensor4d(batch.x.subarray(0, n0 * sample), [n0, c, c, ch]);
+        const t = tf.tensor2d(batch.targets.subarray(0, n0 * classes.length), [n0, classes.length]);
+        const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, reduction), vars);
+        const replies = await pending;
+        const weight = (j: number): number => (reduction === 'mean' ? sizes[j]! / batch.n : 1);
+        let loss = (await value.data())[0]! * weight(0);
+        replies.forEach((r, j) => (loss += r.loss * weight(j + 1)));
         if (!Number.isFinite(loss)) {
           tf.dispose([x, t, value, ...Object.values(grads)]);
           for (const [, u] of ctx.updates) u.dispose();
           throw new NonFiniteLossError(epoch, iter, loss);
         }
-        sgd.step(
-          vars.map((v) => grads[v.name]!),
-          lr,
-        );
+        const combined = replies.length === 0 ? vars.map((v) => grads[v.name]!) : combine(vars, grads, replies, weight);
+        sgd.step(combined, lr);
         applyBatchNormUpdates(ctx);
         tf.dispose([x, t, value, ...Object.values(grads)]);
+        if (replies.length > 0) tf.dispose(combined);
         iteration++;
         lossSum += loss;
         const elapsed = (performance.now() - started) / 1000;
@@ -254,7 +291,47 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     return { history, best, classes };
   } finally {
+    await pool?.close();
     sgd.dispose();
     model.dispose();
   }
+}
+
+/** Splits n samples into `shards` near-equal consecutive parts (the first ones larger). */
+export function shardSizes(n: number, shards: number): number[] {
+  return Array.from({ length: shards }, (_, j) => Math.floor(n / shards) + (j < n % shards ? 1 : 0));
+}
+
+async function flatten(vars: readonly tf.Variable[]): Promise<Float32Array> {
+  const out = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+  let at = 0;
+  for (const v of vars) {
+    out.set((await v.data()) as Float32Array, at);
+    at += v.size;
+  }
+  return out;
+}
+
+/** Σ_j w_j·g_j over shard 0's gradient tensors and the workers' flattened gradients, in a fixed order. */
+function combine(
+  vars: readonly tf.Variable[],
+  grads: tf.NamedTensorMap,
+  replies: ReadonlyArray<{ grads: Float32Array }>,
+  weight: (j: number) => number,
+): tf.Tensor[] {
+  let at = 0;
+  return vars.map((v) => {
+    const start = at;
+    at += v.size;
+    return tf.tidy(() => {
+      let sum = tf.mul(grads[v.name]!, weight(0));
+      replies.forEach((r, j) => {
+        sum = tf.add(
+          sum,
+          tf.mul(tf.tensor(r.grads.subarray(start, start + v.size), v.shape, 'float32'), weight(j + 1)),
+        );
+      });
+      return sum;
+    });
+  });
 }
