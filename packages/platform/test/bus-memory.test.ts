@@ -1,13 +1,13 @@
 import { busContract } from './contracts/bus-contract.js';
 
-import { MemoryBus } from '@kzr/platform';
+import { createLogger, MemoryBus } from '@kzr/platform';
 
 let current = new MemoryBus();
 
 busContract('in-process', {
   reset: async () => {
     await current.close();
-    current = new MemoryBus({ source: 'contract-test' });
+    current = new MemoryBus({ source: 'contract-test', logger: createLogger({ level: 'error' }) });
   },
   // Replicas in one process share the one bus (the embedded mode has a single bus).
   connect: async () => {

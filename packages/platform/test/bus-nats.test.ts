@@ -9,8 +9,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sleep, waitUntil } from './contracts/wait.js';
 import { busContract } from './contracts/bus-contract.js';
 
-import { type Bus, EventSubject, NatsBus } from '@kzr/platform';
+import { type Bus, createLogger, EventSubject, NatsBus } from '@kzr/platform';
 
+const quiet = createLogger({ level: 'error' });
 let server: NatsServer;
 let raw: NatsConnection;
 
@@ -28,7 +29,7 @@ busContract('NATS JetStream', {
     const jsm = await jetstreamManager(raw);
     await jsm.streams.delete('KZR').catch(() => false);
   },
-  connect: () => NatsBus.connect({ servers: server.url, name: 'contract-test' }),
+  connect: () => NatsBus.connect({ servers: server.url, name: 'contract-test', logger: quiet }),
   publishRaw: async (subject, body, id) => {
     await jetstream(raw).publish(subject, body, { msgID: id });
   },
@@ -42,7 +43,12 @@ describe('NATS Bus across a server restart', () => {
   it('loses no event and redelivers no confirmed ack when the server restarts under a consumer', async () => {
     const jsm = await jetstreamManager(raw);
     await jsm.streams.delete('KZR').catch(() => false);
-    const bus: Bus = await NatsBus.connect({ servers: server.url, name: 'restart-test', reconnectWaitMs: 100 });
+    const bus: Bus = await NatsBus.connect({
+      servers: server.url,
+      name: 'restart-test',
+      reconnectWaitMs: 100,
+      logger: quiet,
+    });
     try {
       // Arrange: 20 events; the first 10 are acked (confirmed), the next ones are held unacked.
       const total = 20;
