@@ -2,7 +2,7 @@
  * Labelled crops for training and validation, read from either a shard dataset (a directory
  * with `index.json` and `shard-NNNNN.bin`, DESIGN.md "Dataset shards") or a crop list: a CSV
  * file of `label,path` lines without header, paths relative to the CSV's directory, images in
- * any format sharp decodes. Crops whose path contains `pseudo_images/` count as pseudo-labelled
+ * any format sharp decodes (a `label,path` header line is skipped). Crops whose path contains `pseudo_images/` count as pseudo-labelled
  * (refinement targets ×0.9).
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -50,6 +50,8 @@ async function loadShards(dir: string, indexText: string): Promise<LabelledCrop[
 async function loadCsv(file: string, field: string): Promise<LabelledCrop[]> {
   const base = dirname(resolve(file));
   const lines = (await readFile(file, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '');
+  // `kzr preprocess crops` writes a `label,path` header; upstream lists have none.
+  if (lines[0]?.trim() === 'label,path') lines.shift();
   const out: LabelledCrop[] = [];
   for (const [i, line] of lines.entries()) {
     const comma = line.indexOf(',');
