@@ -435,7 +435,13 @@ export class GbdtTrainer {
         const idx = (off + t) * 3;
         accG += hist[idx] as number;
         accH += hist[idx + 1] as number;
-        accC += hist[idx + 2] as number;
+        const binCount = hist[idx + 2] as number;
+        accC += binCount;
+        // An empty bin repeats the previous candidates (equal gains never replace the first);
+        // once too few rows remain on the right, no later threshold can qualify.
+        if (binCount === 0 && t > 0) continue;
+        if (count - accC < minData) break;
+        if (accC < minData && accC + nanC < minData) continue;
         // Missing values to the right (default) ...
         let lc = accC;
         let rc = count - lc;
