@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { encodePng } from '@kzr/imaging';
+import { Rng } from '@kzr/imaging/augment';
+
+import { MlValidationError } from '../src/errors.js';
+import { classList, epochOrder, loadCrops } from '../src/train/dataset.js';
+
+describe('training data', () => {
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kzr-dataset-'));
+    await mkdir(join(dir, 'pseudo_images'), { recursive: true });
+    const png = (v: number): Promise<Buffer> =>
+      encodePng({ width: 5, height: 7, channels: 3, data: new Uint8Array(5 * 7 * 3).fill(v) });
+    await writeFile(join(dir, 'a.png'), await png(10));
+    await writeFile(join(dir, 'b.png'), await png(200));
+    await writeFile(join(dir, 'pseudo_images', 'c.png'), await png(90));
+    await writeFile(join(dir, 'crops.csv'), 'label,path\nU+3042,a.png\nU+3044,b.png\nU+3042,pseudo_images/c.png\n');
+    await writeFile(join(dir, 'bad.csv'), 'U+3042,a.png\nU+3044\n');
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads a label,path crop list (header skipped), marking pseudo_images/ crops as pseudo', async () => {
+    const crops = await loadCrops(dir);
+    assert.deepEqual(
+      crops.map((c) => [c.label, c.pseudo, c.image.width, c.image.height, c.image.data[0]]),
+      [
+        ['U+3042', false, 5, 7, 10],
+        ['U+3044', false, 5, 7, 200],
+        ['U+3042', true, 5, 7, 90],
+      ],
+    );
+    assert.deepEqual(classList(crops), ['U+3042', 'U+3044']);
+  });
+
+  it('names the file line of a malformed crop list', async () => {
+    await assert.rejects(loadCrops(join(dir, 'bad.csv'), '--train'), (err: unknown) => {
+      assert.ok(err instanceof MlValidationError);
+      assert.equal(err.field, '--train:2');
+      return true;
+    });
+  });
+
+  it('undersamples large classes to a fresh random subset every epoch and shuffles', () => {
+    const labels = [...new Array<number>(50).fill(0), ...new Array<number>(5).fill(1)];
+    const rng = new Rng(3);
+    const first = epochOrder(labels, 10, rng);
+    const second = epochOrder(labels, 10, rng);
+    for (const order of [first, second]) {
+      assert.equal(order.length, 15);
+      assert.equal([...order].filter((i) => labels[i] === 1).length, 5);
+      assert.equal(new Set(order).size, 15);
+    }
+    assert.notDeepEqual([...first].sort(), [...second].sort());
+    assert.deepEqual(epochOrder(labels, 10, new Rng(3)), first);
+    assert.equal(epochOrder(labels, 0, new Rng(1)).length, 55);
+  });
+});
