@@ -15,7 +15,7 @@ import {
   type ModelMetadataResponse,
 } from '@kzr/api/inference/v2/grpc_predict_v2';
 import { type RawImage } from '@kzr/imaging';
-import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
+import { type CallContext, errorKindOf, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
 
 import { classifyCrops } from './ensemble/classify.js';
 import { type LoadedModelSet } from './models/load-model-set.js';
@@ -253,7 +253,7 @@ export function createOipService(options: ServingOptions | Serving): GrpcService
             );
             return out;
           } catch (err) {
-            serving.metrics.request('ModelInfer', 'error', performance.now() - started);
+            serving.metrics.request('ModelInfer', errorKindOf(err), performance.now() - started);
             throw err;
           }
         },

@@ -17,12 +17,26 @@ import { protoRoot } from '@kzr/api/proto-root';
 import { parseSubmissionCsv } from '@kzr/core';
 import { encodePng, type RawImage } from '@kzr/imaging';
 import { createLogger, GrpcServer } from '@kzr/platform';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 
 import { createInference, type InferenceRuntime } from '../src/create.js';
 import { publishModelSet } from '../src/models/publish-model-set.js';
 import { seededModel, syntheticCrop, tempStore, testCodes, tinyInput, tinyResnet, tinySeResNeXt } from './helpers.js';
 
 const silent = createLogger({ write: () => {} });
+
+// A reader collected on demand, so the test sees exactly what an exporter would.
+class TestReader extends MetricReader {
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+const reader = new TestReader();
+metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
 
 type Store = Awaited<ReturnType<typeof tempStore>>;
 let store: Store;
@@ -306,6 +320,31 @@ describe('kzr.v1.Inference', () => {
     assert.ok(res.characters.every((c) => c.lowConfidence === c.probability < 0.99));
     const parsed = parseSubmissionCsv(`image_id,labels\npage_1,${res.kaggleLabels}\n`);
     assert.equal(parsed[0]!.points.length, boxes.length);
+  });
+
+  it('records request latency, batch sizes, queue depth and requests by status and version', async () => {
+    const snap = runtime.metrics.snapshot();
+    assert.ok((snap.requestsByStatus['ClassifyCrops ok'] ?? 0) >= 1);
+    assert.ok((snap.requestsByStatus['ClassifyCrops invalid'] ?? 0) >= 2);
+    assert.ok((snap.requestsByVersion['tiny@v1'] ?? 0) >= 3);
+    assert.ok(snap.batchRows.count > 0);
+    const { resourceMetrics } = await reader.collect();
+    const names = new Map(
+      resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => [m.descriptor.name, m] as const)),
+    );
+    for (const name of [
+      'kzr.inference.request.duration',
+      'kzr.inference.requests',
+      'kzr.inference.batch.size',
+      'kzr.inference.queue.depth',
+    ]) {
+      assert.ok(names.has(name), `${name} is exported`);
+    }
+    const requests = names.get('kzr.inference.requests')!;
+    const points = requests.dataPoints as Array<{ attributes: Record<string, unknown>; value: number }>;
+    assert.ok(
+      points.some((p) => p.attributes.method === 'ClassifyCrops' && p.attributes.version === 'v1' && p.value >= 1),
+    );
   });
 
   it('rejects boxes outside the page, naming the detection', async () => {
