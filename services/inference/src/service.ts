@@ -13,6 +13,7 @@ import {
   Voting,
 } from '@kzr/api/kzr/v1/inference';
 import { charOfCode, isUnicodeCode } from '@kzr/core';
+import { preprocessPage } from '@kzr/imaging';
 import {
   type CallContext,
   errorKindOf,
@@ -159,8 +160,10 @@ export async function handleRecognizePage(
     }
     bytes = await serving.registry.store.getBytes(source.value);
   }
-  // Pages are classified as given: Ben's filter and denoising belong to kzr.v1.Preprocess.
-  const page = await serving.decode(bytes, mediaType, 'image', serving.limits.maxPagePixels);
+  const decoded = await serving.decode(bytes, mediaType, 'image', serving.limits.maxPagePixels);
+  // A scan is preprocessed first (Ben's filter + denoising, spec §2.1) unless the client says
+  // the page already is, as the classifiers saw preprocessed pages in training.
+  const page = request.preprocessed ? decoded : await translate(() => preprocessPage(decoded));
   checkSignal(signal);
   const result = await translate(() =>
     recognizePage(lease.set, page, sets, {

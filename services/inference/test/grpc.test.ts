@@ -289,7 +289,7 @@ describe('kzr.v1.Inference', () => {
     // The second set repeats most boxes slightly shifted and adds one duplicate of its own.
     const setB = boxes.slice(0, 6).map((b) => ({ box: { ...b, x: b.x + 1, y: b.y + 1 }, score: 0.8 }));
     setB.push({ box: { ...boxes[0]!, x: boxes[0]!.x + 2 }, score: 0.7 });
-    const res = await call<RecognizePageRequest, RecognizePageResponse>(client.recognizePage.bind(client), {
+    const request: RecognizePageRequest = {
       model: { modelSet: 'tiny', version: '' },
       pageId: 'page_1',
       image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_PNG } } },
@@ -300,7 +300,8 @@ describe('kzr.v1.Inference', () => {
       ],
       voting: Voting.VOTING_HARD,
       lowConfidenceThreshold: 0.99,
-    });
+    };
+    const res = await call<RecognizePageRequest, RecognizePageResponse>(client.recognizePage.bind(client), request);
     assert.deepEqual(res.servedBy, { modelSet: 'tiny', version: 'v1' });
     assert.equal(res.characters.length, boxes.length, 'the merge keeps one box per character');
     const inputs = [...setA, ...setB].map((d) => JSON.stringify(d.box));
@@ -320,6 +321,16 @@ describe('kzr.v1.Inference', () => {
     assert.ok(res.characters.every((c) => c.lowConfidence === c.probability < 0.99));
     const parsed = parseSubmissionCsv(`image_id,labels\npage_1,${res.kaggleLabels}\n`);
     assert.equal(parsed[0]!.points.length, boxes.length);
+    // The same page as a raw scan: the service runs Ben's filter and the denoising first.
+    const raw = await call<RecognizePageRequest, RecognizePageResponse>(client.recognizePage.bind(client), {
+      ...request,
+      preprocessed: false,
+    });
+    assert.equal(raw.characters.length, boxes.length);
+    assert.notDeepEqual(
+      raw.characters.map((c) => c.probability),
+      res.characters.map((c) => c.probability),
+    );
   });
 
   it('records request latency, batch sizes, queue depth and requests by status and version', async () => {
