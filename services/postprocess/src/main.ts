@@ -1,14 +1,35 @@
-/** Entry point of the standalone postprocess service. */
+/**
+ * Entry point of the standalone postprocess service. Filters live in the Store and hot swaps
+ * come from the Bus, both chosen by the adapter variables (`KZR_STORE`, `KZR_BUS`, …; by default
+ * the filesystem Store under `KZR_DATA_DIR` and an in-process Bus).
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
-import { runServiceMain } from '@kzr/platform';
+import { compileAdapterConfig, createLogger, openAdapters, runServiceMain } from '@kzr/platform';
 
 import { compilePostprocessConfig } from './config.js';
 import { createPostprocessService } from './service.js';
 
-await runServiceMain({
-  name: 'postprocess',
-  compileConfig: compilePostprocessConfig,
-  createServices: (logger) => [createPostprocessService(logger)],
-  reflectionProtoFiles: [kzrProtoFiles.postprocess],
-  protoIncludeDirs: [protoRoot],
+const dataDir =
+  process.env.KZR_DATA_DIR ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'kzr');
+const adapters = await openAdapters(compileAdapterConfig(process.env, dataDir), {
+  logger: createLogger({ level: 'warn', fields: { service: 'postprocess' } }),
+  source: 'postprocess',
 });
+try {
+  await runServiceMain({
+    name: 'postprocess',
+    compileConfig: compilePostprocessConfig,
+    createServices: (logger) => {
+      const service = createPostprocessService(logger, { store: adapters.store, bus: adapters.bus });
+      service.startHotSwap().catch((err: unknown) => logger.error('filter hot swap not subscribed', { err }));
+      return [service];
+    },
+    reflectionProtoFiles: [kzrProtoFiles.postprocess],
+    protoIncludeDirs: [protoRoot],
+  });
+} finally {
+  await adapters.close();
+}
