@@ -1,5 +1,14 @@
 /** Configuration of the inference service (one Deployment in the cluster, or embedded). */
-import { compileServiceConfig, type Env, readChoice, readInt, readString, type ServiceConfig } from '@kzr/platform';
+import {
+  type AdapterConfig,
+  compileAdapterConfig,
+  compileServiceConfig,
+  type Env,
+  readChoice,
+  readInt,
+  readString,
+  type ServiceConfig,
+} from '@kzr/platform';
 
 import { EngineChoice } from './models/manifest.js';
 
@@ -49,10 +58,11 @@ export interface InferenceLimits {
 /** The compiled config of the standalone service. */
 export interface InferenceConfig extends ServiceConfig, InferenceLimits {
   /**
-   * Directory of the filesystem Store to load model sets from (`KZR_STORE_DIR`).
-   * @default '.kzr-data'
+   * The Bus (followed for `kzr.models.published`) and the Store (model sets), from `KZR_BUS`,
+   * `KZR_STORE` and theirs; the data directory is `KZR_DATA_DIR`.
+   * @default the in-process Bus and the filesystem Store under `.kzr-data/store`
    */
-  readonly storeDir: string;
+  readonly adapters: AdapterConfig;
   /**
    * Model sets to serve at start, comma-separated (`KZR_INFERENCE_MODEL_SETS`); empty serves
    * the newest published set.
@@ -93,7 +103,7 @@ export function compileInferenceConfig(env: Env): InferenceConfig {
   return Object.freeze({
     ...compileServiceConfig(env, defaultInferencePort),
     ...compileInferenceLimits(env),
-    storeDir: readString(env, 'KZR_STORE_DIR') ?? '.kzr-data',
+    adapters: compileAdapterConfig(env, readString(env, 'KZR_DATA_DIR') ?? '.kzr-data'),
     modelSets: Object.freeze(
       sets
         ? sets
