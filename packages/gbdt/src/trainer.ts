@@ -622,6 +622,9 @@ export class GbdtTrainer {
       }
     }
     for (const hist of leafHist) if (hist) this.histPool.push(hist);
+    // Keep a few buffers for the next tree; a wide tree's many histograms go back to the GC
+    // (with 117 features one histogram is ~0.7 MB, and CV holds k trainers at once).
+    this.histPool.length = Math.min(this.histPool.length, 8);
 
     const lr = p.learningRate;
     const leafValue = new Float64Array(numLeaves);
