@@ -15,10 +15,19 @@ import {
   type PreprocessPageResponse,
 } from '@kzr/api/kzr/v1/preprocess';
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
-import { cropRaw, decodeImage, encodePng, denoiseColoredSync, type RawImage, benFilter } from '@kzr/imaging';
+import {
+  benFilter,
+  cropRaw,
+  decodeImage,
+  denoiseColoredSync,
+  encodePng,
+  paddedBox,
+  PaddingPolicy as Padding,
+  type RawImage,
+} from '@kzr/imaging';
 import { createLogger, FsStore, GrpcServer } from '@kzr/platform';
 
-import { createPreprocessService, type PreprocessLimits } from '@kzr/preprocess';
+import { createPreprocessService, preprocessHandlers, type PreprocessLimits } from '@kzr/preprocess';
 
 const silent = createLogger({ write: () => {} });
 
@@ -160,6 +169,31 @@ describe('kzr.v1.Preprocess', () => {
         [16, 16, 1, 256],
         [16, 16, 1, 256],
       ],
+    );
+  });
+
+  it('cuts the stream by bytes too, so no message exceeds the size limit', async () => {
+    const small: PreprocessLimits = { ...limits, maxCropsPerMessage: 100, maxMessageBytes: 8 * 1024 };
+    const handlers = preprocessHandlers(small);
+    const boxes = Array.from({ length: 6 }, (_, i) => ({ x: i * 10, y: 0, width: 30, height: 30 })); // 2.7 KB each
+    const ctx = { signal: new AbortController().signal } as Parameters<NonNullable<typeof handlers.cropCharacters>>[1];
+    const sizes: number[] = [];
+    for await (const m of handlers.cropCharacters!(
+      { image: inline(png), boxes, padding: 0, size: 0, channels: 3, maxCropsPerMessage: 0 },
+      ctx,
+    )) {
+      sizes.push(m.crops.reduce((n, c) => n + c.pixels.length, 0));
+    }
+    assert.ok(sizes.length > 1);
+    assert.ok(
+      sizes.every((n) => n < 8 * 1024),
+      JSON.stringify(sizes),
+    );
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      boxes
+        .map((b) => paddedBox(b, Padding.Train, page.width, page.height))
+        .reduce((n, b) => n + b.width * b.height * 3, 0),
     );
   });
 
