@@ -68,6 +68,95 @@ export function accumulateFeature(
   }
 }
 
+/**
+ * {@link accumulateFeature} for two features in one pass over the rows (the row index and the
+ * gradients are read once for both). Each bin still sums its rows in row order, so the result is
+ * the same as two single passes.
+ */
+export function accumulateFeaturePair(
+  a: SharedTrainingArrays,
+  hist: Float64Array,
+  f1: number,
+  f2: number,
+  begin: number,
+  count: number,
+  identity: boolean,
+): void {
+  const { bins, partition } = a;
+  const N = a.numRows;
+  const col1 = f1 * N;
+  const col2 = f2 * N;
+  const s1 = (a.offsets[f1] as number) * 3;
+  const s2 = (a.offsets[f2] as number) * 3;
+  hist.fill(0, s1, (a.offsets[f1 + 1] as number) * 3);
+  hist.fill(0, s2, (a.offsets[f2 + 1] as number) * 3);
+  const og = identity ? a.grad : a.orderedGrad;
+  const oh = identity ? a.hess : a.orderedHess;
+  for (let k = 0; k < count; k++) {
+    const r = identity ? k : (partition[begin + k] as number);
+    const g = og[k] as number;
+    const h = oh[k] as number;
+    const i1 = s1 + (bins[col1 + r] as number) * 3;
+    hist[i1] = (hist[i1] as number) + g;
+    hist[i1 + 1] = (hist[i1 + 1] as number) + h;
+    hist[i1 + 2] = (hist[i1 + 2] as number) + 1;
+    const i2 = s2 + (bins[col2 + r] as number) * 3;
+    hist[i2] = (hist[i2] as number) + g;
+    hist[i2 + 1] = (hist[i2 + 1] as number) + h;
+    hist[i2 + 2] = (hist[i2 + 2] as number) + 1;
+  }
+}
+
+/** {@link accumulateFeaturePair} for four features. */
+export function accumulateFeatureQuad(
+  a: SharedTrainingArrays,
+  hist: Float64Array,
+  f: Int32Array,
+  j: number,
+  begin: number,
+  count: number,
+  identity: boolean,
+): void {
+  const { bins, partition, offsets } = a;
+  const N = a.numRows;
+  const f1 = f[j] as number;
+  const f2 = f[j + 1] as number;
+  const f3 = f[j + 2] as number;
+  const f4 = f[j + 3] as number;
+  const c1 = f1 * N;
+  const c2 = f2 * N;
+  const c3 = f3 * N;
+  const c4 = f4 * N;
+  const s1 = (offsets[f1] as number) * 3;
+  const s2 = (offsets[f2] as number) * 3;
+  const s3 = (offsets[f3] as number) * 3;
+  const s4 = (offsets[f4] as number) * 3;
+  for (const ff of [f1, f2, f3, f4]) hist.fill(0, (offsets[ff] as number) * 3, (offsets[ff + 1] as number) * 3);
+  const og = identity ? a.grad : a.orderedGrad;
+  const oh = identity ? a.hess : a.orderedHess;
+  for (let k = 0; k < count; k++) {
+    const r = identity ? k : (partition[begin + k] as number);
+    const g = og[k] as number;
+    const h = oh[k] as number;
+    const i1 = s1 + (bins[c1 + r] as number) * 3;
+    hist[i1] = (hist[i1] as number) + g;
+    hist[i1 + 1] = (hist[i1 + 1] as number) + h;
+    hist[i1 + 2] = (hist[i1 + 2] as number) + 1;
+    const i2 = s2 + (bins[c2 + r] as number) * 3;
+    hist[i2] = (hist[i2] as number) + g;
+    hist[i2 + 1] = (hist[i2 + 1] as number) + h;
+    hist[i2 + 2] = (hist[i2 + 2] as number) + 1;
+    const i3 = s3 + (bins[c3 + r] as number) * 3;
+    hist[i3] = (hist[i3] as number) + g;
+    hist[i3 + 1] = (hist[i3 + 1] as number) + h;
+    hist[i3 + 2] = (hist[i3 + 2] as number) + 1;
+    const i4 = s4 + (bins[c4 + r] as number) * 3;
+    hist[i4] = (hist[i4] as number) + g;
+    hist[i4 + 1] = (hist[i4 + 1] as number) + h;
+    hist[i4 + 2] = (hist[i4 + 2] as number) + 1;
+  }
+}
+
 // The worker: the same loop as accumulateFeature, as plain JavaScript (evaluated, so it needs no
 // loader and works from sources and from dist alike).
 const WORKER_SOURCE = `

@@ -9,7 +9,13 @@ import { availableParallelism } from 'node:os';
 
 import { buildBinMapper, valueToBin, type BinMapper } from './binning.js';
 import { DataError } from './errors.js';
-import { accumulateFeature, HistPool, type SharedTrainingArrays } from './hist-pool.js';
+import {
+  accumulateFeature,
+  accumulateFeaturePair,
+  accumulateFeatureQuad,
+  HistPool,
+  type SharedTrainingArrays,
+} from './hist-pool.js';
 import { leafIndex, MissingType, type Booster, type FeatureMatrix, type Tree } from './model.js';
 import { formatNumber } from './model-text.js';
 import { paramsToLightgbm, type GbdtParams } from './params.js';
@@ -380,9 +386,22 @@ export class GbdtTrainer {
       }
       return;
     }
-    for (let j = 0; j < features.length; j++) {
-      accumulateFeature(this.shared, hist, features[j] as number, begin, count, identity);
+    let j = 0;
+    for (; j + 3 < features.length; j += 4) {
+      accumulateFeatureQuad(this.shared, hist, features, j, begin, count, identity);
     }
+    for (; j + 1 < features.length; j += 2) {
+      accumulateFeaturePair(
+        this.shared,
+        hist,
+        features[j] as number,
+        features[j + 1] as number,
+        begin,
+        count,
+        identity,
+      );
+    }
+    if (j < features.length) accumulateFeature(this.shared, hist, features[j] as number, begin, count, identity);
   }
 
   /** Stops the histogram worker threads (training is done, or abandoned). Idempotent. */
