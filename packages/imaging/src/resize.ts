@@ -63,6 +63,21 @@ function precomputeCoefficients(inSize: number, outSize: number): Coefficients {
   return { kernelSize, start, count, weights };
 }
 
+// Crops come in a limited set of sizes, so the coefficients are worth keeping.
+const coefficientCache = new Map<number, Coefficients>();
+const maxCachedCoefficients = 1024;
+
+function coefficients(inSize: number, outSize: number): Coefficients {
+  const key = inSize * 65536 + outSize;
+  let c = coefficientCache.get(key);
+  if (c === undefined) {
+    if (coefficientCache.size >= maxCachedCoefficients) coefficientCache.clear();
+    c = precomputeCoefficients(inSize, outSize);
+    coefficientCache.set(key, c);
+  }
+  return c;
+}
+
 function clip8(v: number): number {
   const s = v >> precisionBits;
   return s < 0 ? 0 : s > 255 ? 255 : s;
@@ -79,13 +94,13 @@ export function resizeBicubic(image: RawImage, outWidth: number, outHeight: numb
   const { width, height, channels } = image;
   const needHorizontal = outWidth !== width;
   const needVertical = outHeight !== height;
-  const vertical = precomputeCoefficients(height, outHeight);
+  const vertical = coefficients(height, outHeight);
   let src = image.data;
   let srcWidth = width;
   let srcHeight = height;
   let rowShift = 0;
   if (needHorizontal) {
-    const horizontal = precomputeCoefficients(width, outWidth);
+    const horizontal = coefficients(width, outWidth);
     // Only the rows the vertical pass reads (Pillow's ybox_first..ybox_last).
     const first = vertical.start[0]!;
     const last = vertical.start[outHeight - 1]! + vertical.count[outHeight - 1]!;
@@ -93,7 +108,20 @@ export function resizeBicubic(image: RawImage, outWidth: number, outHeight: numb
     const rowOffset = needVertical ? first : 0;
     const tmp = new Uint8Array(outWidth * rows * channels);
     const { kernelSize, start, count, weights } = horizontal;
-    for (let y = 0; y < rows; y++) {
+    for (let y = 0; y < rows && channels === 1; y++) {
+      // Grayscale, the common case for crops: no channel loop.
+      const inRow = (y + rowOffset) * width;
+      const outRow = y * outWidth;
+      for (let xx = 0; xx < outWidth; xx++) {
+        const kOff = xx * kernelSize;
+        const p = inRow + start[xx]!;
+        const n = count[xx]!;
+        let ss = 1 << (precisionBits - 1);
+        for (let x = 0; x < n; x++) ss += src[p + x]! * weights[kOff + x]!;
+        tmp[outRow + xx] = clip8(ss);
+      }
+    }
+    for (let y = 0; y < rows && channels !== 1; y++) {
       const inRow = (y + rowOffset) * width * channels;
       const outRow = y * outWidth * channels;
       for (let xx = 0; xx < outWidth; xx++) {
@@ -119,17 +147,20 @@ export function resizeBicubic(image: RawImage, outWidth: number, outHeight: numb
   const out = new Uint8Array(srcWidth * outHeight * channels);
   const { kernelSize, start, count, weights } = vertical;
   const stride = srcWidth * channels;
+  // Whole rows at a time (sequential memory access); the sums are the same integers.
+  const acc = new Int32Array(stride);
   for (let yy = 0; yy < outHeight; yy++) {
     const kOff = yy * kernelSize;
     const ymin = start[yy]! - rowShift;
     const n = count[yy]!;
-    const outRow = yy * stride;
-    for (let i = 0; i < stride; i++) {
-      let ss = 1 << (precisionBits - 1);
-      let p = ymin * stride + i;
-      for (let y = 0; y < n; y++, p += stride) ss += src[p]! * weights[kOff + y]!;
-      out[outRow + i] = clip8(ss);
+    acc.fill(1 << (precisionBits - 1));
+    for (let y = 0; y < n; y++) {
+      const w = weights[kOff + y]!;
+      const row = (ymin + y) * stride;
+      for (let i = 0; i < stride; i++) acc[i] = acc[i]! + src[row + i]! * w;
     }
+    const outRow = yy * stride;
+    for (let i = 0; i < stride; i++) out[outRow + i] = clip8(acc[i]!);
   }
   return { width: srcWidth, height: outHeight, channels, data: out };
 }
