@@ -5,7 +5,7 @@
  * `kzr.pages.ingested` event. Everything is validated before the first object is written.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 import { parseDetectionSet, parseTrainCsv } from '@kzr/core';
@@ -100,21 +100,26 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
     }
     detections.push({ name, bytes });
   }
-  // Validate every image's format before writing anything.
-  const pageBytes: Buffer[] = [];
+  // Validate every image's format (by its header) before writing anything; pages are then
+  // read one at a time, so a full dataset never sits in memory.
   for (const p of pages) {
-    const bytes = await readFile(p.path);
-    if (sniffImageFormat(bytes) === undefined) {
-      throw new ValidationError(p.path, 'not a JPEG, PNG, TIFF or WebP image');
+    const handle = await open(p.path, 'r');
+    try {
+      const head = Buffer.alloc(16);
+      const { bytesRead } = await handle.read(head, 0, 16, 0);
+      if (sniffImageFormat(head.subarray(0, bytesRead)) === undefined) {
+        throw new ValidationError(p.path, 'not a JPEG, PNG, TIFF or WebP image');
+      }
+    } finally {
+      await handle.close();
     }
-    pageBytes.push(bytes);
   }
 
   const prefix = `datasets/${dataset}`;
   const digest = createHash('sha256');
-  for (const [i, p] of pages.entries()) {
+  for (const p of pages) {
     const ext = p.ext === '.jpeg' ? '.jpg' : p.ext === '.tif' ? '.tiff' : p.ext;
-    const put = await store.put(`${prefix}/pages/${p.pageId}${ext}`, pageBytes[i]!);
+    const put = await store.put(`${prefix}/pages/${p.pageId}${ext}`, await readFile(p.path));
     digest.update(`${put.key}:${put.sha256}\n`);
   }
   const labelsKey = trainCsv === undefined ? '' : `${prefix}/labels.csv`;
