@@ -8,6 +8,7 @@ import { buildCosineHead } from '../src/models/head.js';
 import {
   applyBatchNormUpdates,
   batchNorm,
+  convBn,
   type ForwardContext,
   groupedConv,
   trainingBatchNorm,
@@ -132,5 +133,34 @@ describe('layers', () => {
         assert.ok(Math.abs(a[i]! - b[i]!) < 1e-3, `input ${k}[${i}]: ${a[i]} vs ${b[i]}`);
     }
     tf.dispose([x, gamma, beta, w, ...g1, ...g2]);
+  });
+
+  it('conv + batch norm folds into one fused conv in eval mode with the same output', async () => {
+    const params = new ParamSet();
+    const layer = convBn({ params, rng: new Rng(5) }, 'c', 'bn', 3, 6, 3, { stride: 2, relu: true });
+    // Non-trivial running statistics and affine parameters.
+    const set = (name: string, values: number[]): void => {
+      const t = tf.tensor1d(values);
+      params.get(name)!.variable.assign(t);
+      t.dispose();
+    };
+    const bnName = 'bn';
+    set(`${bnName}.weight`, [1, 0.5, 2, -1, 0.3, 1.5]);
+    set(`${bnName}.bias`, [0, 0.1, -0.2, 0.3, 0, -0.1]);
+    set(`${bnName}.running_mean`, [0.1, -0.2, 0.3, 0, 0.5, -0.4]);
+    set(`${bnName}.running_var`, [1, 2, 0.5, 0.25, 3, 1.5]);
+    const x = tf.tensor4d(seeded(2 * 7 * 7 * 3, 21), [2, 7, 7, 3]);
+    const fused = tf.tidy(() => layer(x, ctx(false)));
+    const reference = tf.tidy(() => {
+      const v = (n: string): tf.Tensor1D => params.get(`${bnName}.${n}`)!.variable as tf.Tensor1D;
+      const y = tf.conv2d(x, params.get('c.weight')!.variable as tf.Tensor4D, 2, 1);
+      return tf.relu(tf.batchNorm4d(y, v('running_mean'), v('running_var'), v('bias'), v('weight'), 1e-5));
+    });
+    const a = await fused.data();
+    const r = await reference.data();
+    assert.deepEqual(fused.shape, [2, 4, 4, 6]);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - r[i]!) < 1e-4, `${i}: ${a[i]} vs ${r[i]}`);
+    tf.dispose([x, fused, reference]);
+    params.dispose();
   });
 });

@@ -252,3 +252,44 @@ export function dropConnect(rate: number): Layer {
     return tf.mul(x, tf.tensor4d(mask, [n, 1, 1, 1]));
   };
 }
+
+/**
+ * A convolution followed by batch norm and an optional ReLU. Training runs the two layers; eval
+ * folds the BN into the convolution (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)) and runs one fused conv with
+ * bias and activation, which wasm executes as a single XNNPACK call.
+ */
+export function convBn(
+  b: BuildContext,
+  convName: string,
+  bnName: string,
+  inCh: number,
+  outCh: number,
+  k: number,
+  o: ConvOptions & { readonly bn?: BatchNormOptions; readonly relu?: boolean } = {},
+): Layer {
+  const convLayer = conv(b, convName, inCh, outCh, k, { ...o, bias: false });
+  const bnLayer = batchNorm(b, bnName, outCh, o.bn);
+  const w = b.params.get(`${convName}.weight`)!.variable;
+  const gamma = b.params.get(`${bnName}.weight`)!.variable;
+  const beta = b.params.get(`${bnName}.bias`)!.variable;
+  const mean = b.params.get(`${bnName}.running_mean`)!.variable;
+  const variance = b.params.get(`${bnName}.running_var`)!.variable;
+  const eps = o.bn?.eps ?? 1e-5;
+  const stride = o.stride ?? 1;
+  const pad = o.pad ?? Math.floor(k / 2);
+  return (x, ctx) => {
+    if (ctx.training) {
+      const y = bnLayer(convLayer(x, ctx), ctx);
+      return o.relu ? tf.relu(y) : y;
+    }
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+    return tf.fused.conv2d({
+      x,
+      filter: tf.mul(w, scale) as tf.Tensor4D,
+      strides: stride,
+      pad,
+      bias: tf.sub(beta, tf.mul(mean, scale)),
+      activation: o.relu ? 'relu' : 'linear',
+    });
+  };
+}

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   batchNorm,
   type BuildContext,
-  conv,
+  convBn,
   depthwiseConv,
   dropConnect,
   type Layer,
@@ -59,15 +59,14 @@ function mbConv(
   const mid = inCh * expand;
   const parts: Layer[] = [];
   if (expand !== 1) {
-    parts.push(conv(b, `${name}._expand_conv`, inCh, mid, 1, { pad: 0 }), batchNorm(b, `${name}._bn0`, mid, bn), swish);
+    parts.push(convBn(b, `${name}._expand_conv`, `${name}._bn0`, inCh, mid, 1, { pad: 0, bn }), swish);
   }
   parts.push(
     depthwiseConv(b, `${name}._depthwise_conv`, mid, kernel, { stride, pad: 'same' }),
     batchNorm(b, `${name}._bn1`, mid, bn),
     swish,
     squeezeExcite(b, name, mid, Math.max(1, Math.floor(inCh * seRatio)), 'swish', ['_se_reduce', '_se_expand']),
-    conv(b, `${name}._project_conv`, mid, outCh, 1, { pad: 0 }),
-    batchNorm(b, `${name}._bn2`, outCh, bn),
+    convBn(b, `${name}._project_conv`, `${name}._bn2`, mid, outCh, 1, { pad: 0, bn }),
   );
   const main = sequential(...parts);
   if (stride !== 1 || inCh !== outCh) return main;
@@ -82,8 +81,7 @@ export function buildEfficientNet(b: BuildContext, config: ArchitectureConfig): 
   const depth = d0 * (config.depthMultiplier ?? 1);
   const stem = roundFilters(stemFilters, width);
   const layers: Layer[] = [
-    conv(b, '_conv_stem', config.inputChannels, stem, 3, { stride: 2, pad: 'same' }),
-    batchNorm(b, '_bn0', stem, bn),
+    convBn(b, '_conv_stem', '_bn0', config.inputChannels, stem, 3, { stride: 2, pad: 'same', bn }),
     swish,
   ];
   const plan: Array<{ inCh: number; outCh: number; stride: number; stage: (typeof b0Stages)[number] }> = [];
@@ -103,6 +101,6 @@ export function buildEfficientNet(b: BuildContext, config: ArchitectureConfig): 
   });
   const last = plan[plan.length - 1]!.outCh;
   const head = roundFilters(headFilters, width);
-  layers.push(conv(b, '_conv_head', last, head, 1, { pad: 0 }), batchNorm(b, '_bn1', head, bn));
+  layers.push(convBn(b, '_conv_head', '_bn1', last, head, 1, { pad: 0, bn }));
   return { body: sequential(...layers), featureDim: head };
 }

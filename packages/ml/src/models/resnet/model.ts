@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { batchNorm, type BuildContext, conv, type Layer, relu, sequential } from '../../nn/layers.js';
+import { type BuildContext, convBn, type Layer, sequential } from '../../nn/layers.js';
 import { type ArchitectureConfig } from '../types.js';
 import { resnetLayout, stagePlanes } from './constants.js';
 
@@ -32,11 +32,7 @@ export function buildStem(
   ceilPool: boolean,
 ): Layer {
   if ((config.stem ?? 'imagenet') === 'compact') {
-    return sequential(
-      conv(b, names.conv, config.inputChannels, width, 3, { pad: 1 }),
-      batchNorm(b, names.bn, width),
-      relu,
-    );
+    return convBn(b, names.conv, names.bn, config.inputChannels, width, 3, { pad: 1, relu: true });
   }
   const pool: Layer = ceilPool
     ? (x) => {
@@ -55,20 +51,15 @@ export function buildStem(
       }
     : (x) => tf.maxPool(x, 3, 2, 1);
   return sequential(
-    conv(b, names.conv, config.inputChannels, width, 7, { stride: 2, pad: 3 }),
-    batchNorm(b, names.bn, width),
-    relu,
+    convBn(b, names.conv, names.bn, config.inputChannels, width, 7, { stride: 2, pad: 3, relu: true }),
     pool,
   );
 }
 
 function basicBlock(b: BuildContext, name: string, inCh: number, planes: number, stride: number): Layer {
   const main = sequential(
-    conv(b, `${name}.conv1`, inCh, planes, 3, { stride }),
-    batchNorm(b, `${name}.bn1`, planes),
-    relu,
-    conv(b, `${name}.conv2`, planes, planes, 3),
-    batchNorm(b, `${name}.bn2`, planes),
+    convBn(b, `${name}.conv1`, `${name}.bn1`, inCh, planes, 3, { stride, relu: true }),
+    convBn(b, `${name}.conv2`, `${name}.bn2`, planes, planes, 3),
   );
   const shortcut = downsample(b, name, inCh, planes, stride);
   return (x, ctx) => tf.relu(tf.add(main(x, ctx), shortcut ? shortcut(x, ctx) : x)) as tf.Tensor4D;
@@ -77,14 +68,9 @@ function basicBlock(b: BuildContext, name: string, inCh: number, planes: number,
 function bottleneck(b: BuildContext, name: string, inCh: number, planes: number, stride: number): Layer {
   const out = planes * 4;
   const main = sequential(
-    conv(b, `${name}.conv1`, inCh, planes, 1, { pad: 0 }),
-    batchNorm(b, `${name}.bn1`, planes),
-    relu,
-    conv(b, `${name}.conv2`, planes, planes, 3, { stride }),
-    batchNorm(b, `${name}.bn2`, planes),
-    relu,
-    conv(b, `${name}.conv3`, planes, out, 1, { pad: 0 }),
-    batchNorm(b, `${name}.bn3`, out),
+    convBn(b, `${name}.conv1`, `${name}.bn1`, inCh, planes, 1, { pad: 0, relu: true }),
+    convBn(b, `${name}.conv2`, `${name}.bn2`, planes, planes, 3, { stride, relu: true }),
+    convBn(b, `${name}.conv3`, `${name}.bn3`, planes, out, 1, { pad: 0 }),
   );
   const shortcut = downsample(b, name, inCh, out, stride);
   return (x, ctx) => tf.relu(tf.add(main(x, ctx), shortcut ? shortcut(x, ctx) : x)) as tf.Tensor4D;
@@ -99,10 +85,7 @@ export function downsample(
   stride: number,
 ): Layer | undefined {
   if (stride === 1 && inCh === outCh) return undefined;
-  return sequential(
-    conv(b, `${name}.downsample.0`, inCh, outCh, 1, { stride, pad: 0 }),
-    batchNorm(b, `${name}.downsample.1`, outCh),
-  );
+  return convBn(b, `${name}.downsample.0`, `${name}.downsample.1`, inCh, outCh, 1, { stride, pad: 0 });
 }
 
 /** Builds a ResNet backbone; returns the layer (to pooled-ready feature maps) and its output width. */

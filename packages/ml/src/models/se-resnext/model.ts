@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   batchNorm,
   type BuildContext,
-  conv,
+  convBn,
   groupedConv,
   type Layer,
   relu,
@@ -33,14 +33,11 @@ function block(
   if (width < groups) throw new Error(`${name}: width ${width} is below the ${groups} groups; raise baseWidth`);
   const out = planes * 4;
   const main = sequential(
-    conv(b, `${name}.conv1`, inCh, width, 1, { pad: 0 }),
-    batchNorm(b, `${name}.bn1`, width),
-    relu,
+    convBn(b, `${name}.conv1`, `${name}.bn1`, inCh, width, 1, { pad: 0, relu: true }),
     groupedConv(b, `${name}.conv2`, width, groups, 3, { stride }),
     batchNorm(b, `${name}.bn2`, width),
     relu,
-    conv(b, `${name}.conv3`, width, out, 1, { pad: 0 }),
-    batchNorm(b, `${name}.bn3`, out),
+    convBn(b, `${name}.conv3`, `${name}.bn3`, width, out, 1, { pad: 0 }),
     squeezeExcite(b, `${name}.se_module`, out, Math.max(1, Math.floor(out / seReduction)), 'relu'),
   );
   const shortcut = downsample(b, name, inCh, out, stride);
