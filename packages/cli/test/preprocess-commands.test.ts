@@ -18,6 +18,7 @@ import {
   resizeBicubic,
   toGrayscale,
 } from '@kzr/imaging';
+import { FsStore } from '@kzr/platform';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const kzrBin = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
@@ -158,6 +159,17 @@ describe('kzr data ingest', () => {
     assert.equal(res.code, 0, res.stderr);
     const out = JSON.parse(res.stdout) as { pages: number; labelsKey: string; store: string };
     assert.deepEqual([out.pages, out.labelsKey, out.store], [1, 'datasets/mini/labels.csv', 'fs']);
+    // The same Store `kzr start` opens: the filesystem Store under the data directory.
+    const store = await FsStore.open({ root: join(dir, 'data', 'store') });
+    assert.equal(
+      (await store.getBytes('datasets/mini/labels.csv')).toString(),
+      'image_id,labels\nb1_00001_1,U+3042 1 1 5 5\n',
+    );
+    assert.deepEqual(
+      (await store.list('datasets/mini/pages/')).map((o) => o.key),
+      ['datasets/mini/pages/b1_00001_1.png'],
+    );
+    await store.close();
     const bad = await kzr(['data', 'ingest', join(dir, 'kaggle'), '--dataset', '../escape'], {
       KZR_DATA_DIR: join(dir, 'data'),
     });
