@@ -175,21 +175,31 @@ for (;;) {
   seen = Atomics.load(ctrl, ${SEQ});
   if (ctrl[${CMD}] === 1) break;
   const begin = ctrl[${BEGIN}], count = ctrl[${COUNT}], nf = ctrl[${NFEAT}], identity = ctrl[${IDENTITY}] === 1;
-  for (let j = index; j < nf; j += threads) {
-    const f = ctrl[${FEATURES} + j];
-    const colBase = f * N;
-    const start = offsets[f] * 3, end = offsets[f + 1] * 3;
-    hist.fill(0, start, end);
-    if (identity) {
+  const mine = [];
+  for (let j = index; j < nf; j += threads) mine.push(ctrl[${FEATURES} + j]);
+  for (const f of mine) hist.fill(0, offsets[f] * 3, offsets[f + 1] * 3);
+  let m = 0;
+  // Two features per pass over the rows (each bin still sums its rows in row order).
+  for (; m < mine.length; m += 2) {
+    const f1 = mine[m], f2 = m + 1 < mine.length ? mine[m + 1] : -1;
+    const c1 = f1 * N, s1 = offsets[f1] * 3;
+    if (f2 < 0) {
       for (let k = 0; k < count; k++) {
-        const idx = start + bins[colBase + k] * 3;
-        hist[idx] += grad[k]; hist[idx + 1] += hess[k]; hist[idx + 2] += 1;
+        const r = identity ? k : partition[begin + k];
+        const i1 = s1 + bins[c1 + r] * 3;
+        hist[i1] += identity ? grad[k] : og[k]; hist[i1 + 1] += identity ? hess[k] : oh[k]; hist[i1 + 2] += 1;
       }
-    } else {
-      for (let k = 0; k < count; k++) {
-        const idx = start + bins[colBase + partition[begin + k]] * 3;
-        hist[idx] += og[k]; hist[idx + 1] += oh[k]; hist[idx + 2] += 1;
-      }
+      continue;
+    }
+    const c2 = f2 * N, s2 = offsets[f2] * 3;
+    const g = identity ? grad : og, h = identity ? hess : oh;
+    for (let k = 0; k < count; k++) {
+      const r = identity ? k : partition[begin + k];
+      const gk = g[k], hk = h[k];
+      const i1 = s1 + bins[c1 + r] * 3;
+      hist[i1] += gk; hist[i1 + 1] += hk; hist[i1 + 2] += 1;
+      const i2 = s2 + bins[c2 + r] * 3;
+      hist[i2] += gk; hist[i2 + 1] += hk; hist[i2 + 2] += 1;
     }
   }
   Atomics.add(ctrl, ${DONE}, 1);
@@ -245,9 +255,21 @@ export class HistPool {
     Atomics.store(ctrl, DONE, 0);
     Atomics.add(ctrl, SEQ, 1);
     Atomics.notify(ctrl, SEQ);
-    for (let j = 0; j < features.length; j += this.threads) {
-      accumulateFeature(this.#arrays, this.#arrays.hist, features[j] as number, begin, count, identity);
+    const mine: number[] = [];
+    for (let j = 0; j < features.length; j += this.threads) mine.push(features[j] as number);
+    let m = 0;
+    for (; m + 1 < mine.length; m += 2) {
+      accumulateFeaturePair(
+        this.#arrays,
+        this.#arrays.hist,
+        mine[m] as number,
+        mine[m + 1] as number,
+        begin,
+        count,
+        identity,
+      );
     }
+    if (m < mine.length) accumulateFeature(this.#arrays, this.#arrays.hist, mine[m] as number, begin, count, identity);
     const others = this.threads - 1;
     for (;;) {
       const done = Atomics.load(ctrl, DONE);
