@@ -1,7 +1,8 @@
 /**
  * bench/train: training and inference images/s of the same tiny ResNet (configs/models/
  * tiny-resnet-gray32.json: same parameter count, batch and input size) in kzr (tfjs wasm with
- * the composite kernels, one process = one thread) and in PyTorch on the CPU (Debian
+ * the composite kernels: a bare training step on one thread, and the real `train()` loop with
+ * augmentation and `--threads` data-parallel workers) and in PyTorch on the CPU (Debian
  * python3-torch) with the same thread count, in one run; prints the ratios.
  *
  *   npx tsx bench/train/run.ts [--batch 32] [--steps 10] [--threads 1] [--python /usr/bin/python3]
@@ -10,6 +11,9 @@
  * for inference; goals 0.35× and 1.0×.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -18,10 +22,12 @@ import {
   applyBatchNormUpdates,
   countParams,
   createClassifier,
+  directoryStorage,
   initBackend,
   readModelConfig,
   Sgd,
   softCrossEntropy,
+  train,
 } from '@kzr/ml';
 
 const { values: flags } = parseArgs({
@@ -77,7 +83,39 @@ async function kzr(): Promise<{ params: number; trainImagesPerSecond: number; in
   return { params, trainImagesPerSecond, inferImagesPerSecond };
 }
 
+/** Images/s of the real `train()` loop (augmentation, data-parallel workers) over one epoch. */
+async function kzrTrainLoop(workers: number): Promise<number> {
+  const config = await readModelConfig(configPath);
+  const crops = Array.from({ length: batch * (steps + 1) }, (_, i) => ({
+    image: { width: 36, height: 36, channels: 1, data: new Uint8Array(36 * 36).map((_, j) => (i * 31 + j * 7) % 251) },
+    label: `U+${(0x3042 + (i % 40)).toString(16).toUpperCase()}`,
+    book: '',
+    pseudo: false,
+  }));
+  const dir = mkdtempSync(join(tmpdir(), 'kzr-bench-train-'));
+  let started = 0;
+  let images = 0;
+  try {
+    await train({
+      config,
+      train: crops,
+      val: crops.slice(0, batch),
+      storage: directoryStorage(dir),
+      epochs: 1,
+      workers,
+      onIteration: (info) => {
+        if (info.iter === 0) started = performance.now();
+        else images += batch;
+      },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return images / ((performance.now() - started) / 1000);
+}
+
 const ours = await kzr();
+const loop = await kzrTrainLoop(threads);
 let torch: { params: number; trainImagesPerSecond: number; inferImagesPerSecond: number; torch: string } | undefined;
 try {
   const out = execFileSync(
@@ -97,11 +135,12 @@ try {
 const report = {
   batch,
   threads,
-  kzr: ours,
+  kzr: { ...ours, trainLoopImagesPerSecond: loop, trainLoopWorkers: threads },
   pytorch: torch ?? null,
   ratios: torch
     ? {
         train: ours.trainImagesPerSecond / torch.trainImagesPerSecond,
+        trainLoop: loop / torch.trainImagesPerSecond,
         infer: ours.inferImagesPerSecond / torch.inferImagesPerSecond,
         sameParams: ours.params === torch.params,
       }
