@@ -4,7 +4,7 @@
  * at native size, write the dataset shards `crops/<dataset>/train/shard-NNNNN.bin` and their
  * `index.json`, then publish `kzr.crops.ready`.
  *
- * Idempotent: a preprocessed page that exists is reused, outputs are deterministic (same bytes,
+ * Idempotent: a preprocessed page made from the same source bytes is reused, outputs are deterministic (same bytes,
  * same sha256 on a rerun), `index.json` is written last, and the `kzr.crops.ready` id is derived
  * from the index's sha256, so a redelivery after a crash between "stored" and "acked" republishes
  * the same id and the Bus drops the duplicate. The message is acked only after all of it is
@@ -60,12 +60,12 @@ export interface PreprocessWorkerOptions {
 /** The split name of the crops a dataset's labels give. */
 export const groundTruthSplit = 'train';
 
-async function exists(store: Store, key: string): Promise<boolean> {
+/** The source sha256 a preprocessed page was made from; undefined when there is none. */
+async function preprocessedFrom(store: Store, key: string): Promise<string | undefined> {
   try {
-    await store.stat(key);
-    return true;
+    return (await store.stat(key)).metadata['source-sha256'];
   } catch (err) {
-    if (err instanceof NotFoundError) return false;
+    if (err instanceof NotFoundError) return undefined;
     throw err;
   }
 }
@@ -78,10 +78,10 @@ export async function handlePagesIngested(
 ): Promise<string | undefined> {
   const { store, bus, logger } = options;
   const { dataset } = event;
-  const pageKeys = new Map<string, string>();
+  const pageKeys = new Map<string, { key: string; sha256: string }>();
   for (const info of await store.list(`datasets/${dataset}/pages/`)) {
     const name = info.key.slice(`datasets/${dataset}/pages/`.length);
-    pageKeys.set(name.slice(0, name.lastIndexOf('.')), info.key);
+    pageKeys.set(name.slice(0, name.lastIndexOf('.')), { key: info.key, sha256: info.sha256 });
   }
   let labels = new Map<string, PageLabels>();
   if (event.labelsKey !== '') {
@@ -104,21 +104,29 @@ export async function handlePagesIngested(
   for (const pageId of event.pageIds) {
     onProgress();
     const outKey = `preprocessed/${dataset}/${pageId}.png`;
+    const source = pageKeys.get(pageId);
+    if (source === undefined) {
+      throw new ValidationError('page_ids', `page ${pageId} is not stored under datasets/${dataset}/pages/`);
+    }
     let page: RawImage;
-    if (await exists(store, outKey)) {
+    // Reuse a preprocessed page only if it was made from the same source bytes.
+    if ((await preprocessedFrom(store, outKey)) === source.sha256) {
       page = await decodeImage(await store.getBytes(outKey), { maxPixels: options.maxPagePixels });
     } else {
-      const key = pageKeys.get(pageId);
-      if (key === undefined)
-        throw new ValidationError('page_ids', `page ${pageId} is not stored under datasets/${dataset}/pages/`);
       let raw: RawImage;
       try {
-        raw = await decodeImage(await store.getBytes(key), { maxPixels: options.maxPagePixels, field: key });
+        raw = await decodeImage(await store.getBytes(source.key), {
+          maxPixels: options.maxPagePixels,
+          field: source.key,
+        });
       } catch (err) {
         throw asValidationError(err);
       }
       page = await preprocessPage(raw, { threads: options.threads });
-      await store.put(outKey, await encodePng(page), { contentType: 'image/png' });
+      await store.put(outKey, await encodePng(page), {
+        contentType: 'image/png',
+        metadata: { 'source-sha256': source.sha256 },
+      });
     }
     const pageLabels = labels.get(pageId);
     if (pageLabels === undefined) continue;

@@ -141,6 +141,33 @@ describe('preprocess worker', () => {
     assert.deepEqual(readShardRecordAt(shard, rec.offset).data, expected.image.data);
   });
 
+  it('re-preprocesses a page whose source changed and reuses the others', async () => {
+    const ready: { indexKey: string; cropCount: number }[] = [];
+    await using _collector = await bus.consume(
+      { durable: 'test-trainer-2', filterSubject: EventSubject.CropsReady },
+      async (m) => {
+        if (m.kind === 'event') ready.push(m.event as never);
+        await m.ack();
+      },
+    );
+    await using _worker = await startPreprocessWorker({
+      bus,
+      store,
+      logger: silent,
+      threads: 1,
+      durable: 'preprocess',
+    });
+    const unchanged = await store.stat(`preprocessed/tiny/${pages[1]!.id}.png`);
+    const changedPage = seededPage(64, 48, 99);
+    await writeFile(join(dir, 'kaggle', 'train_images', `${pages[0]!.id}.png`), await encodePng(changedPage));
+    await ingestKaggleDir({ sourceDir: join(dir, 'kaggle'), dataset: 'tiny', store, bus });
+    for (let i = 0; i < 200 && ready.length < 2; i++) await sleep(50);
+    const pre = await decodeImage(await store.getBytes(`preprocessed/tiny/${pages[0]!.id}.png`));
+    assert.deepEqual(pre.data, (await preprocessPage(changedPage, { threads: 1 })).data);
+    const again = await store.stat(`preprocessed/tiny/${pages[1]!.id}.png`);
+    assert.equal(again.lastModified.getTime(), unchanged.lastModified.getTime(), 'the unchanged page was reused');
+  });
+
   it('refuses to ingest a folder with labels for a page that has no image, writing nothing', async () => {
     const src = join(dir, 'bad');
     await mkdir(join(src, 'train_images'), { recursive: true });
