@@ -15,6 +15,7 @@ import {
   preprocessPage,
   type RawImage,
   readShardRecordAt,
+  readShardRecords,
 } from '@kzr/imaging';
 import { createLogger, EventSubject, FsStore, MemoryBus } from '@kzr/platform';
 
@@ -139,6 +140,15 @@ describe('preprocess worker', () => {
     const shard = await store.getBytes(index.shards.length > 0 ? `crops/tiny/train/${index.shards[rec.shard]}` : '');
     const expected = cutCharacter(pre, { x: 40, y: 30, width: 20, height: 17 }, { policy: PaddingPolicy.Train });
     assert.deepEqual(readShardRecordAt(shard, rec.offset).data, expected.image.data);
+    // Read back by streaming from the Store: every record, in index order.
+    const streamed: number[] = [];
+    for (const key of event.shardKeys) {
+      for await (const r of readShardRecords(await store.get(key))) streamed.push(r.image.data.length);
+    }
+    assert.deepEqual(
+      streamed,
+      index.records.map((r) => r.h * r.w * r.c),
+    );
   });
 
   it('re-preprocesses a page whose source changed and reuses the others', async () => {
