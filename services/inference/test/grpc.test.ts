@@ -220,6 +220,14 @@ describe('Open Inference Protocol v2', () => {
       oipCall('ModelMetadata', { name: 'nope' }),
       (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND,
     );
+    // A set whose first version is still loading answers UNAVAILABLE (and is not ready).
+    const loading = runtime.registry.activate('tiny-copy', 'v1');
+    await assert.rejects(
+      oipCall('ModelMetadata', { name: 'tiny-copy' }),
+      (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE,
+    );
+    assert.deepEqual(await oipCall('ModelReady', { name: 'tiny-copy', version: '' }), { ready: false });
+    await assert.rejects(loading, { name: 'ModelLoadError' }); // no such version in the Store
   });
 });
 
@@ -355,6 +363,38 @@ describe('kzr.v1.Inference', () => {
     const points = requests.dataPoints as Array<{ attributes: Record<string, unknown>; value: number }>;
     assert.ok(
       points.some((p) => p.attributes.method === 'ClassifyCrops' && p.attributes.version === 'v1' && p.value >= 1),
+    );
+  });
+
+  it('streams RecognizePages: one response per page, in order', async () => {
+    const { image, boxes } = page();
+    const data = await encodePng(image);
+    const stream = client.recognizePages();
+    const responses: RecognizePageResponse[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (r: RecognizePageResponse) => responses.push(r));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    for (const [i, n] of [3, 8].entries()) {
+      stream.write({
+        model: { modelSet: 'tiny', version: '' },
+        pageId: `page_${i}`,
+        image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_PNG } } },
+        preprocessed: true,
+        detectionSets: [{ name: 'a', pageId: '', detections: boxes.slice(0, n).map((b) => ({ box: b, score: 0.9 })) }],
+        voting: Voting.VOTING_SOFT,
+        lowConfidenceThreshold: 0,
+      } satisfies RecognizePageRequest);
+    }
+    stream.end();
+    await done;
+    assert.deepEqual(
+      responses.map((r) => [r.pageId, r.characters.length, r.servedBy?.version]),
+      [
+        ['page_0', 3, 'v1'],
+        ['page_1', 8, 'v1'],
+      ],
     );
   });
 
