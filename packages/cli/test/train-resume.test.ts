@@ -72,13 +72,16 @@ function config(overrides: Record<string, unknown> = {}): string {
   });
 }
 
-function start(args: string[]): {
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+): {
   child: ChildProcess;
   lines: Line[];
   done: Promise<{ code: number | null; stderr: string }>;
 } {
   const child = spawn(process.execPath, [kzr, 'train', ...args], {
-    env: { ...process.env, KZR_TF_BACKEND: 'wasm' },
+    env: { ...process.env, KZR_TF_BACKEND: 'wasm', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Line[] = [];
@@ -170,5 +173,23 @@ describe('kzr train checkpoints', () => {
     const result = await run.done;
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--out/);
+  });
+
+  it('writes checkpoints into the platform Store with --store and resumes from there', async () => {
+    const env = { KZR_DATA_DIR: join(dir, 'data'), KZR_STORE: '', KZR_STORE_DIR: '' };
+    const prefix = 'runs/r1/first-train/tiny';
+    const common = ['--config', join(dir, 'config.json'), '--train', join(dir, 'train'), '--val', join(dir, 'val')];
+    const first = start([...common, '--out', prefix, '--store', '--epochs', '1', '--workers', '1'], env);
+    assert.equal((await first.done).code, 0);
+    const objects = join(dir, 'data', 'store', 'objects', ...prefix.split('/'));
+    const state = JSON.parse(await readFile(join(objects, 'epoch-0001', 'state.json'), 'utf8')) as { epoch: number };
+    assert.equal(state.epoch, 1);
+    const resumed = start([...common, '--out', prefix, '--store', '--resume', '--workers', '1'], env);
+    const result = await resumed.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      resumed.lines.filter((l) => l.type === 'epoch').map((l) => l.epoch),
+      [2],
+    );
   });
 });

@@ -5,6 +5,8 @@
  * directory (index.json + shard-NNNNN.bin) or a `label,path` CSV. Checkpoints, metrics.jsonl,
  * confusion.json and curve.png go to `<out>`. Progress: a bar on a TTY (stderr), JSON lines on
  * stdout otherwise (`{"type":"iteration",…}`, `{"type":"epoch",…}`, then `{"type":"done",…}`).
+ * `--store` writes into the configured platform Store (`KZR_STORE`, filesystem under the data
+ * dir by default) with `<out>` as the key prefix (`runs/<run>/<phase>/<model>`) instead of a folder.
  * `--preview <n>` writes `<out>/preview.png`, a grid of n augmented training samples, and exits.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { createRawImage, encodePng } from '@kzr/imaging';
+import { FsStore, NotFoundError, S3Store, type Store } from '@kzr/platform';
 import {
   directoryStorage,
   initBackend,
@@ -25,9 +28,11 @@ import {
   type IterationInfo,
   type ModelConfig,
   type LabelledCrop,
+  type CheckpointStorage,
 } from '@kzr/ml';
 
 import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { compileEmbeddedConfig } from '../config.js';
 
 function usageFrom(err: unknown): never {
   if (isMlValidationError(err)) throw new UsageError(err.field, err.message.slice(err.field.length + 2));
@@ -84,6 +89,40 @@ function progressBar(info: IterationInfo): string {
   );
 }
 
+/** The configured platform Store (filesystem under the data dir, or S3 when `KZR_STORE=s3`). */
+async function openStore(): Promise<Store> {
+  const config = compileEmbeddedConfig(process.env).adapters.store;
+  return config.kind === 'fs'
+    ? FsStore.open({ root: config.root })
+    : S3Store.connect({
+        endpoint: config.endpoint,
+        bucket: config.bucket,
+        accessKey: config.accessKey,
+        secretKey: config.secretKey,
+        region: config.region,
+        partSizeBytes: config.partSizeBytes,
+      });
+}
+
+/** Checkpoint storage over the platform Store, every key under `prefix/`. */
+export function storeStorage(store: Store, prefix: string): CheckpointStorage {
+  const key = (k: string): string => `${prefix.replace(/\/+$/, '')}/${k}`;
+  return {
+    location: `store:${prefix}`,
+    async put(k, bytes) {
+      await store.put(key(k), bytes);
+    },
+    async get(k) {
+      try {
+        return new Uint8Array(await store.getBytes(key(k)));
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, {
@@ -96,6 +135,7 @@ export async function run(args: string[]): Promise<number> {
     epochs: { type: 'string' },
     'refine-lr': { type: 'string' },
     workers: { type: 'string' },
+    store: { type: 'boolean' },
   });
   const configPath = requireFlag(values, 'config');
   const trainPath = requireFlag(values, 'train');
@@ -120,6 +160,8 @@ export async function run(args: string[]): Promise<number> {
   // Single-threaded backends (wasm, cpu) use every core through data-parallel worker threads.
   const singleThreaded = backend.name === 'wasm' || backend.name === 'cpu';
   const workers = intFlag(values, 'workers', singleThreaded ? availableParallelism() : 1, 1, 256);
+  const opened = values['store'] === true ? await openStore() : undefined;
+  const storage = opened ? storeStorage(opened, out) : directoryStorage(out);
   const tty = process.stderr.isTTY === true;
   const controller = new AbortController();
   const stop = (): void => controller.abort(new Error('interrupted'));
@@ -131,7 +173,7 @@ export async function run(args: string[]): Promise<number> {
       config,
       train: trainCrops,
       val: valCrops,
-      storage: directoryStorage(out),
+      storage,
       resume: values['resume'] === true,
       workers,
       backend: backend.name,
@@ -157,6 +199,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   } finally {
+    await opened?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
