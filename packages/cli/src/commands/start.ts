@@ -1,9 +1,9 @@
 /**
  * `kzr start`: the embedded mode. Opens the adapters (by default the in-process Bus, the
  * filesystem Store under the data directory and local jobs), starts every service on localhost
- * in this process with the preprocess worker on the Bus, prints one JSON line with their
- * endpoints, health and adapters, and serves until SIGINT/SIGTERM. The drain stops the servers
- * first, then the worker, then the adapters.
+ * in this process with the preprocess worker and the postprocess filter hot swap on the Bus,
+ * prints one JSON line with their endpoints, health and adapters, and serves until SIGINT/SIGTERM. The drain stops the Bus
+ * consumers first, then the servers, then the adapters.
  */
 import { mkdir } from 'node:fs/promises';
 
@@ -27,6 +27,8 @@ export async function run(): Promise<number> {
       store: adapters.store,
       logger: logger.child({ worker: 'preprocess' }),
     });
+    const postprocess = createPostprocessService(logger, { store: adapters.store, bus: adapters.bus });
+    const filterSwaps = await postprocess.startHotSwap();
     const { lifecycle, servers } = await serve({
       config,
       servers: [
@@ -36,17 +38,20 @@ export async function run(): Promise<number> {
           services: [createPreprocessService(logger, { store: adapters.store })],
         },
         { name: 'inference', port: config.ports.inference, services: [createInferenceService(logger)] },
-        { name: 'postprocess', port: config.ports.postprocess, services: [createPostprocessService(logger)] },
+        { name: 'postprocess', port: config.ports.postprocess, services: [postprocess] },
       ],
       reflectionProtoFiles: [kzrProtoFiles.preprocess, kzrProtoFiles.inference, kzrProtoFiles.postprocess],
       protoIncludeDirs: [protoRoot],
       logger,
     }).catch(async (err: unknown) => {
       await worker.stop();
+      await filterSwaps?.stop();
       throw err;
     });
-    // Registered first, so it runs after the servers have drained.
+    // Registered after the servers, so they stop first (the lifecycle drains in reverse order):
+    // no new Bus work starts while the servers finish their calls.
     lifecycle.onDrain('preprocess-worker', () => worker.stop());
+    lifecycle.onDrain('postprocess-filter-swaps', async () => filterSwaps?.stop());
     const services = Object.fromEntries(
       [...servers].map(([name, server]) => [name, { endpoint: server.endpoint, health: server.status }]),
     );
