@@ -1,15 +1,12 @@
 /** Configuration of the embedded mode: all services in this process, data on this machine. */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-
 import { defaultInferencePort } from '@kzr/inference';
 import {
   type AdapterConfig,
   compileAdapterConfig,
   compileServerConfig,
+  defaultDataDir,
   type Env,
   readPort,
-  readString,
   type ServerConfig,
 } from '@kzr/platform';
 import { defaultPostprocessPort } from '@kzr/postprocess';
@@ -36,8 +33,7 @@ export interface EmbeddedConfig extends ServerConfig {
 
 /** Compiles the embedded config; throws a ConfigError naming the first bad variable. */
 export function compileEmbeddedConfig(env: Env): EmbeddedConfig {
-  const dataHome = readString(env, 'XDG_DATA_HOME') ?? join(homedir(), '.local', 'share');
-  const dataDir = resolve(readString(env, 'KZR_DATA_DIR') ?? join(dataHome, 'kzr'));
+  const dataDir = defaultDataDir(env);
   return Object.freeze({
     ...compileServerConfig(env),
     dataDir,

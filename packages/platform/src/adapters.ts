@@ -4,7 +4,8 @@
  * `KZR_BUS=nats`, `KZR_STORE=s3` and `KZR_JOBS=kubernetes`. No code path exists in one mode
  * only, except the adapters themselves.
  */
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -81,6 +82,16 @@ function required(env: Env, name: string, why: string): string {
   const value = readString(env, name);
   if (value === undefined) throw new ConfigError(name, '', `a value (${why})`);
   return value;
+}
+
+/**
+ * The data directory of the filesystem Store and local job state, absolute: `KZR_DATA_DIR`,
+ * else `$XDG_DATA_HOME/kzr`, else `~/.local/share/kzr`. The CLI and every standalone service
+ * read it here, so they all find the same Store.
+ */
+export function defaultDataDir(env: Env): string {
+  const dataHome = readString(env, 'XDG_DATA_HOME') ?? join(homedir(), '.local', 'share');
+  return resolve(readString(env, 'KZR_DATA_DIR') ?? join(dataHome, 'kzr'));
 }
 
 /** Compiles the adapter choices; throws a ConfigError naming the first bad variable. */

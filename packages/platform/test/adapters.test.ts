@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { NatsServer, S3Server } from '@kzr/testkit';
 
-import { compileAdapterConfig, ConfigError, EventSubject, openAdapters, createLogger } from '@kzr/platform';
+import {
+  compileAdapterConfig,
+  ConfigError,
+  defaultDataDir,
+  EventSubject,
+  openAdapters,
+  createLogger,
+} from '@kzr/platform';
 
 const logger = createLogger({ level: 'error' });
 
@@ -18,6 +25,12 @@ describe('adapter configuration', () => {
       store: { kind: 'fs', root: '/data/kzr/store' },
       jobs: { kind: 'local', logDir: '/data/kzr/jobs' },
     });
+  });
+
+  it('resolves the data directory from KZR_DATA_DIR, else XDG_DATA_HOME, else ~/.local/share', () => {
+    assert.equal(defaultDataDir({ KZR_DATA_DIR: 'rel/data', XDG_DATA_HOME: '/xdg' }), resolve('rel/data'));
+    assert.equal(defaultDataDir({ KZR_DATA_DIR: ' ', XDG_DATA_HOME: '/xdg' }), '/xdg/kzr');
+    assert.equal(defaultDataDir({}), join(homedir(), '.local', 'share', 'kzr'));
   });
 
   it('reads the cluster adapters and names a missing or bad variable', () => {

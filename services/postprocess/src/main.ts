@@ -3,18 +3,13 @@
  * come from the Bus, both chosen by the adapter variables (`KZR_STORE`, `KZR_BUS`, …; by default
  * the filesystem Store under `KZR_DATA_DIR` and an in-process Bus).
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
-import { compileAdapterConfig, createLogger, openAdapters, runServiceMain } from '@kzr/platform';
+import { compileAdapterConfig, createLogger, defaultDataDir, openAdapters, runServiceMain } from '@kzr/platform';
 
 import { compilePostprocessConfig } from './config.js';
 import { createPostprocessService } from './service.js';
 
-const dataDir =
-  process.env.KZR_DATA_DIR ?? join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'kzr');
-const adapters = await openAdapters(compileAdapterConfig(process.env, dataDir), {
+const adapters = await openAdapters(compileAdapterConfig(process.env, defaultDataDir(process.env)), {
   logger: createLogger({ level: 'warn', fields: { service: 'postprocess' } }),
   source: 'postprocess',
 });

@@ -4,13 +4,11 @@
  * serves `Image.store_key` inputs from the Store and runs the JetStream worker on the shared
  * durable `preprocess`; otherwise it serves gRPC only.
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
 import {
   compileAdapterConfig,
   createLogger,
+  defaultDataDir,
   isConfigError,
   openAdapters,
   readString,
@@ -33,9 +31,11 @@ if (readString(process.env, 'KZR_BUS') !== 'nats') {
 } else {
   try {
     const config = compilePreprocessConfig(process.env);
-    const dataDir = readString(process.env, 'KZR_DATA_DIR') ?? join(homedir(), '.local', 'share', 'kzr');
     const logger = createLogger({ level: config.logLevel, fields: { service: 'preprocess' } });
-    const adapters = await openAdapters(compileAdapterConfig(process.env, dataDir), { logger, source: 'preprocess' });
+    const adapters = await openAdapters(compileAdapterConfig(process.env, defaultDataDir(process.env)), {
+      logger,
+      source: 'preprocess',
+    });
     try {
       const worker = await startPreprocessWorker({
         bus: adapters.bus,
