@@ -170,9 +170,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const started = performance.now();
       let lossSum = 0;
       let lr = 0;
-      for (let iter = 0; iter < itersPerEpoch; iter++) {
-        options.signal?.throwIfAborted();
-        const batch = prepareTrainBatch(
+      const prepare = (iter: number): ReturnType<typeof prepareTrainBatch> =>
+        prepareTrainBatch(
           config,
           options.train,
           labels,
@@ -182,6 +181,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           iter,
           refine !== undefined,
         );
+      let nextBatch: ReturnType<typeof prepareTrainBatch> | undefined;
+      for (let iter = 0; iter < itersPerEpoch; iter++) {
+        options.signal?.throwIfAborted();
+        const batch = nextBatch ?? prepare(iter);
         lr = refine
           ? refine.lr
           : learningRate(
@@ -224,6 +227,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const x = tf.tensor4d(batch.x.subarray(0, n0 * sample), [n0, c, c, ch]);
         const t = tf.tensor2d(batch.targets.subarray(0, n0 * classes.length), [n0, classes.length]);
         const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, reduction), vars);
+        // Build the next batch while the worker threads compute their shards.
+        nextBatch = iter + 1 < itersPerEpoch ? prepare(iter + 1) : undefined;
         const replies = await pending;
         const weight = (j: number): number => (reduction === 'mean' ? sizes[j]! / batch.n : 1);
         let loss = (await value.data())[0]! * weight(0);
