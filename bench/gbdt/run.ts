@@ -25,6 +25,7 @@ import {
 } from '@kzr/core/postprocess';
 import { generateSyntheticDataset } from '@kzr/data';
 import { auc, binaryLogloss, predict, resolveParams, train, type FeatureMatrix } from '@kzr/gbdt';
+import { syntheticTable } from '@kzr/gbdt/internal';
 
 const { values: flags } = parseArgs({
   options: {
@@ -45,33 +46,9 @@ const numFeatures = Number(flags.features);
 const rounds = Number(flags.rounds);
 const leaves = Number(flags.leaves);
 
-/** A seeded table: a nonlinear logit over a few columns, noise columns, an integer column, 5 % missing. */
+/** The shared seeded table with bench's wider signal (tanh and abs terms on columns 5-7), 5 % missing. */
 function generate(n: number, seed: number): { features: FeatureMatrix; labels: Float64Array } {
-  let x = seed >>> 0 || 1;
-  const rand = (): number => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-  const gauss = (): number => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const values = new Float64Array(n * numFeatures);
-  const labels = new Float64Array(n);
-  for (let r = 0; r < n; r++) {
-    const row = values.subarray(r * numFeatures, (r + 1) * numFeatures);
-    for (let f = 0; f < numFeatures; f++) row[f] = f === 3 ? Math.floor(rand() * 6) : gauss();
-    const logit =
-      1.5 * row[0]! -
-      row[1]! * row[1]! +
-      Math.sin(2 * row[2]!) +
-      (row[3]! >= 3 ? 0.8 : -0.4) +
-      0.5 * row[0]! * row[4]! +
-      0.7 * Math.tanh(row[5]! * row[6]!) -
-      0.3 * Math.abs(row[7]!);
-    labels[r] = rand() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
-    for (let f = 0; f < numFeatures; f++) if (rand() < 0.05) row[f] = NaN;
-  }
-  return { features: { numRows: n, numFeatures, values }, labels };
+  return syntheticTable(n, numFeatures, seed, { extraSignal: true });
 }
 
 /**

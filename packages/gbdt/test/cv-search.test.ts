@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { syntheticTable } from './synthetic.js';
+import { syntheticTable } from '../src/internal.js';
 import {
   auc,
   crossValidate,

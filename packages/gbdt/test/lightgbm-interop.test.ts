@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { sharedData } from './fixtures.js';
-import { syntheticTable } from './synthetic.js';
+import { syntheticTable } from '../src/internal.js';
 import { formatModel, predict, resolveParams, train } from '../src/index.js';
 
 // Python LightGBM is optional (CI has none): set KZR_LIGHTGBM_PYTHONPATH to a folder holding it

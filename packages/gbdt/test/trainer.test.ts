@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { readShared } from './fixtures.js';
-import { syntheticTable } from './synthetic.js';
+import { syntheticTable } from '../src/internal.js';
 import {
   auc,
   formatModel,

@@ -1,6 +1,7 @@
 import type { CharacterResult } from '@kzr/api/kzr/v1/common';
 import type { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
 import type { PageLabels } from '@kzr/core';
+import { xorshift32 } from '@kzr/gbdt/internal';
 
 /**
  * Seeded synthetic classified pages with their truth: characters on a grid of columns; each is
@@ -8,13 +9,7 @@ import type { PageLabels } from '@kzr/core';
  * added (small or large stray boxes, wrong codes, lower probabilities).
  */
 export function syntheticPages(numPages: number, seed: number): { pages: PagePredictions[]; truth: PageLabels[] } {
-  let x = seed >>> 0 || 1;
-  const rand = (): number => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
+  const rand = xorshift32(seed);
   const codes = ['U+3042', 'U+3044', 'U+3046', 'U+4E00', 'U+4E8C', 'U+4E09'];
   const pages: PagePredictions[] = [];
   const truth: PageLabels[] = [];
