@@ -3,6 +3,7 @@ import {
   type AdapterConfig,
   compileAdapterConfig,
   compileServiceConfig,
+  defaultDataDir,
   type Env,
   readChoice,
   readInt,
@@ -59,8 +60,9 @@ export interface InferenceLimits {
 export interface InferenceConfig extends ServiceConfig, InferenceLimits {
   /**
    * The Bus (followed for `kzr.models.published`) and the Store (model sets), from `KZR_BUS`,
-   * `KZR_STORE` and theirs; the data directory is `KZR_DATA_DIR`.
-   * @default the in-process Bus and the filesystem Store under `.kzr-data/store`
+   * `KZR_STORE` and theirs; the data directory is platform's `defaultDataDir` (`KZR_DATA_DIR`,
+   * else `$XDG_DATA_HOME/kzr`), the same Store the CLI uses.
+   * @default the in-process Bus and the filesystem Store under the data directory
    */
   readonly adapters: AdapterConfig;
   /**
@@ -103,7 +105,7 @@ export function compileInferenceConfig(env: Env): InferenceConfig {
   return Object.freeze({
     ...compileServiceConfig(env, defaultInferencePort),
     ...compileInferenceLimits(env),
-    adapters: compileAdapterConfig(env, readString(env, 'KZR_DATA_DIR') ?? '.kzr-data'),
+    adapters: compileAdapterConfig(env, defaultDataDir(env)),
     modelSets: Object.freeze(
       sets
         ? sets
