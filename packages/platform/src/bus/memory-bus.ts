@@ -12,7 +12,6 @@ import {
   type DeadLetter,
   deadLetterSubject,
   encodeDeadLetter,
-  encodeEvent,
   type EventMap,
   type EventSubject,
   type KzrEvent,
@@ -24,7 +23,7 @@ import {
   type ResolvedConsumerOptions,
   subjectMatches,
 } from './dispatch.js';
-import { recordPublished, withPublishSpan } from './tracing.js';
+import { publishTraced } from './tracing.js';
 import type {
   Bus,
   ConsumerOptions,
@@ -114,13 +113,7 @@ export class MemoryBus implements Bus {
     options: PublishOptions,
   ): Promise<PublishResult> {
     this.#checkOpen();
-    const { id, body } = encodeEvent(subject, event, { id: options.id, source: this.#source, now: new Date() });
-    const headers: Record<string, string> = { ...options.headers };
-    const result = await withPublishSpan('kzr.memory', subject, id, headers, async () =>
-      this.publishRaw(subject, body, id, headers),
-    );
-    recordPublished('kzr.memory', subject, result.duplicate);
-    return result;
+    return publishTraced('kzr.memory', this.#source, subject, event, options, (...args) => this.publishRaw(...args));
   }
 
   /**

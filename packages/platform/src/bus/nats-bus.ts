@@ -39,14 +39,13 @@ import {
   type DeadLetter,
   deadLetterSubject,
   encodeDeadLetter,
-  encodeEvent,
   type EventMap,
   type EventSubject,
   type KzrEvent,
 } from './events.js';
 import { dispatch, type RawDelivery, resolveConsumerOptions, Slots } from './dispatch.js';
 import { checkRequestSubject } from './memory-bus.js';
-import { recordPublished, withPublishSpan } from './tracing.js';
+import { publishTraced, withPublishSpan } from './tracing.js';
 import type {
   Bus,
   ConsumerOptions,
@@ -179,13 +178,7 @@ export class NatsBus implements Bus {
     options: PublishOptions,
   ): Promise<PublishResult> {
     this.#checkOpen();
-    const { id, body } = encodeEvent(subject, event, { id: options.id, source: this.#source, now: new Date() });
-    const headers: Record<string, string> = { ...options.headers };
-    const result = await withPublishSpan('nats', subject, id, headers, () =>
-      this.publishRaw(subject, body, id, headers),
-    );
-    recordPublished('nats', subject, result.duplicate);
-    return result;
+    return publishTraced('nats', this.#source, subject, event, options, (...args) => this.publishRaw(...args));
   }
 
   /**

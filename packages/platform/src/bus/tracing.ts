@@ -20,6 +20,9 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api';
 
+import { encodeEvent, type EventMap, type EventSubject, type KzrEvent } from './events.js';
+import type { PublishOptions, PublishResult } from './types.js';
+
 const tracerName = '@kzr/platform/bus';
 
 const setter: TextMapSetter<Record<string, string>> = {
@@ -67,6 +70,33 @@ export async function withPublishSpan<T>(
   const active = trace.setSpan(context.active(), span);
   propagation.inject(active, headers, setter);
   return finish(span, () => context.with(active, fn));
+}
+
+/**
+ * The publish path both Bus implementations share: encodes the event (envelope defaults from
+ * `source`), hands it to the adapter's `publishRaw` inside a producer span whose context travels
+ * in the headers, and counts the publish.
+ */
+export async function publishTraced<S extends EventSubject>(
+  system: string,
+  source: string,
+  subject: S,
+  event: EventMap[S] | KzrEvent,
+  options: PublishOptions,
+  publishRaw: (
+    subject: string,
+    body: Uint8Array,
+    id: string,
+    headers: Readonly<Record<string, string>>,
+  ) => PublishResult | Promise<PublishResult>,
+): Promise<PublishResult> {
+  const { id, body } = encodeEvent(subject, event, { id: options.id, source, now: new Date() });
+  const headers: Record<string, string> = { ...options.headers };
+  const result = await withPublishSpan(system, subject, id, headers, async () =>
+    publishRaw(subject, body, id, headers),
+  );
+  recordPublished(system, subject, result.duplicate);
+  return result;
 }
 
 /** Runs a handler inside a consumer span whose parent is the context found in `headers`. */
