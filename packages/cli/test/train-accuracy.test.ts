@@ -27,7 +27,7 @@ describe('kzr train accuracy', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a tiny ResNet reaches at least 60 % top-1 on the held-out book and predicts with TTA', async () => {
+  it('a tiny ResNet reaches at least 60 % top-1 on the held-out book and predicts with TTA', async (t) => {
     const out = join(dir, 'out');
     const { stdout } = await run(
       process.execPath,
@@ -52,6 +52,7 @@ describe('kzr train accuracy', () => {
     const done = lines.at(-1) as { type: string; best: { valTop1: number; epoch: number }; classes: number };
     assert.equal(done.type, 'done');
     assert.equal(done.classes, 10);
+    t.diagnostic(`held-out top-1 ${done.best.valTop1.toFixed(3)} (epoch ${done.best.epoch})`);
     assert.ok(done.best.valTop1 >= 0.6, `held-out top-1 ${done.best.valTop1}`);
     // The reports are written beside the checkpoints.
     const metrics = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
