@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 
 import * as grpc from '@grpc/grpc-js';
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
+import { InferenceClient, InferenceService, type RecognizePageResponse } from '@kzr/api/kzr/v1/inference';
 import { PostprocessClient, PostprocessService, type ScoreResponse } from '@kzr/api/kzr/v1/postprocess';
 import { checkHealth, listServicesByReflection } from '@kzr/testkit';
 
@@ -177,6 +178,58 @@ describe('gRPC server kit', () => {
     await server.shutdown(300);
     assert.ok(Date.now() - started < 2000);
     assert.equal((await inFlight).code, grpc.status.CANCELLED);
+    client.close();
+  });
+
+  it('answers every request of a bidirectional stream, also after the client ends its side', async () => {
+    await using server = await GrpcServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 64 * 1024,
+      services: [
+        {
+          name: 'kzr.v1.Inference',
+          definition: InferenceService,
+          implementation: implement(
+            InferenceService,
+            {
+              recognizePages: async function* (requests) {
+                for await (const request of requests) {
+                  await sleep(20); // the client has ended its side before the later answers
+                  yield { servedBy: undefined, pageId: request.pageId, characters: [], text: '', kaggleLabels: '' };
+                }
+              },
+            },
+            silent,
+          ),
+        },
+      ],
+      reflectionProtoFiles: [kzrProtoFiles.inference],
+      protoIncludeDirs: [protoRoot],
+      logger: silent,
+    });
+    const client = new InferenceClient(server.endpoint, grpc.credentials.createInsecure());
+    const stream = client.recognizePages();
+    const answered: string[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (response: RecognizePageResponse) => answered.push(response.pageId));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    for (const pageId of ['p1', 'p2', 'p3']) {
+      stream.write({
+        model: undefined,
+        pageId,
+        image: undefined,
+        preprocessed: false,
+        detectionSets: [],
+        voting: 0,
+        lowConfidenceThreshold: 0,
+      });
+    }
+    stream.end();
+    await done;
+    assert.deepEqual(answered, ['p1', 'p2', 'p3']);
     client.close();
   });
 });

@@ -226,13 +226,7 @@ export function createInferenceService(options: ServingOptions | Serving | Logge
         recognizePage: async (request, ctx: CallContext) =>
           measured(serving, 'RecognizePage', () => handleRecognizePage(serving, request, ctx.signal)),
         async *recognizePages(requests, ctx: CallContext) {
-          // The requests are the call's own Duplex: a plain `for await` destroys it when the
-          // reads end (or a request fails), and the responses after that are never sent.
-          const readable = requests as AsyncIterable<RecognizePageRequest> & {
-            iterator?: (o: { destroyOnReturn: boolean }) => AsyncIterable<RecognizePageRequest>;
-          };
-          const reads = readable.iterator ? readable.iterator({ destroyOnReturn: false }) : readable;
-          for await (const request of reads) {
+          for await (const request of requests) {
             yield await measured(serving, 'RecognizePages', () => handleRecognizePage(serving, request, ctx.signal));
           }
         },

@@ -115,6 +115,16 @@ async function writeAll(
   }
 }
 
+/**
+ * The requests of a client or bidirectional stream. A plain `for await` over the call would
+ * destroy the whole Duplex when the reads end, and every response after that would be lost.
+ */
+function requestsOf(
+  call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+): AsyncIterable<unknown> {
+  return call.iterator({ destroyOnReturn: false });
+}
+
 function adapt(method: Method, handler: (...args: never[]) => unknown, logger: Logger): grpc.UntypedHandleCall {
   const name = method.path;
   const fn = handler as (input: unknown, ctx: CallContext) => unknown;
@@ -143,7 +153,7 @@ function adapt(method: Method, handler: (...args: never[]) => unknown, logger: L
   if (!method.responseStream) {
     return ((call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const ctx = contextOf(call);
-      (fn(call, ctx) as Promise<unknown>)
+      (fn(requestsOf(call), ctx) as Promise<unknown>)
         .then(
           (response) => callback(null, response),
           (err: unknown) => callback(toServiceError(err, logger, name)),
@@ -153,7 +163,7 @@ function adapt(method: Method, handler: (...args: never[]) => unknown, logger: L
   }
   return ((call: grpc.ServerDuplexStream<unknown, unknown>) => {
     const ctx = contextOf(call);
-    writeAll(call, fn(call, ctx) as AsyncIterable<unknown>, ctx.signal)
+    writeAll(call, fn(requestsOf(call), ctx) as AsyncIterable<unknown>, ctx.signal)
       .then(
         () => call.end(),
         (err: unknown) => call.emit('error', toServiceError(err, logger, name)),
