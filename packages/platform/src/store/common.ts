@@ -106,6 +106,17 @@ export function verifying(key: string, expected: string): Transform {
   });
 }
 
+/**
+ * A full read as the caller gets it: `stream` itself without an expected sha256, else piped
+ * through {@link verifying}, with the source's errors passed on.
+ */
+export function verifiedRead(key: string, stream: Readable, sha256: string | undefined): Readable {
+  if (!sha256) return stream;
+  const check = verifying(key, sha256);
+  stream.on('error', (err) => check.destroy(err));
+  return stream.pipe(check);
+}
+
 /** Reads a stream fully. */
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

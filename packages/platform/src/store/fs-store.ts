@@ -20,7 +20,7 @@ import {
   HashingStream,
   readAll,
   toReadable,
-  verifying,
+  verifiedRead,
 } from './common.js';
 import type { GetOptions, ObjectInfo, PutBody, PutOptions, PutResult, Store } from './types.js';
 
@@ -132,10 +132,7 @@ export class FsStore implements Store {
       ...(range ? { start: range.start, ...(range.end !== undefined ? { end: range.end } : {}) } : {}),
       ...(signal ? { signal } : {}),
     });
-    if (!sha256) return stream;
-    const check = verifying(key, sha256);
-    stream.on('error', (err) => check.destroy(err));
-    return stream.pipe(check);
+    return verifiedRead(key, stream, sha256);
   }
 
   async getBytes(key: string, options: Omit<GetOptions, 'range'> = {}): Promise<Buffer> {

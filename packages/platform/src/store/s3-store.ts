@@ -21,7 +21,7 @@ import {
   HashingStream,
   readAll,
   toReadable,
-  verifying,
+  verifiedRead,
 } from './common.js';
 import type { GetOptions, ObjectInfo, PutBody, PutOptions, PutResult, Store } from './types.js';
 
@@ -255,10 +255,7 @@ export class S3Store implements Store {
       stream.on('error', (err) => limited.destroy(err));
       return stream.pipe(limited);
     }
-    if (!sha256) return stream;
-    const check = verifying(key, sha256);
-    stream.on('error', (err) => check.destroy(err));
-    return stream.pipe(check);
+    return verifiedRead(key, stream, sha256);
   }
 
   async getBytes(key: string, options: Omit<GetOptions, 'range'> = {}): Promise<Buffer> {
