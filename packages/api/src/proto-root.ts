@@ -16,7 +16,7 @@ function findProtoRoot(): string {
 /** Absolute path of the `proto/` directory (the include root of every kzr `.proto`). */
 export const protoRoot: string = findProtoRoot();
 
-/** The kzr.v1 `.proto` files, relative to {@link protoRoot}. */
+/** The served `.proto` files, relative to {@link protoRoot}. */
 export const kzrProtoFiles = {
   common: 'kzr/v1/common.proto',
   preprocess: 'kzr/v1/preprocess.proto',
@@ -24,4 +24,6 @@ export const kzrProtoFiles = {
   postprocess: 'kzr/v1/postprocess.proto',
   trainer: 'kzr/v1/trainer.proto',
   events: 'kzr/v1/events.proto',
+  /** The Open Inference Protocol v2 service (`inference.GRPCInferenceService`). */
+  inferenceV2: 'inference/v2/grpc_predict_v2.proto',
 } as const;

@@ -34,7 +34,7 @@ if (config) {
       name: 'inference',
       compileConfig: () => compiled,
       createServices: () => runtime.services,
-      reflectionProtoFiles: [kzrProtoFiles.inference, 'inference/v2/grpc_predict_v2.proto'],
+      reflectionProtoFiles: [kzrProtoFiles.inference, kzrProtoFiles.inferenceV2],
       protoIncludeDirs: [protoRoot],
     });
     await following.stop();
