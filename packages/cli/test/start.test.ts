@@ -56,7 +56,9 @@ describe('npm start', () => {
       assert.match(service.endpoint, /^127\.0\.0\.1:\d+$/);
       assert.equal(await checkHealth(service.endpoint, names[name as keyof typeof names]), 'SERVING');
     }
-    assert.ok((await listServicesByReflection(line.services['inference']!.endpoint)).includes('kzr.v1.Inference'));
+    const inferenceServices = await listServicesByReflection(line.services['inference']!.endpoint);
+    assert.ok(inferenceServices.includes('kzr.v1.Inference'));
+    assert.ok(inferenceServices.includes('inference.GRPCInferenceService'), 'the Open Inference Protocol is served');
 
     const signalled = Date.now();
     child.kill('SIGINT');
