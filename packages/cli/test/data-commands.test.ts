@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { createRng, formatSubmissionCsv, formatTrainCsv, parseTrainCsv, type PageLabels } from '@kzr/core';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const kzrBin = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
+import { runKzr, tempDir } from './kzr-cli.js';
+
 const sharedData = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-
-function kzr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [kzrBin, ...args], { cwd: repoRoot }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kzr-data-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Labelled pages of two books: classes on both sides, train-only (rare and common) and val-only. */
 function twoBookLabels(): PageLabels[] {
@@ -48,7 +32,7 @@ function twoBookLabels(): PageLabels[] {
 
 describe('kzr data books', () => {
   it('gives the 28 train books of spec §1.2, largest first', async () => {
-    const { code, stdout } = await kzr('data', 'books', '../shared/data/kaggle/lists/train_images.list');
+    const { code, stdout } = await runKzr(['data', 'books', '../shared/data/kaggle/lists/train_images.list']);
     assert.equal(code, 0);
     const books = Object.entries(JSON.parse(stdout) as Record<string, number>);
     // JSON.parse reorders numeric keys; the printed order is checked on the text itself.
@@ -63,9 +47,9 @@ describe('kzr data books', () => {
 
   it('exits 2 naming the line of an id without a book, and a missing file', async () => {
     const [test, missing, none] = await Promise.all([
-      kzr('data', 'books', '../shared/data/kaggle/lists/test_images.list'),
-      kzr('data', 'books', 'no/such.list'),
-      kzr('data', 'books'),
+      runKzr(['data', 'books', '../shared/data/kaggle/lists/test_images.list']),
+      runKzr(['data', 'books', 'no/such.list']),
+      runKzr(['data', 'books']),
     ]);
     assert.equal(test.code, 2);
     assert.match(test.stderr, /test_images\.list:1: pageId: "test_3a49bd0a" carries no book id/);
@@ -78,12 +62,12 @@ describe('kzr data books', () => {
 
 describe('kzr data split', () => {
   it('writes the same lists for the same seed, with held-out crops never in train', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-data-');
     const labels = join(dir, 'train.csv');
     await writeFile(labels, formatTrainCsv(twoBookLabels()));
     const [a, b] = await Promise.all([
-      kzr('data', 'split', '--labels', labels, '--val-book', '200015779', '--seed', '5', '--out', join(dir, 'a')),
-      kzr('data', 'split', '--labels', labels, '--val-book', '200015779', '--seed', '5', '--out', join(dir, 'b')),
+      runKzr(['data', 'split', '--labels', labels, '--val-book', '200015779', '--seed', '5', '--out', join(dir, 'a')]),
+      runKzr(['data', 'split', '--labels', labels, '--val-book', '200015779', '--seed', '5', '--out', join(dir, 'b')]),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -117,16 +101,16 @@ describe('kzr data split', () => {
   });
 
   it('exits 2 and writes nothing for a book without crops, a missing seed or bad labels', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-data-');
     const labels = join(dir, 'train.csv');
     await writeFile(labels, formatTrainCsv(twoBookLabels()));
     const bad = join(dir, 'bad.csv');
     await writeFile(bad, 'image_id,labels\n100241706_00001_1,U+3042 1 2 3\n');
     const out = join(dir, 'out');
     const [noBook, noSeed, badLabels] = await Promise.all([
-      kzr('data', 'split', '--labels', labels, '--val-book', '999', '--seed', '1', '--out', out),
-      kzr('data', 'split', '--labels', labels, '--val-book', '200015779', '--out', out),
-      kzr('data', 'split', '--labels', bad, '--val-book', '200015779', '--seed', '1', '--out', out),
+      runKzr(['data', 'split', '--labels', labels, '--val-book', '999', '--seed', '1', '--out', out]),
+      runKzr(['data', 'split', '--labels', labels, '--val-book', '200015779', '--out', out]),
+      runKzr(['data', 'split', '--labels', bad, '--val-book', '200015779', '--seed', '1', '--out', out]),
     ]);
     assert.equal(noBook.code, 2);
     assert.match(noBook.stderr, /--val-book: .*no crop belongs to book "999"/);
@@ -140,7 +124,7 @@ describe('kzr data split', () => {
 
 describe('kzr score', () => {
   it('scores a submission against the real CODH page', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-data-');
     const truthFile = join(sharedData, 'codh/100241706_00004_2.train-row.csv');
     const [page] = parseTrainCsv(await readFile(truthFile, 'utf8'));
     // Centres of all but the last 7 characters, plus 3 with a wrong code.
@@ -156,7 +140,7 @@ describe('kzr score', () => {
         { pageId: 'test_00000000', points },
       ]),
     );
-    const { code, stdout, stderr } = await kzr('score', '--truth', truthFile, '--pred', pred);
+    const { code, stdout, stderr } = await runKzr(['score', '--truth', truthFile, '--pred', pred]);
     assert.equal(code, 0, stderr);
     const score = JSON.parse(stdout) as Record<string, number>;
     assert.deepEqual([score['tp'], score['fp'], score['fn']], [60, 3, 7]);
@@ -167,13 +151,13 @@ describe('kzr score', () => {
   });
 
   it('exits 2 naming file, line and field of a malformed submission', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-data-');
     const pred = join(dir, 'sub.csv');
     await writeFile(pred, 'image_id,labels\na_1,U+3042 1 2\nb_1,U+3042 1 x\n');
     const truthFile = join(sharedData, 'codh/100241706_00004_2.train-row.csv');
     const [bad, missing] = await Promise.all([
-      kzr('score', '--truth', truthFile, '--pred', pred),
-      kzr('score', '--truth', truthFile),
+      runKzr(['score', '--truth', truthFile, '--pred', pred]),
+      runKzr(['score', '--truth', truthFile]),
     ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /sub\.csv:3: labels\[0\]\.y: expected a number, got "x"/);
@@ -184,7 +168,7 @@ describe('kzr score', () => {
 
 describe('kzr order', () => {
   it('restores the CODH reading order of the real page from shuffled labels', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-data-');
     const [page] = parseTrainCsv(await readFile(join(sharedData, 'codh/100241706_00004_2.train-row.csv'), 'utf8'));
     const shuffled = createRng(3).shuffle([...page!.labels]);
     const labels = join(dir, 'train.csv');
@@ -196,8 +180,8 @@ describe('kzr order', () => {
       ]),
     );
     const [ordered, unknown] = await Promise.all([
-      kzr('order', '--labels', labels, '--page', page!.pageId),
-      kzr('order', '--labels', labels, '--page', 'nope_1'),
+      runKzr(['order', '--labels', labels, '--page', page!.pageId]),
+      runKzr(['order', '--labels', labels, '--page', 'nope_1']),
     ]);
     assert.equal(ordered.code, 0, ordered.stderr);
     const out = JSON.parse(ordered.stdout) as {

@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { bookIdOf, parseTrainCsv } from '@kzr/core';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const kzrBin = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
-
-function kzr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [kzrBin, ...args], { cwd: repoRoot }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { repoRoot, runKzr, tempDir } from './kzr-cli.js';
 
 describe('kzr data synth', () => {
   it('writes a dataset with held-out books and prints its summary', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'kzr-cli-synth-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(t, 'kzr-cli-synth-');
     const out = join(dir, 'books');
     const flags = ['--books', '3', '--holdout-books', '1', '--pages-per-book', '2', '--classes', '6', '--seed', '5'];
     const size = ['--page-width', '200', '--page-height', '280', '--glyph-size', '18'];
-    const { code, stdout, stderr } = await kzr('data', 'synth', ...flags, '--out', out, ...size);
+    const { code, stdout, stderr } = await runKzr(['data', 'synth', ...flags, '--out', out, ...size]);
     assert.equal(code, 0, stderr);
     const summary = JSON.parse(stdout) as {
       pages: number;
@@ -52,16 +39,15 @@ describe('kzr data synth', () => {
   });
 
   it('exits 2 naming the flag for a missing seed, too many classes or an --out folder that holds files', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'kzr-cli-synth-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(t, 'kzr-cli-synth-');
     const base = ['data', 'synth', '--books', '1', '--pages-per-book', '1'];
-    const noSeed = await kzr(...base, '--classes', '3', '--out', join(dir, 'x'));
+    const noSeed = await runKzr([...base, '--classes', '3', '--out', join(dir, 'x')]);
     assert.equal(noSeed.code, 2);
     assert.match(noSeed.stderr, /--seed: is required/);
-    const tooMany = await kzr(...base, '--classes', '100000', '--seed', '1', '--out', join(dir, 'x'));
+    const tooMany = await runKzr([...base, '--classes', '100000', '--seed', '1', '--out', join(dir, 'x')]);
     assert.equal(tooMany.code, 2);
     assert.match(tooMany.stderr, /--classes/);
-    const busy = await kzr(...base, '--classes', '3', '--seed', '1', '--out', repoRoot);
+    const busy = await runKzr([...base, '--classes', '3', '--seed', '1', '--out', repoRoot]);
     assert.equal(busy.code, 2);
     assert.match(busy.stderr, /--out: .* is not empty/);
     assert.deepEqual(await readdir(dir), []);

@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const kzr = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
-
-async function kzrRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [kzr, ...args], { cwd: repoRoot, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runKzr, tempDir } from './kzr-cli.js';
 
 describe('kzr gbdt predict', () => {
   it('reproduces expected.csv of the LightGBM fixture within 1e-12, one probability per line', async () => {
-    const { code, stdout } = await kzrRun([
+    const { code, stdout } = await runKzr([
       'gbdt',
       'predict',
       '--model',
@@ -47,7 +31,7 @@ describe('kzr gbdt predict', () => {
   });
 
   it('exits 2 naming the flag when the model file is missing', async () => {
-    const { code, stderr } = await kzrRun(['gbdt', 'predict', '--model', 'no-such-model.txt', '--csv', 'x.csv']);
+    const { code, stderr } = await runKzr(['gbdt', 'predict', '--model', 'no-such-model.txt', '--csv', 'x.csv']);
     assert.equal(code, 2);
     assert.match(stderr, /--model/);
   });
@@ -55,15 +39,14 @@ describe('kzr gbdt predict', () => {
 
 describe('kzr gbdt train, cv and search', () => {
   it('trains with LightGBM aliases, writes a model that predict reads back, and runs cv and search with a seed', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'kzr-gbdt-cli-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(t, 'kzr-gbdt-cli-');
     const all = (
       await readFile(new URL('../../../../shared/data/lightgbm/features.csv', import.meta.url), 'utf8')
     ).split('\n');
     const csv = join(dir, 'train.csv');
     await writeFile(csv, all.slice(0, 601).join('\n') + '\n');
     const model = join(dir, 'model.txt');
-    const trained = await kzrRun([
+    const trained = await runKzr([
       'gbdt',
       'train',
       '--csv',
@@ -80,13 +63,13 @@ describe('kzr gbdt train, cv and search', () => {
     const text = await readFile(model, 'utf8');
     assert.match(text, /^tree\nversion=v4\n/);
     assert.match(text, /feature_names=f0 f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13\n/);
-    const predicted = await kzrRun(['gbdt', 'predict', '--model', model, '--csv', csv]);
+    const predicted = await runKzr(['gbdt', 'predict', '--model', model, '--csv', csv]);
     assert.equal(predicted.code, 0);
     const p = predicted.stdout.trim().split('\n').map(Number);
     assert.equal(p.length, 600);
     assert.ok(p.every((v) => v > 0 && v < 1));
 
-    const cv = await kzrRun([
+    const cv = await runKzr([
       'gbdt',
       'cv',
       '--csv',
@@ -121,11 +104,11 @@ describe('kzr gbdt train, cv and search', () => {
       '--seed',
       '9',
     ];
-    const [s1, s2] = await Promise.all([kzrRun(searchArgs), kzrRun(searchArgs)]);
+    const [s1, s2] = await Promise.all([runKzr(searchArgs), runKzr(searchArgs)]);
     assert.equal(s1.code, 0, s1.stderr);
     assert.deepEqual(JSON.parse(s1.stdout).bestParams, JSON.parse(s2.stdout).bestParams);
 
-    const bad = await kzrRun(['gbdt', 'train', '--csv', csv, '--param', 'num_leafs=4', '--out', join(dir, 'bad.txt')]);
+    const bad = await runKzr(['gbdt', 'train', '--csv', csv, '--param', 'num_leafs=4', '--out', join(dir, 'bad.txt')]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /num_leafs: unknown parameter/);
     await assert.rejects(readFile(join(dir, 'bad.txt')), 'nothing written on bad input');

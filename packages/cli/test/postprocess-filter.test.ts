@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { parseSubmissionCsv } from '@kzr/core';
 import {
@@ -17,18 +13,7 @@ import {
 } from '@kzr/core/postprocess';
 import { formatModel, resolveParams, train } from '@kzr/gbdt';
 
-const run = promisify(execFile);
-const kzr = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
-
-async function kzrRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [kzr, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runKzr, tempDir } from './kzr-cli.js';
 
 /** Pages with a grid of true characters (big, probable) and stray false positives (small, less probable). */
 function pages(
@@ -81,8 +66,7 @@ function pages(
 
 describe('kzr postprocess filter', () => {
   it('keeps the characters a filter scores >= the threshold and writes the submission CSV', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'kzr-pp-filter-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(t, 'kzr-pp-filter-');
     // A filter trained on one set of pages ...
     const fit = pages(4, 1);
     const rows = fit.pages.map((page) => falsePositiveFeatures(page));
@@ -120,7 +104,7 @@ describe('kzr postprocess filter', () => {
       }),
     );
     const out = join(dir, 'submission.csv');
-    const res = await kzrRun(['postprocess', 'filter', '--pred', pred, '--filter', model, '--out', out]);
+    const res = await runKzr(['postprocess', 'filter', '--pred', pred, '--filter', model, '--out', out]);
     assert.equal(res.code, 0, res.stderr);
     const summary = JSON.parse(res.stdout) as { characters: number; kept: number };
     assert.equal(summary.characters, 80);
@@ -134,7 +118,7 @@ describe('kzr postprocess filter', () => {
     assert.ok(codes.filter((c) => c === 'U+3042').length >= 55, 'true characters stay');
     assert.ok(codes.filter((c) => c === 'U+3044').length <= 4, 'stray false positives go');
 
-    const all = await kzrRun([
+    const all = await runKzr([
       'postprocess',
       'filter',
       '--pred',
@@ -153,7 +137,7 @@ describe('kzr postprocess filter', () => {
       wrong,
       await readFile(new URL('../../../../shared/data/lightgbm/model.txt', import.meta.url), 'utf8'),
     );
-    const bad = await kzrRun(['postprocess', 'filter', '--pred', pred, '--filter', wrong, '--out', join(dir, 'x.csv')]);
+    const bad = await runKzr(['postprocess', 'filter', '--pred', pred, '--filter', wrong, '--out', join(dir, 'x.csv')]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--filter: .* reads 14 features, the filter needs 117/);
   });

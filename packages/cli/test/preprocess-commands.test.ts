@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import {
   benFilter,
@@ -20,30 +17,7 @@ import {
 } from '@kzr/imaging';
 import { FsStore } from '@kzr/platform';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const kzrBin = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
-
-function kzr(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [kzrBin, ...args],
-      { cwd: repoRoot, env: { ...process.env, ...env } },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kzr-pre-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { runKzr, tempDir } from './kzr-cli.js';
 
 function seededPage(width: number, height: number, seed: number): RawImage {
   const data = new Uint8Array(width * height * 3);
@@ -57,10 +31,10 @@ function seededPage(width: number, height: number, seed: number): RawImage {
 
 describe('kzr preprocess page', () => {
   it('writes the Ben + denoised page as an RGB PNG of the same size', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-pre-');
     const page = seededPage(48, 36, 3);
     await writeFile(join(dir, 'in.png'), await encodePng(page));
-    const res = await kzr(['preprocess', 'page', join(dir, 'in.png'), join(dir, 'out.png'), '--threads', '1']);
+    const res = await runKzr(['preprocess', 'page', join(dir, 'in.png'), join(dir, 'out.png'), '--threads', '1']);
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(
       (({ width, height }) => [width, height])(JSON.parse(res.stdout) as { width: number; height: number }),
@@ -68,7 +42,7 @@ describe('kzr preprocess page', () => {
     );
     const out = await decodeImage(await readFile(join(dir, 'out.png')));
     assert.deepEqual(out.data, denoiseColoredSync(await benFilter(page, 1)).data);
-    const skip = await kzr([
+    const skip = await runKzr([
       'preprocess',
       'page',
       join(dir, 'in.png'),
@@ -81,9 +55,9 @@ describe('kzr preprocess page', () => {
   });
 
   it('exits 2 on a corrupt image and writes nothing', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-pre-');
     await writeFile(join(dir, 'bad.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
-    const res = await kzr(['preprocess', 'page', join(dir, 'bad.jpg'), join(dir, 'out.png')]);
+    const res = await runKzr(['preprocess', 'page', join(dir, 'bad.jpg'), join(dir, 'out.png')]);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /corrupt jpeg/);
     assert.deepEqual(await readdir(dir), ['bad.jpg']);
@@ -92,12 +66,12 @@ describe('kzr preprocess page', () => {
 
 describe('kzr preprocess crops', () => {
   it('cuts padded, resized grayscale crops and lists them', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-pre-');
     await mkdir(join(dir, 'images'));
     const page = seededPage(60, 50, 9);
     await writeFile(join(dir, 'images', 'b1_00001_1.png'), await encodePng(page));
     await writeFile(join(dir, 'train.csv'), 'image_id,labels\nb1_00001_1,U+3042 10 10 20 30 U+3044 30 5 25 25\n');
-    const res = await kzr([
+    const res = await runKzr([
       'preprocess',
       'crops',
       '--labels',
@@ -125,11 +99,11 @@ describe('kzr preprocess crops', () => {
   });
 
   it('exits 2 for a box outside its page and leaves no output', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-pre-');
     await mkdir(join(dir, 'images'));
     await writeFile(join(dir, 'images', 'b1_00001_1.png'), await encodePng(seededPage(30, 30, 1)));
     await writeFile(join(dir, 'train.csv'), 'image_id,labels\nb1_00001_1,U+3042 10 10 5 5 U+3044 25 25 10 10\n');
-    const res = await kzr([
+    const res = await runKzr([
       'preprocess',
       'crops',
       '--labels',
@@ -149,11 +123,11 @@ describe('kzr preprocess crops', () => {
 
 describe('kzr data ingest', () => {
   it('stores the folder under datasets/<name>/ in the embedded Store', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'kzr-pre-');
     await mkdir(join(dir, 'kaggle', 'train_images'), { recursive: true });
     await writeFile(join(dir, 'kaggle', 'train_images', 'b1_00001_1.png'), await encodePng(seededPage(20, 20, 4)));
     await writeFile(join(dir, 'kaggle', 'train.csv'), 'image_id,labels\nb1_00001_1,U+3042 1 1 5 5\n');
-    const res = await kzr(['data', 'ingest', join(dir, 'kaggle'), '--dataset', 'mini'], {
+    const res = await runKzr(['data', 'ingest', join(dir, 'kaggle'), '--dataset', 'mini'], {
       KZR_DATA_DIR: join(dir, 'data'),
     });
     assert.equal(res.code, 0, res.stderr);
@@ -170,7 +144,7 @@ describe('kzr data ingest', () => {
       ['datasets/mini/pages/b1_00001_1.png'],
     );
     await store.close();
-    const bad = await kzr(['data', 'ingest', join(dir, 'kaggle'), '--dataset', '../escape'], {
+    const bad = await runKzr(['data', 'ingest', join(dir, 'kaggle'), '--dataset', '../escape'], {
       KZR_DATA_DIR: join(dir, 'data'),
     });
     assert.equal(bad.code, 2);
