@@ -11,6 +11,7 @@ export { EngineKind } from './engine/engine.js';
 export { createOnnxEngine, nhwcToNchw } from './engine/onnx-engine.js';
 export { buildClassifierWithWeights, createTfjsEngine } from './engine/tfjs-engine.js';
 export { isModelLoadError, ModelLoadError, OnnxExportError } from './errors.js';
+export { modelSetHealthName, reportModelSetHealth } from './health.js';
 export { loadCheckpointMember } from './models/checkpoint-member.js';
 export { LoadedModelSet, loadModelSet } from './models/load-model-set.js';
 export {

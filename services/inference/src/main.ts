@@ -9,6 +9,7 @@ import { createLogger, isConfigError, openAdapters, runServiceMain } from '@kzr/
 
 import { compileInferenceConfig, type InferenceConfig } from './config.js';
 import { activateNewest, createInference } from './create.js';
+import { reportModelSetHealth } from './health.js';
 
 let config: InferenceConfig | undefined;
 try {
@@ -34,6 +35,7 @@ if (config) {
       name: 'inference',
       compileConfig: () => compiled,
       createServices: () => runtime.services,
+      onStarted: (server) => reportModelSetHealth(runtime.registry, server),
       reflectionProtoFiles: [kzrProtoFiles.inference, kzrProtoFiles.inferenceV2],
       protoIncludeDirs: [protoRoot],
     });

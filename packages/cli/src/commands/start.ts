@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
-import { activateNewest, createInference } from '@kzr/inference';
+import { activateNewest, createInference, reportModelSetHealth } from '@kzr/inference';
 import { createLogger, openAdapters, serve } from '@kzr/platform';
 import { createPostprocessService } from '@kzr/postprocess';
 import { createPreprocessService, startPreprocessWorker } from '@kzr/preprocess';
@@ -64,6 +64,8 @@ export async function run(): Promise<number> {
     lifecycle.onDrain('preprocess-worker', () => worker.stop());
     lifecycle.onDrain('postprocess-filter-swaps', async () => filterSwaps?.stop());
     lifecycle.onDrain('inference-model-swaps', () => modelSwaps.stop());
+    const inferenceServer = servers.get('inference');
+    if (inferenceServer) reportModelSetHealth(inference.registry, inferenceServer);
     const services = Object.fromEntries(
       [...servers].map(([name, server]) => [name, { endpoint: server.endpoint, health: server.status }]),
     );

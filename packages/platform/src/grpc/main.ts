@@ -8,7 +8,7 @@ import { isConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { shutdownTelemetry } from '../telemetry/global.js';
 import { serve } from './serve.js';
-import type { GrpcServiceRegistration } from './server.js';
+import type { GrpcServer, GrpcServiceRegistration } from './server.js';
 
 export interface ServiceMainOptions {
   /** Short service name for logs, such as `preprocess`. */
@@ -20,6 +20,8 @@ export interface ServiceMainOptions {
   /** Reflection sources. */
   readonly reflectionProtoFiles: readonly string[];
   readonly protoIncludeDirs: readonly string[];
+  /** Called once the server listens, for example to report health names of its own. */
+  readonly onStarted?: (server: GrpcServer) => void;
 }
 
 /** Runs a standalone service until a signal drains it. */
@@ -27,13 +29,15 @@ export async function runServiceMain(options: ServiceMainOptions): Promise<void>
   try {
     const config = options.compileConfig(process.env);
     const logger = createLogger({ level: config.logLevel, fields: { service: options.name } });
-    const { lifecycle } = await serve({
+    const { lifecycle, servers } = await serve({
       config,
       servers: [{ name: options.name, port: config.grpcPort, services: options.createServices(logger) }],
       reflectionProtoFiles: options.reflectionProtoFiles,
       protoIncludeDirs: options.protoIncludeDirs,
       logger,
     });
+    const server = servers.get(options.name);
+    if (server) options.onStarted?.(server);
     await lifecycle.untilSignal();
     process.exitCode = lifecycle.state === 'stopped' ? 0 : 1;
   } catch (err) {

@@ -43,6 +43,8 @@ export class GrpcServer implements AsyncDisposable {
   readonly #server: grpc.Server;
   readonly #health: HealthImplementation;
   readonly #names: readonly string[];
+  /** Health names reported besides the services (for example one per model set). */
+  readonly #extraHealth = new Map<string, ServingStatus>();
   readonly #logger: Logger;
   #status: ServingStatus = 'NOT_SERVING';
   #stopping: Promise<void> | undefined;
@@ -102,6 +104,16 @@ export class GrpcServer implements AsyncDisposable {
   setStatus(status: ServingStatus): void {
     this.#status = status;
     for (const name of ['', ...this.#names]) this.#health.setStatus(name, status);
+    if (status === 'NOT_SERVING') for (const name of this.#extraHealth.keys()) this.#health.setStatus(name, status);
+  }
+
+  /**
+   * Reports a health name of its own, such as a model set that becomes ready later than the
+   * server. While the server drains, every name reads NOT_SERVING.
+   */
+  setHealth(name: string, status: ServingStatus): void {
+    this.#extraHealth.set(name, status);
+    this.#health.setStatus(name, this.#status === 'SERVING' ? status : 'NOT_SERVING');
   }
 
   /**

@@ -55,6 +55,7 @@ export class ModelRegistry implements AsyncDisposable {
   private readonly options: RegistryOptions;
   private readonly sets = new Map<string, SetEntry>();
   private readonly retiring = new Set<Promise<void>>();
+  private readonly statusListeners = new Set<(status: ModelSetStatus) => void>();
   private closed = false;
 
   constructor(options: RegistryOptions) {
@@ -86,6 +87,7 @@ export class ModelRegistry implements AsyncDisposable {
     if (this.closed) return Promise.reject(new NotReadyError('the model registry is closed'));
     const e = this.entry(modelSet);
     e.pending.push(version);
+    this.notify(modelSet);
     const run = async (): Promise<LoadedModelSet> => {
       try {
         if (e.current?.version === version) return e.current;
@@ -116,6 +118,7 @@ export class ModelRegistry implements AsyncDisposable {
         throw err;
       } finally {
         e.pending.splice(e.pending.indexOf(version), 1);
+        this.notify(modelSet);
       }
     };
     const next = e.chain.then(run, run);
@@ -169,6 +172,27 @@ export class ModelRegistry implements AsyncDisposable {
       ...(e.pending.length > 0 ? { loadingVersion: e.pending[0] } : {}),
       ...(e.lastError ? { lastError: e.lastError } : {}),
     };
+  }
+
+  /**
+   * Calls `listener` with the status of every known set now and after each change (a load
+   * starts, a version serves, a load fails); returns the unsubscribe function.
+   */
+  onStatus(listener: (status: ModelSetStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    for (const name of this.modelSets()) listener(this.status(name));
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private notify(modelSet: string): void {
+    const status = this.status(modelSet);
+    for (const listener of this.statusListeners) {
+      try {
+        listener(status);
+      } catch (err) {
+        this.options.logger?.warn('model set status listener failed', { modelSet, err });
+      }
+    }
   }
 
   /** Rows waiting in the batchers of every serving version. */
