@@ -4,10 +4,9 @@
  * `sat(4·I − 4·G + 128)`), eight samples at a time. Row padding (reflect-101) is done in
  * JavaScript while the padded rows are copied into the kernel's memory.
  */
-import wabtInit from 'wabt';
-
 import { benSigma, gaussianKernelFixedPoint, gaussianTaps8u } from './ben.js';
 import { reflect101 } from './border.js';
+import { align64 as align, WatKernel } from './wat-kernel.js';
 
 const wat = String.raw`
 (module
@@ -92,13 +91,6 @@ const wat = String.raw`
       (br $rows))))
 )`;
 
-interface WasmApi {
-  compile(bytes: Uint8Array): Promise<object>;
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
 interface Kernel {
   hpass(
     p: number,
@@ -124,29 +116,17 @@ interface Kernel {
   ): void;
 }
 
-let compiled: Promise<object> | undefined;
-let ready: object | undefined;
+const benKernel = new WatKernel<Kernel>('ben.wat', wat);
 
 /** Compiles the kernel once per thread. */
 export async function ensureBenWasm(): Promise<void> {
-  compiled ??= (async () => {
-    const wabt = await wabtInit();
-    const parsed = wabt.parseWat('ben.wat', wat, { simd: true });
-    try {
-      return await wasm.compile(parsed.toBinary({}).buffer);
-    } finally {
-      parsed.destroy();
-    }
-  })();
-  ready = await compiled;
+  await benKernel.ensure();
 }
 
 /** True when {@link ensureBenWasm} has completed in this thread. */
 export function benWasmReady(): boolean {
-  return ready !== undefined;
+  return benKernel.ready;
 }
-
-const align = (n: number): number => (n + 63) & ~63;
 
 /** Same contract and result as `benRows`, on the WebAssembly kernel. */
 export function benRowsWasm(
@@ -158,7 +138,7 @@ export function benRowsWasm(
   rowEnd: number,
   out: Uint8Array,
 ): void {
-  if (ready === undefined) throw new Error('ensureBenWasm() was not awaited');
+  if (!benKernel.ready) throw new Error('ensureBenWasm() was not awaited');
   const kernel = gaussianKernelFixedPoint(gaussianTaps8u(benSigma), benSigma);
   const r = (kernel.length - 1) >> 1;
   const taps: number[] = [];
@@ -178,10 +158,7 @@ export function benRowsWasm(
   off += align(outRows * rowLen + 64);
   const oAt = off;
   off += align(outRows * rowLen + 64);
-  const memory = new wasm.Memory({ initial: Math.ceil(off / 65536) + 1 });
-  const k = new wasm.Instance(ready, { env: { memory } }).exports as unknown as Kernel;
-  const bytes = new Uint8Array(memory.buffer);
-  const ints = new Int32Array(memory.buffer);
+  const { kernel: k, bytes, ints } = benKernel.instantiate(off);
   taps.forEach((t, j) => {
     ints[(tapsAt >> 2) + 2 * j] = t * channels;
     ints[(tapsAt >> 2) + 2 * j + 1] = kernel[r - t]!;

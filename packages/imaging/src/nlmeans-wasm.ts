@@ -10,9 +10,8 @@
  * Rows may over-run by up to three lanes: every buffer has slack and the accumulators use a
  * row stride rounded up to four, so over-run lanes never reach a result.
  */
-import wabtInit from 'wabt';
-
 import { type NlMeansPlan } from './nlmeans.js';
+import { align64 as align, WatKernel } from './wat-kernel.js';
 
 const wat = String.raw`
 (module
@@ -198,47 +197,20 @@ interface Kernel {
   ): void;
 }
 
-/** The part of the global WebAssembly API used here (the project's TS lib has no DOM types). */
-interface WasmApi {
-  compile(bytes: Uint8Array): Promise<WasmModule>;
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
-  Instance: new (module: WasmModule, imports: object) => { exports: object };
-}
-/** A compiled module (opaque here). */
-type WasmModule = object;
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const nlMeansKernel = new WatKernel<Kernel>('nlmeans.wat', wat);
 
-let compiled: Promise<WasmModule> | undefined;
-
-/** Compiles the kernel once per thread; later calls return the same module. */
-export function loadNlMeansWasm(): Promise<WasmModule> {
-  compiled ??= (async () => {
-    const wabt = await wabtInit();
-    const parsed = wabt.parseWat('nlmeans.wat', wat, { simd: true });
-    try {
-      return await wasm.compile(parsed.toBinary({}).buffer);
-    } finally {
-      parsed.destroy();
-    }
-  })();
-  return compiled;
-}
-
-let moduleReady: WasmModule | undefined;
-
-/** Loads the kernel and remembers it for {@link nlMeansRowsWasm}. */
+/** Compiles the kernel once per thread and keeps it for {@link nlMeansRowsWasm}. */
 export async function ensureNlMeansWasm(): Promise<void> {
-  moduleReady = await loadNlMeansWasm();
+  await nlMeansKernel.ensure();
 }
 
 /** True when {@link ensureNlMeansWasm} has completed in this thread. */
 export function nlMeansWasmReady(): boolean {
-  return moduleReady !== undefined;
+  return nlMeansKernel.ready;
 }
 
 const tileRows = 96;
 const tileCols = 256;
-const align = (n: number): number => (n + 63) & ~63;
 
 /**
  * Same contract and result as `nlMeansRows`, on the WebAssembly kernel; call
@@ -252,7 +224,7 @@ export function nlMeansRowsWasm(
   rowStart: number,
   rowEnd: number,
 ): void {
-  if (moduleReady === undefined) throw new Error('ensureNlMeansWasm() was not awaited');
+  if (!nlMeansKernel.ready) throw new Error('ensureNlMeansWasm() was not awaited');
   const { channels, templateHalf: t, searchHalf: sh, border, shift, weights, centreWeight } = plan;
   const two = channels === 2 ? 1 : 0;
   const ew = width + 2 * border;
@@ -283,11 +255,7 @@ export function nlMeansRowsWasm(
   off += align((tileRows + 1) * ks * 4);
   const n1 = off;
   off += align((tileRows + 1) * ks * 4);
-  const memory = new wasm.Memory({ initial: Math.ceil(off / 65536) + 1 });
-  const instance = new wasm.Instance(moduleReady, { env: { memory } });
-  const k = instance.exports as unknown as Kernel;
-  const bytes = new Uint8Array(memory.buffer);
-  const ints = new Int32Array(memory.buffer);
+  const { kernel: k, bytes, ints } = nlMeansKernel.instantiate(off);
   bytes.set(planes[0]!.subarray(rowStart * ew, (rowStart + extRows) * ew), e0);
   if (two) bytes.set(planes[1]!.subarray(rowStart * ew, (rowStart + extRows) * ew), e1);
   ints.set(weights, table >> 2);
