@@ -8,21 +8,14 @@
  */
 import { ModelFormatError } from './errors.js';
 import { DECISION_CATEGORICAL_MASK, type Booster, type Tree } from './model.js';
+import { parseInfinity } from './number-text.js';
 
 /** Parses one number as LightGBM writes it; `inf`, `-inf` and `nan` are literal. */
 function parseNumber(token: string, field: string): number {
-  switch (token.toLowerCase()) {
-    case 'inf':
-    case '+inf':
-    case 'infinity':
-      return Infinity;
-    case '-inf':
-    case '-infinity':
-      return -Infinity;
-    case 'nan':
-    case '-nan':
-      return NaN;
-  }
+  const infinity = parseInfinity(token);
+  if (infinity !== undefined) return infinity;
+  const lower = token.toLowerCase();
+  if (lower === 'nan' || lower === '-nan') return NaN;
   const value = Number(token);
   if (token === '' || Number.isNaN(value)) throw new ModelFormatError(field, `not a number: ${JSON.stringify(token)}`);
   return value;

@@ -4,6 +4,7 @@
  */
 import { DataError } from './errors.js';
 import type { Booster, FeatureMatrix } from './model.js';
+import { parseInfinity } from './number-text.js';
 
 /** A parsed CSV table: column names and row-major values. */
 export interface Table {
@@ -18,15 +19,8 @@ const MISSING = new Set(['', 'nan', 'NaN', 'NAN', 'NA', 'na', 'null', 'None']);
 function parseCell(cell: string, line: number, column: string): number {
   const text = cell.trim();
   if (MISSING.has(text)) return NaN;
-  switch (text.toLowerCase()) {
-    case 'inf':
-    case '+inf':
-    case 'infinity':
-      return Infinity;
-    case '-inf':
-    case '-infinity':
-      return -Infinity;
-  }
+  const infinity = parseInfinity(text);
+  if (infinity !== undefined) return infinity;
   const value = Number(text);
   if (Number.isNaN(value)) {
     throw new DataError(`csv line ${line}`, `column ${JSON.stringify(column)}: not a number: ${JSON.stringify(cell)}`);
