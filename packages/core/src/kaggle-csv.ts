@@ -91,6 +91,15 @@ function parseCode(token: string, where: { file: string | undefined; line: numbe
   return token;
 }
 
+/** Where a field of the k-th label of a row is, for errors (`labels[k].<name>`). */
+function labelFieldAt(
+  file: string | undefined,
+  line: number,
+  k: number,
+): (name: string) => { file: string | undefined; line: number; field: string } {
+  return (name) => ({ file, line, field: `labels[${k}].${name}` });
+}
+
 /**
  * Parses `train.csv` strictly: the exact header, one row per page (ids unique), 5-tuples with
  * integer coordinates (x, y >= 0; width, height >= 1). Errors name the file, line and field
@@ -100,12 +109,7 @@ export function parseTrainCsv(text: string, file?: string): PageLabels[] {
   return parseRows(text, file, 5, 'U+XXXX x y w h').map(({ pageId, tokens, line }) => {
     const labels: CharLabel[] = [];
     for (let i = 0; i < tokens.length; i += 5) {
-      const k = i / 5;
-      const at = (name: string): { file: string | undefined; line: number; field: string } => ({
-        file,
-        line,
-        field: `labels[${k}].${name}`,
-      });
+      const at = labelFieldAt(file, line, i / 5);
       labels.push({
         code: parseCode(tokens[i]!, at('code')),
         x: parseIntField(tokens[i + 1]!, at('x'), 0),
@@ -155,12 +159,7 @@ export function parseSubmissionCsv(text: string, file?: string): PagePredictions
   return parseRows(text, file, 3, 'U+XXXX cx cy').map(({ pageId, tokens, line }) => {
     const points: CharPoint[] = [];
     for (let i = 0; i < tokens.length; i += 3) {
-      const k = i / 3;
-      const at = (name: string): { file: string | undefined; line: number; field: string } => ({
-        file,
-        line,
-        field: `labels[${k}].${name}`,
-      });
+      const at = labelFieldAt(file, line, i / 3);
       points.push({
         code: parseCode(tokens[i]!, at('code')),
         x: parseNumberField(tokens[i + 1]!, at('x')),

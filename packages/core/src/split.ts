@@ -205,28 +205,20 @@ export function splitByBook(crops: readonly CropEntry[], options: BookSplitOptio
     let v = valByCode.get(code) ?? [];
     let rule: ClassRule = ClassRule.Kept;
     let shared = false;
+    // The side without crops is filled from the other one: moved when there are enough, else copied.
+    const fill = (from: CropEntry[]): { filled: CropEntry[]; left: CropEntry[]; moved: boolean } => {
+      if (Math.floor(0.1 * from.length) <= 20) return { filled: from, left: from, moved: false };
+      const { picked, rest } = pick(from, rng.sampleIndices(from.length, SamplingDefaults.moveCount));
+      return { filled: picked, left: rest, moved: true };
+    };
     if (v.length === 0) {
-      if (Math.floor(0.1 * t.length) > 20) {
-        const { picked, rest } = pick(t, rng.sampleIndices(t.length, SamplingDefaults.moveCount));
-        v = picked;
-        t = rest;
-        rule = ClassRule.MovedToVal;
-      } else {
-        v = t;
-        shared = true;
-        rule = ClassRule.CopiedToVal;
-      }
+      const { filled, left, moved } = fill(t);
+      [v, t, shared] = [filled, left, !moved];
+      rule = moved ? ClassRule.MovedToVal : ClassRule.CopiedToVal;
     } else if (t.length === 0) {
-      if (Math.floor(0.1 * v.length) > 20) {
-        const { picked, rest } = pick(v, rng.sampleIndices(v.length, SamplingDefaults.moveCount));
-        t = picked;
-        v = rest;
-        rule = ClassRule.MovedToTrain;
-      } else {
-        t = v;
-        shared = true;
-        rule = ClassRule.CopiedToTrain;
-      }
+      const { filled, left, moved } = fill(v);
+      [t, v, shared] = [filled, left, !moved];
+      rule = moved ? ClassRule.MovedToTrain : ClassRule.CopiedToTrain;
     }
     rules[code] = rule;
     train.push(...t);
