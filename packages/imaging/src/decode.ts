@@ -40,41 +40,12 @@ export const defaultMaxPixels = 60_000_000;
  * formats.
  */
 export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
-  const b = bytes;
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return ImageFormat.Jpeg;
-  if (
-    b.length >= 8 &&
-    b[0] === 0x89 &&
-    b[1] === 0x50 &&
-    b[2] === 0x4e &&
-    b[3] === 0x47 &&
-    b[4] === 0x0d &&
-    b[5] === 0x0a &&
-    b[6] === 0x1a &&
-    b[7] === 0x0a
-  ) {
-    return ImageFormat.Png;
-  }
-  if (
-    b.length >= 4 &&
-    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0x00) ||
-      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0x00 && b[3] === 0x2a))
-  ) {
-    return ImageFormat.Tiff;
-  }
-  if (
-    b.length >= 12 &&
-    b[0] === 0x52 &&
-    b[1] === 0x49 &&
-    b[2] === 0x46 &&
-    b[3] === 0x46 &&
-    b[8] === 0x57 &&
-    b[9] === 0x45 &&
-    b[10] === 0x42 &&
-    b[11] === 0x50
-  ) {
-    return ImageFormat.Webp;
-  }
+  const at = (offset: number, signature: readonly number[]): boolean =>
+    bytes.length >= offset + signature.length && signature.every((v, k) => bytes[offset + k] === v);
+  if (at(0, [0xff, 0xd8, 0xff])) return ImageFormat.Jpeg;
+  if (at(0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return ImageFormat.Png;
+  if (at(0, [0x49, 0x49, 0x2a, 0x00]) || at(0, [0x4d, 0x4d, 0x00, 0x2a])) return ImageFormat.Tiff;
+  if (at(0, [0x52, 0x49, 0x46, 0x46]) && at(8, [0x57, 0x45, 0x42, 0x50])) return ImageFormat.Webp;
   return undefined;
 }
 
