@@ -42,6 +42,9 @@ describe('kzr train accuracy', () => {
         data.val,
         '--out',
         out,
+        // One worker: the result is then the same on every machine, whatever its core count.
+        '--workers',
+        '1',
       ],
       { env: { ...process.env, KZR_TF_BACKEND: 'wasm' }, maxBuffer: 64 * 1024 * 1024 },
     );
