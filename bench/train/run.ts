@@ -3,7 +3,9 @@
  * tiny-resnet-gray32.json: same parameter count, batch and input size) in kzr (tfjs wasm with
  * the composite kernels: a bare training step on one thread, and the real `train()` loop with
  * augmentation and `--threads` data-parallel workers) and in PyTorch on the CPU (Debian
- * python3-torch) with the same thread count, in one run; prints the ratios.
+ * python3-torch) with the same thread count, in one run; prints the ratios. Inference is timed
+ * twice for kzr: tfjs (wasm) and the serving engine (the same weights exported to ONNX, run by
+ * ONNX Runtime on `--threads` threads, as the inference service does).
  *
  *   npx tsx bench/train/run.ts [--batch 32] [--steps 10] [--threads 1] [--python /usr/bin/python3]
  *
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { createOnnxEngine, exportClassifierToOnnx } from '@kzr/inference';
 import * as tf from '@tensorflow/tfjs';
 import {
   applyBatchNormUpdates,
@@ -43,7 +46,36 @@ const steps = Number(flags.steps);
 const threads = Number(flags.threads);
 const configPath = fileURLToPath(new URL('../../configs/models/tiny-resnet-gray32.json', import.meta.url));
 
-async function kzr(): Promise<{ params: number; trainImagesPerSecond: number; inferImagesPerSecond: number }> {
+interface KzrResult {
+  params: number;
+  trainImagesPerSecond: number;
+  /** tfjs (wasm, one thread, batch norm folded). */
+  inferImagesPerSecond: number;
+  /** The serving engine: the same weights exported to ONNX, run by ONNX Runtime on `--threads`. */
+  onnxInferImagesPerSecond: number;
+}
+
+/** Images/s of ONNX Runtime on the exported model, as kzr's inference service runs it. */
+async function onnxInference(model: Parameters<typeof exportClassifierToOnnx>[0], x: tf.Tensor4D): Promise<number> {
+  const [rows, side, , channels] = x.shape;
+  const engine = await createOnnxEngine({
+    model: await exportClassifierToOnnx(model),
+    side,
+    channels,
+    intraOpThreads: threads,
+  });
+  try {
+    const input = (await x.data()) as Float32Array;
+    await engine.run(input, rows);
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) await engine.run(input, rows);
+    return (rows * steps) / ((performance.now() - start) / 1000);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function kzr(): Promise<KzrResult> {
   await initBackend({ backend: 'wasm' });
   const config = await readModelConfig(configPath);
   const model = createClassifier(config.model);
@@ -76,11 +108,12 @@ async function kzr(): Promise<{ params: number; trainImagesPerSecond: number; in
   start = performance.now();
   for (let i = 0; i < steps; i++) await infer();
   const inferImagesPerSecond = (batch * steps) / ((performance.now() - start) / 1000);
+  const onnxInferImagesPerSecond = await onnxInference(model, x);
   const params = countParams(model).totalParams;
   tf.dispose([x, t]);
   sgd.dispose();
   model.dispose();
-  return { params, trainImagesPerSecond, inferImagesPerSecond };
+  return { params, trainImagesPerSecond, inferImagesPerSecond, onnxInferImagesPerSecond };
 }
 
 /** Images/s of the real `train()` loop (augmentation, data-parallel workers) over one epoch. */
@@ -142,6 +175,7 @@ const report = {
         train: ours.trainImagesPerSecond / torch.trainImagesPerSecond,
         trainLoop: loop / torch.trainImagesPerSecond,
         infer: ours.inferImagesPerSecond / torch.inferImagesPerSecond,
+        inferOnnx: ours.onnxInferImagesPerSecond / torch.inferImagesPerSecond,
         sameParams: ours.params === torch.params,
       }
     : null,
