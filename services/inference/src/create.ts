@@ -62,7 +62,10 @@ export function createInference(options: CreateInferenceOptions): InferenceRunti
   };
 }
 
-/** Activates the newest published version of each named set (all sets' newest when empty). */
+/**
+ * Activates the newest published version of each named set (all sets' newest when empty).
+ * Failures are logged, never thrown, so it can run in the background.
+ */
 export async function activateNewest(
   registry: ModelRegistry,
   modelSets: readonly string[],
@@ -71,7 +74,11 @@ export async function activateNewest(
   const names = modelSets.length > 0 ? modelSets : [undefined];
   await Promise.all(
     names.map(async (name) => {
-      const newest = await registry.newestPublished(name);
+      // Never rejects: callers start it in the background, and a failure leaves the set unready.
+      const newest = await registry.newestPublished(name).catch((err: unknown) => {
+        logger.error('could not list the published model sets', { modelSet: name ?? '(any)', err });
+        return undefined;
+      });
       if (!newest) {
         logger.warn('no published model set version to serve', { modelSet: name ?? '(any)' });
         return;
