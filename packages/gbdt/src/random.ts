@@ -6,6 +6,16 @@
 export class LgbRandom {
   private x: number;
 
+  /** The generator's state (the last 32-bit value drawn, or the seed). */
+  get state(): number {
+    return this.x;
+  }
+
+  /** Advances the generator as if `n` values were drawn (in O(log n)). */
+  skip(n: number): void {
+    this.x = lcgSkip(this.x, n);
+  }
+
   constructor(seed: number) {
     this.x = seed >>> 0;
   }
@@ -63,4 +73,27 @@ export class LgbRandom {
     }
     return out;
   }
+}
+
+/**
+ * The state of LightGBM's generator `n` draws after `x` (composes the affine step x -> a*x + c
+ * mod 2^32 by repeated squaring). Used by the training shards, which each draw their own rows'
+ * bagging values from the same stream. No imports or nested functions: it is also worker source.
+ */
+export function lcgSkip(x: number, n: number): number {
+  let a = 214013;
+  let c = 2531011;
+  let accA = 1;
+  let accC = 0;
+  let left = n;
+  while (left > 0) {
+    if (left % 2 === 1) {
+      accA = Math.imul(accA, a);
+      accC = (Math.imul(accC, a) + c) | 0;
+    }
+    c = (Math.imul(c, a) + c) | 0;
+    a = Math.imul(a, a);
+    left = Math.floor(left / 2);
+  }
+  return (Math.imul(accA, x | 0) + accC) >>> 0;
 }

@@ -2,24 +2,21 @@
  * The LightGBM-style trainer: binary logloss, histogram bins, leaf-wise growth limited by
  * `num_leaves` and `max_depth`, histogram subtraction (only the smaller child of a split is
  * scanned), L1/L2-regularised leaf outputs, feature and row (bagging) subsampling, missing values
- * sent to a learned default side, and early stopping on a validation set. Single-threaded and
- * deterministic: the same data and parameters give the same trees bit for bit.
+ * sent to a learned default side, and early stopping on a validation set. The per-row work runs
+ * on `num_threads` shards of rows (`shard-kernels.ts`, `worker-team.ts`); gradients are rounded
+ * so that every sum is exact, and the same data and parameters give the same trees bit for bit
+ * on any number of threads.
  */
 import { availableParallelism } from 'node:os';
 
 import { buildBinMapper, valueToBin, type BinMapper } from './binning.js';
 import { DataError } from './errors.js';
-import {
-  accumulateFeature,
-  accumulateFeaturePair,
-  accumulateFeatureQuad,
-  HistPool,
-  type SharedTrainingArrays,
-} from './hist-pool.js';
-import { leafIndex, MissingType, type Booster, type FeatureMatrix, type Tree } from './model.js';
+import { leafIndex, type Booster, type FeatureMatrix, type Tree } from './model.js';
 import { formatNumber } from './model-text.js';
 import { paramsToLightgbm, type GbdtParams } from './params.js';
 import { LgbRandom } from './random.js';
+import { Command, Job, JobFloat } from './shard-kernels.js';
+import { WorkerTeam } from './worker-team.js';
 
 /** Features with their 0/1 labels. */
 export interface LabeledData {
@@ -95,32 +92,24 @@ export class GbdtTrainer {
   private readonly numFeatures: number;
   private readonly labels: Float64Array;
   private readonly mappers: BinMapper[];
-  /** Bin of each value, feature-major: feature f, row r at `f * numRows + r`. */
-  private readonly bins: Uint8Array | Uint16Array;
-  /** Gradients and hessians of a leaf's rows in partition order (LightGBM's ordered gradients). */
-  private readonly orderedGrad: Float64Array;
-  private readonly orderedHess: Float64Array;
+  /** Each feature's first bin in a histogram (a histogram holds gradient, hessian, count per bin). */
   private readonly offsets: Int32Array;
   private readonly totalBins: number;
   private readonly usable: number[];
   private readonly featureNames: string[];
   private readonly valid: LabeledData | undefined;
   private readonly validLabels: Float64Array;
-  private readonly grad: Float64Array;
-  private readonly hess: Float64Array;
-  private readonly score: Float64Array;
   private readonly validScore: Float64Array;
   private readonly trees: Tree[] = [];
   private readonly bagRandom: LgbRandom;
   private readonly featureRandom: LgbRandom;
+  /** 1 for rows in the current bag. */
   private readonly inBag: Uint8Array;
-  private readonly bag: Int32Array;
   private bagCount: number;
-  private readonly partition: Int32Array;
-  private readonly scratch: Int32Array;
+  /** Gradients are multiples of 1 / gradientScale (see shard-kernels.ts). */
+  private readonly gradientScale: number;
   private readonly histPool: Float64Array[] = [];
-  private readonly shared: SharedTrainingArrays;
-  private threadPool: HistPool | undefined;
+  private readonly team: WorkerTeam;
   private initScore = 0;
   private finished = false;
   private best = { iteration: 0, loss: Infinity };
@@ -181,51 +170,50 @@ export class GbdtTrainer {
       this.offsets[f + 1] = (this.offsets[f] as number) + (this.mappers[f] as BinMapper).numBins;
     }
     this.totalBins = this.offsets[numFeatures] as number;
-    const widest = Math.max(...this.mappers.map((m) => m.numBins));
-    const shared = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, bytes));
-    this.bins =
-      widest <= 256
-        ? new Uint8Array(shared(numRows * numFeatures))
-        : new Uint16Array(shared(numRows * numFeatures * 2));
-    for (let f = 0; f < numFeatures; f++) {
-      const mapper = this.mappers[f] as BinMapper;
-      for (let r = 0; r < numRows; r++) {
-        this.bins[f * numRows + r] = valueToBin(mapper, values[r * numFeatures + f] as number);
-      }
-    }
-    this.orderedGrad = new Float64Array(shared(numRows * 8));
-    this.orderedHess = new Float64Array(shared(numRows * 8));
     this.usable = [];
     for (let f = 0; f < numFeatures; f++) if (!(this.mappers[f] as BinMapper).trivial) this.usable.push(f);
-
-    this.grad = new Float64Array(new SharedArrayBuffer(numRows * 8));
-    this.hess = new Float64Array(new SharedArrayBuffer(numRows * 8));
-    this.score = new Float64Array(numRows);
+    const requested = params.numThreads > 0 ? params.numThreads : Math.min(4, availableParallelism());
+    // Threads pay only when a histogram has many rows; small tables stay on one thread.
+    const threads = requested > 1 && numRows * Math.max(1, this.usable.length) >= 200_000 ? requested : 1;
+    const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+      threads > 1 ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
+    const widest = Math.max(...this.mappers.map((m) => m.numBins));
+    // Feature-major bins: a histogram pass reads a few columns in row order.
+    const bins =
+      widest <= 256
+        ? new Uint8Array(buffer(numRows * numFeatures))
+        : new Uint16Array(buffer(numRows * numFeatures * 2));
+    for (let f = 0; f < numFeatures; f++) {
+      const mapper = this.mappers[f] as BinMapper;
+      for (let r = 0; r < numRows; r++)
+        bins[f * numRows + r] = valueToBin(mapper, values[r * numFeatures + f] as number);
+    }
+    const labels = new Float64Array(buffer(numRows * 8));
+    labels.set(this.labels);
     this.validScore = new Float64Array(this.validLabels.length);
     this.bagRandom = new LgbRandom(params.baggingSeed);
     this.featureRandom = new LgbRandom(params.featureFractionSeed);
-    this.inBag = new Uint8Array(numRows).fill(1);
-    this.bag = new Int32Array(numRows);
-    for (let r = 0; r < numRows; r++) this.bag[r] = r;
+    this.inBag = new Uint8Array(buffer(numRows)).fill(1);
     this.bagCount = numRows;
-    this.partition = new Int32Array(new SharedArrayBuffer(numRows * 4));
-    this.shared = {
-      bins: this.bins,
-      grad: this.grad,
-      hess: this.hess,
-      orderedGrad: this.orderedGrad,
-      orderedHess: this.orderedHess,
-      partition: this.partition,
-      hist: new Float64Array(new SharedArrayBuffer(this.totalBins * 3 * 8)),
-      offsets: this.offsets,
-      numRows,
-    };
-    const threads = params.numThreads > 0 ? params.numThreads : Math.min(4, availableParallelism());
-    // Threads pay only when a histogram has many rows; small tables stay on one thread.
-    if (threads > 1 && numRows * Math.max(1, this.usable.length) >= 200_000) {
-      this.threadPool = new HistPool(this.shared, threads, numFeatures);
-    }
-    this.scratch = new Int32Array(numRows);
+    // Sums of at most numRows gradients (|g| <= sigmoid) or hessians (<= sigmoid^2 / 4) stay below 2^52 units.
+    const bound = numRows * Math.max(params.sigmoid, (params.sigmoid * params.sigmoid) / 4);
+    this.gradientScale = 2 ** Math.max(-1000, Math.min(1000, Math.floor(51 - Math.log2(bound))));
+    const score = new Float64Array(buffer(numRows * 8));
+    this.team = new WorkerTeam(
+      {
+        numRows,
+        numFeatures,
+        bins,
+        labels,
+        score,
+        gh: new Float64Array(buffer(numRows * 16)),
+        inBag: this.inBag,
+        nanBin: Int32Array.from(this.mappers, (m) => m.nanBin),
+        totalBins: this.totalBins,
+        maxLeaves: Math.max(2, params.numLeaves),
+      },
+      threads,
+    );
 
     if (params.boostFromAverage) {
       let positives = 0;
@@ -234,7 +222,7 @@ export class GbdtTrainer {
       if (p > 0 && p < 1) this.initScore = Math.log(p / (1 - p)) / params.sigmoid;
       if (Math.abs(this.initScore) <= K_EPSILON) this.initScore = 0;
     }
-    this.score.fill(this.initScore);
+    score.fill(this.initScore);
     this.validScore.fill(this.initScore);
   }
 
@@ -263,10 +251,9 @@ export class GbdtTrainer {
     if (this.finished) throw new Error('training has finished');
     const p = this.params;
     const iter = this.trees.length;
-    this.computeGradients();
-    if (p.baggingFreq > 0 && p.baggingFraction < 1 && iter % p.baggingFreq === 0) this.rebag();
+    const rebag = p.baggingFreq > 0 && p.baggingFraction < 1 && iter % p.baggingFreq === 0;
     const features = this.sampleFeatures();
-    const { tree, thresholdBins } = this.growTree(features);
+    const { tree, thresholdBins } = this.growTree(features, rebag);
     if (tree.numLeaves === 1 && iter > 0) {
       this.finished = true;
       this.close();
@@ -326,34 +313,6 @@ export class GbdtTrainer {
     };
   }
 
-  private computeGradients(): void {
-    const s = this.params.sigmoid;
-    const { score, labels, grad, hess } = this;
-    for (let r = 0; r < this.numRows; r++) {
-      // LightGBM's binary objective with labels in {-1, +1}.
-      const y = (labels[r] as number) > 0 ? 1 : -1;
-      const response = (-y * s) / (1 + Math.exp(y * s * (score[r] as number)));
-      const abs = Math.abs(response);
-      grad[r] = response;
-      hess[r] = abs * (s - abs);
-    }
-  }
-
-  private rebag(): void {
-    const fraction = this.params.baggingFraction;
-    let count = 0;
-    for (let r = 0; r < this.numRows; r++) {
-      const keep = this.bagRandom.nextFloat() < fraction;
-      this.inBag[r] = keep ? 1 : 0;
-      if (keep) this.bag[count++] = r;
-    }
-    if (count === 0) {
-      this.inBag[0] = 1;
-      this.bag[count++] = 0;
-    }
-    this.bagCount = count;
-  }
-
   private sampleFeatures(): number[] {
     const total = this.usable.length;
     const fraction = this.params.featureFraction;
@@ -366,48 +325,38 @@ export class GbdtTrainer {
     return this.histPool.pop() ?? new Float64Array(this.totalBins * 3);
   }
 
-  private buildHist(hist: Float64Array, features: Int32Array, begin: number, count: number): void {
-    const { partition, grad, hess, orderedGrad, orderedHess } = this;
-    const identity = begin === 0 && count === this.numRows;
-    if (!identity) {
-      for (let k = 0; k < count; k++) {
-        const r = partition[begin + k] as number;
-        orderedGrad[k] = grad[r] as number;
-        orderedHess[k] = hess[r] as number;
-      }
+  /** Writes the features (and their histogram ranges) of the jobs of one tree into the control block. */
+  private setJobFeatures(features: Int32Array): void {
+    const job = this.team.job;
+    const nf = features.length;
+    job[Job.NumFeatures] = nf;
+    for (let j = 0; j < nf; j++) {
+      const f = features[j] as number;
+      job[Job.Features + j] = f;
+      job[Job.Features + nf + j] = (this.offsets[f] as number) * 3;
+      job[Job.Features + 2 * nf + j] = (this.offsets[f + 1] as number) * 3;
     }
-    if (this.threadPool) {
-      this.threadPool.build(features, begin, count, identity);
-      const scratch = this.shared.hist;
-      for (let j = 0; j < features.length; j++) {
-        const f = features[j] as number;
-        const start = (this.offsets[f] as number) * 3;
-        hist.set(scratch.subarray(start, (this.offsets[f + 1] as number) * 3), start);
-      }
-      return;
-    }
-    let j = 0;
-    for (; j + 3 < features.length; j += 4) {
-      accumulateFeatureQuad(this.shared, hist, features, j, begin, count, identity);
-    }
-    for (; j + 1 < features.length; j += 2) {
-      accumulateFeaturePair(
-        this.shared,
-        hist,
-        features[j] as number,
-        features[j + 1] as number,
-        begin,
-        count,
-        identity,
-      );
-    }
-    if (j < features.length) accumulateFeature(this.shared, hist, features[j] as number, begin, count, identity);
   }
 
-  /** Stops the histogram worker threads (training is done, or abandoned). Idempotent. */
+  /** Runs the job in the control block; `hist` receives the histogram summed over all shards. */
+  private runJob(hist: Float64Array | undefined, features: Int32Array): void {
+    this.team.run(hist);
+    if (!hist) return;
+    // Every partial sum is exact (rounded gradients), so the order of adding them does not matter.
+    for (const partial of this.team.partials) {
+      for (let j = 0; j < features.length; j++) {
+        const f = features[j] as number;
+        const end = (this.offsets[f + 1] as number) * 3;
+        for (let idx = (this.offsets[f] as number) * 3; idx < end; idx++) {
+          hist[idx] = (hist[idx] as number) + (partial[idx] as number);
+        }
+      }
+    }
+  }
+
+  /** Stops the worker threads (training is done, or abandoned). Idempotent. */
   close(): void {
-    this.threadPool?.close();
-    this.threadPool = undefined;
+    this.team.close();
   }
 
   private leafGain(g: number, h: number): number {
@@ -497,14 +446,12 @@ export class GbdtTrainer {
     return best;
   }
 
-  private growTree(featureList: number[]): { tree: Tree; thresholdBins: Int32Array } {
+  private growTree(featureList: number[], rebag: boolean): { tree: Tree; thresholdBins: Int32Array } {
     const p = this.params;
     const maxLeaves = p.numLeaves;
     const features = Int32Array.from(featureList);
-    const partition = this.partition;
-    partition.set(this.bag.subarray(0, this.bagCount));
+    const { job, jobFloat } = this.team;
 
-    const leafBegin = new Int32Array(maxLeaves);
     const leafCount = new Int32Array(maxLeaves);
     const leafG = new Float64Array(maxLeaves);
     const leafH = new Float64Array(maxLeaves);
@@ -525,24 +472,47 @@ export class GbdtTrainer {
     const internalWeight = new Float64Array(nodes);
     const internalCount = new Float64Array(nodes);
 
-    let sumG = 0;
-    let sumH = 0;
-    for (let k = 0; k < this.bagCount; k++) {
-      const r = partition[k] as number;
-      sumG += this.grad[r] as number;
-      sumH += this.hess[r] as number;
-    }
-    leafCount[0] = this.bagCount;
-    leafG[0] = sumG;
-    leafH[0] = sumH;
     const canSplit = (leaf: number): boolean =>
       (p.maxDepth <= 0 || (leafDepth[leaf] as number) < p.maxDepth) &&
       (leafCount[leaf] as number) >= 2 * Math.max(1, p.minDataInLeaf);
-    if (maxLeaves > 1 && canSplit(0) && features.length > 0) {
-      const hist = this.takeHist();
-      this.buildHist(hist, features, 0, this.bagCount);
-      leafHist[0] = hist;
-      leafBest[0] = this.findBestSplit(hist, features, sumG, sumH, this.bagCount);
+    // Gradients, the bag (each shard draws its rows) and leaf 0 with its histogram, on every shard.
+    let rootHist = maxLeaves > 1 && features.length > 0 ? this.takeHist() : undefined;
+    this.setJobFeatures(rootHist ? features : new Int32Array(0));
+    job[Job.Command] = Command.BeginTree;
+    job[Job.A0] = rebag ? 2 : 0;
+    job[Job.A1] = this.bagRandom.state | 0;
+    jobFloat[JobFloat.Sigmoid] = p.sigmoid;
+    jobFloat[JobFloat.Scale] = this.gradientScale;
+    jobFloat[JobFloat.InvScale] = 1 / this.gradientScale;
+    jobFloat[JobFloat.BaggingFraction] = p.baggingFraction;
+    this.runJob(rootHist, features);
+    if (rebag) this.bagRandom.skip(this.numRows);
+    const sums = this.team.sums;
+    const total = (i: number): number => {
+      let sum = 0;
+      for (let t = 0; t < this.team.threads; t++) sum += sums[3 * t + i] as number;
+      return sum;
+    };
+    if (total(2) === 0) {
+      // An empty bag keeps row 0 (as LightGBM does).
+      this.inBag[0] = 1;
+      job[Job.A0] = 1;
+      this.runJob(rootHist, features);
+    }
+    this.setJobFeatures(features);
+    this.bagCount = total(2);
+    leafCount[0] = this.bagCount;
+    const sumG = total(0);
+    const sumH = total(1);
+    leafG[0] = sumG;
+    leafH[0] = sumH;
+    if (rootHist && !canSplit(0)) {
+      this.histPool.push(rootHist);
+      rootHist = undefined;
+    }
+    if (rootHist) {
+      leafHist[0] = rootHist;
+      leafBest[0] = this.findBestSplit(rootHist, features, sumG, sumH, this.bagCount);
     }
 
     let numLeaves = 1;
@@ -579,24 +549,10 @@ export class GbdtTrainer {
       leafParent[bestLeaf] = node;
       leafParent[right] = node;
 
-      // Partition the leaf's rows: left ones stay in place, right ones follow (stable).
-      const begin = leafBegin[bestLeaf] as number;
-      const count = leafCount[bestLeaf] as number;
-      const colBase = split.feature * this.numRows;
-      const thr = split.bin;
-      const nanBin = mapper.nanBin;
-      let nl = 0;
-      let nr = 0;
-      for (let k = begin; k < begin + count; k++) {
-        const r = partition[k] as number;
-        const b = this.bins[colBase + r] as number;
-        const goLeft = b === nanBin ? split.defaultLeft : b <= thr;
-        if (goLeft) partition[begin + nl++] = r;
-        else this.scratch[nr++] = r;
-      }
-      partition.set(this.scratch.subarray(0, nr), begin + nl);
+      // The histogram's counts are exact, so the children's sizes are known before partitioning.
+      const nl = split.leftC;
+      const nr = (leafCount[bestLeaf] as number) - nl;
       const depth = (leafDepth[bestLeaf] as number) + 1;
-      leafBegin[right] = begin + nl;
       leafCount[right] = nr;
       leafCount[bestLeaf] = nl;
       leafG[right] = (leafG[bestLeaf] as number) - split.leftG;
@@ -610,13 +566,21 @@ export class GbdtTrainer {
 
       const parentHist = leafHist[bestLeaf] as Float64Array;
       leafHist[bestLeaf] = null;
-      if (numLeaves < maxLeaves && (canSplit(bestLeaf) || canSplit(right))) {
-        // Histogram subtraction: scan the smaller child, derive the larger from the parent.
-        const smallIsLeft = nl <= nr;
-        const small = smallIsLeft ? bestLeaf : right;
-        const large = smallIsLeft ? right : bestLeaf;
-        const smallHist = this.takeHist();
-        this.buildHist(smallHist, features, leafBegin[small] as number, leafCount[small] as number);
+      const more = numLeaves < maxLeaves && (canSplit(bestLeaf) || canSplit(right));
+      // Histogram subtraction: scan the smaller child, derive the larger from the parent.
+      const small = nl <= nr ? bestLeaf : right;
+      const large = nl <= nr ? right : bestLeaf;
+      const smallHist = more ? this.takeHist() : undefined;
+      // Partition the leaf's rows on every shard (left stay, right follow), then sum the smaller child.
+      job[Job.Command] = Command.Split;
+      job[Job.A0] = bestLeaf;
+      job[Job.A1] = right;
+      job[Job.A2] = split.feature;
+      job[Job.A3] = split.bin;
+      job[Job.A4] = split.defaultLeft ? 1 : 0;
+      job[Job.A5] = smallHist ? small : -1;
+      this.runJob(smallHist, features);
+      if (smallHist) {
         for (let j = 0; j < features.length; j++) {
           const f = features[j] as number;
           for (let idx = (this.offsets[f] as number) * 3; idx < (this.offsets[f + 1] as number) * 3; idx++) {
@@ -672,42 +636,23 @@ export class GbdtTrainer {
       internalCount: internalCount.slice(0, usedNodes),
       shrinkage: lr,
     };
-    this.leafRanges = { begin: leafBegin, count: leafCount };
     return { tree, thresholdBins: thresholdBin.slice(0, usedNodes) };
   }
 
-  private leafRanges: { begin: Int32Array; count: Int32Array } | null = null;
-
+  /** Adds the tree's leaf values to the training scores (every shard its rows; out-of-bag rows walk the tree). */
   private updateTrainScores(tree: Tree, thresholdBin: Int32Array): void {
-    const { score, partition } = this;
-    const ranges = this.leafRanges as { begin: Int32Array; count: Int32Array };
-    for (let l = 0; l < tree.numLeaves; l++) {
-      const v = tree.leafValue[l] as number;
-      const begin = ranges.begin[l] as number;
-      const end = begin + (ranges.count[l] as number);
-      for (let k = begin; k < end; k++) {
-        const r = partition[k] as number;
-        score[r] = (score[r] as number) + v;
-      }
+    const { job, jobFloat, tree: block } = this.team;
+    jobFloat.set(tree.leafValue, JobFloat.LeafValues);
+    for (let node = 0; node < tree.numLeaves - 1; node++) {
+      block[5 * node] = tree.splitFeature[node] as number;
+      block[5 * node + 1] = thresholdBin[node] as number;
+      block[5 * node + 2] = ((tree.decisionType[node] as number) & 2) !== 0 ? 1 : 0;
+      block[5 * node + 3] = tree.leftChild[node] as number;
+      block[5 * node + 4] = tree.rightChild[node] as number;
     }
-    if (this.bagCount === this.numRows) return;
-    // Out-of-bag rows: route by bins through the same splits.
-    const N = this.numRows;
-    for (let r = 0; r < this.numRows; r++) {
-      if (this.inBag[r] === 1) continue;
-      let node = tree.numLeaves > 1 ? 0 : -1;
-      while (node >= 0) {
-        const f = tree.splitFeature[node] as number;
-        const mapper = this.mappers[f] as BinMapper;
-        const b = this.bins[f * N + r] as number;
-        const goLeft =
-          b === mapper.nanBin && mapper.missingType === MissingType.NaN
-            ? ((tree.decisionType[node] as number) & 2) !== 0
-            : b <= (thresholdBin[node] as number);
-        node = goLeft ? (tree.leftChild[node] as number) : (tree.rightChild[node] as number);
-      }
-      score[r] = (score[r] as number) + (tree.leafValue[~node] as number);
-    }
+    job[Job.Command] = Command.EndTree;
+    job[Job.A0] = tree.numLeaves;
+    this.team.run();
   }
 }
 

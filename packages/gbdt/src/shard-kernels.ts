@@ -1,0 +1,314 @@
+import { lcgSkip } from './random.js';
+
+/**
+ * The per-row work of the trainer, for one shard: a contiguous range of training rows owned by
+ * one thread for the whole training run. A shard computes its rows' gradients, keeps its bagged
+ * rows partitioned by leaf, sums its rows into a partial histogram, and adds the finished tree's
+ * leaf values to its rows' scores. The trainer runs shard 0 on its own thread and the others on
+ * worker threads (`worker-team.ts`); the partial histograms and sums are added up afterwards.
+ *
+ * Gradients and hessians are rounded to a multiple of 2^-k, with k chosen so that no sum of them
+ * over the training rows can exceed 2^53 units: every histogram sum, subtraction and total is
+ * then exact, whatever the order or grouping of the rows, so any number of shards gives the
+ * same trees bit for bit. (The rounding is far below what a leaf value can resolve: for 100k
+ * rows and `sigmoid` 1 the unit is 2^-35.)
+ *
+ * These functions are also the worker's source (`Function.prototype.toString`): they use only
+ * their arguments, each other and JavaScript built-ins, with no nested functions or imports.
+ */
+
+/** Job words of the control block (Int32Array) every shard reads. */
+export const Job = {
+  /** Sequence number: bumped by the trainer to start a job. */
+  Seq: 0,
+  /** Shards that finished the current job. */
+  Done: 1,
+  /** Set (and left set) by a worker that failed. */
+  Failed: 2,
+  Command: 3,
+  /** Command arguments. */
+  A0: 4,
+  A1: 5,
+  A2: 6,
+  A3: 7,
+  A4: 8,
+  A5: 9,
+  /** Number of features in the job's feature list. */
+  NumFeatures: 10,
+  /** The feature list, then each feature's histogram start (`offsets[f] * 3`), then its end. */
+  Features: 11,
+} as const;
+
+/** Commands of the control block. */
+export const Command = {
+  /** Gradients, bagging (A0 = 2: draw a new bag from generator state A1; 1: the bag mask changed), leaf 0 and its histogram. */
+  BeginTree: 1,
+  /** Split leaf A0 into A0 and A1 on feature A2 at bin A3 (A4 = default left), then A5's histogram (-1: none). */
+  Split: 2,
+  /** Adds the leaf values (float block) to the scores; A0 = leaves. Out-of-bag rows walk the tree block. */
+  EndTree: 3,
+  Stop: 4,
+} as const;
+
+/** Float words of the control block (Float64Array): sigmoid, gradient unit, its inverse, bagging fraction, then leaf values. */
+export const JobFloat = { Sigmoid: 0, Scale: 1, InvScale: 2, BaggingFraction: 3, LeafValues: 4 } as const;
+
+/** Everything one shard works on. Row-indexed arrays are global (row r at r), read in `[lo, hi)` only. */
+export interface Shard {
+  readonly lo: number;
+  readonly hi: number;
+  readonly numRows: number;
+  /** Bins, feature-major: feature f, row r at `f * numRows + r`. */
+  readonly bins: Uint8Array | Uint16Array;
+  readonly labels: Float64Array;
+  readonly score: Float64Array;
+  /** Gradient and hessian of row r at 2r and 2r + 1. */
+  readonly gh: Float64Array;
+  /** 1 for rows in the current bag (written by the trainer before a rebag). */
+  readonly inBag: Uint8Array;
+  /** Each feature's NaN bin (-1: none). */
+  readonly nanBin: Int32Array;
+  /** This shard's bagged rows, grouped by leaf (indices `0 … hi - lo`). */
+  readonly part: Int32Array;
+  readonly scratch: Int32Array;
+  /** Gradient and hessian of `part[k]` at 2k and 2k + 1 (a histogram's rows in its order). */
+  readonly og: Float64Array;
+  /** This shard's out-of-bag rows. */
+  readonly oob: Int32Array;
+  readonly leafBegin: Int32Array;
+  readonly leafCount: Int32Array;
+  /** [bag count, out-of-bag count]. */
+  readonly counts: Int32Array;
+  /** Where this shard sums its histogram. */
+  hist: Float64Array;
+  /** [sum of gradients, of hessians, rows] of leaf 0 after BeginTree. */
+  readonly sums: Float64Array;
+  readonly job: Int32Array;
+  readonly jobFloat: Float64Array;
+  /** The tree just grown, per node: feature, threshold bin, default left, left child, right child. */
+  readonly tree: Int32Array;
+}
+
+/** Sums the shard's rows `part[begin … end)` into its histogram, for the job's features. */
+export function shardHistogram(s: Shard, begin: number, end: number): void {
+  const job = s.job;
+  const nf = job[10] as number;
+  const hist = s.hist;
+  for (let j = 0; j < nf; j++) hist.fill(0, job[11 + nf + j] as number, job[11 + 2 * nf + j] as number);
+  const { bins, gh, part, og } = s;
+  const N = s.numRows;
+  // The rows' gradients in leaf order (LightGBM's ordered gradients), read sequentially by every pass.
+  for (let k = begin; k < end; k++) {
+    const r = part[k] as number;
+    og[2 * k] = gh[2 * r] as number;
+    og[2 * k + 1] = gh[2 * r + 1] as number;
+  }
+  // Four features at a time, each group one pass over the rows.
+  let j = 0;
+  for (; j < nf; j += 4) {
+    const left = nf - j;
+    const f1 = job[11 + j] as number;
+    const o1 = job[11 + nf + j] as number;
+    const f2 = left > 1 ? (job[12 + j] as number) : f1;
+    const o2 = left > 1 ? (job[12 + nf + j] as number) : -1;
+    const f3 = left > 2 ? (job[13 + j] as number) : f1;
+    const o3 = left > 2 ? (job[13 + nf + j] as number) : -1;
+    const f4 = left > 3 ? (job[14 + j] as number) : f1;
+    const o4 = left > 3 ? (job[14 + nf + j] as number) : -1;
+    const c1 = f1 * N;
+    const c2 = f2 * N;
+    const c3 = f3 * N;
+    const c4 = f4 * N;
+    if (left >= 4) {
+      for (let k = begin; k < end; k++) {
+        const r = part[k] as number;
+        const g = og[2 * k] as number;
+        const h = og[2 * k + 1] as number;
+        const i1 = o1 + (bins[c1 + r] as number) * 3;
+        hist[i1] = (hist[i1] as number) + g;
+        hist[i1 + 1] = (hist[i1 + 1] as number) + h;
+        hist[i1 + 2] = (hist[i1 + 2] as number) + 1;
+        const i2 = o2 + (bins[c2 + r] as number) * 3;
+        hist[i2] = (hist[i2] as number) + g;
+        hist[i2 + 1] = (hist[i2 + 1] as number) + h;
+        hist[i2 + 2] = (hist[i2 + 2] as number) + 1;
+        const i3 = o3 + (bins[c3 + r] as number) * 3;
+        hist[i3] = (hist[i3] as number) + g;
+        hist[i3 + 1] = (hist[i3 + 1] as number) + h;
+        hist[i3 + 2] = (hist[i3 + 2] as number) + 1;
+        const i4 = o4 + (bins[c4 + r] as number) * 3;
+        hist[i4] = (hist[i4] as number) + g;
+        hist[i4 + 1] = (hist[i4 + 1] as number) + h;
+        hist[i4 + 2] = (hist[i4 + 2] as number) + 1;
+      }
+    } else {
+      for (let k = begin; k < end; k++) {
+        const r = part[k] as number;
+        const g = og[2 * k] as number;
+        const h = og[2 * k + 1] as number;
+        const i1 = o1 + (bins[c1 + r] as number) * 3;
+        hist[i1] = (hist[i1] as number) + g;
+        hist[i1 + 1] = (hist[i1 + 1] as number) + h;
+        hist[i1 + 2] = (hist[i1 + 2] as number) + 1;
+        if (o2 < 0) continue;
+        const i2 = o2 + (bins[c2 + r] as number) * 3;
+        hist[i2] = (hist[i2] as number) + g;
+        hist[i2 + 1] = (hist[i2 + 1] as number) + h;
+        hist[i2 + 2] = (hist[i2 + 2] as number) + 1;
+        if (o3 < 0) continue;
+        const i3 = o3 + (bins[c3 + r] as number) * 3;
+        hist[i3] = (hist[i3] as number) + g;
+        hist[i3 + 1] = (hist[i3 + 1] as number) + h;
+        hist[i3 + 2] = (hist[i3 + 2] as number) + 1;
+      }
+    }
+  }
+}
+
+/** BeginTree: gradients of the shard's rows, the bag (A0 = 1: from `inBag`), leaf 0 and its histogram and sums. */
+export function shardBeginTree(s: Shard): void {
+  const { labels, score, gh, job, jobFloat } = s;
+  const sig = jobFloat[0] as number;
+  const scale = jobFloat[1] as number;
+  const inv = jobFloat[2] as number;
+  for (let r = s.lo; r < s.hi; r++) {
+    // LightGBM's binary objective with labels in {-1, +1}, rounded to the gradient unit.
+    const y = (labels[r] as number) > 0 ? 1 : -1;
+    const response = (-y * sig) / (1 + Math.exp(y * sig * (score[r] as number)));
+    const abs = Math.abs(response);
+    // Adding and subtracting 1.5 * 2^52 rounds to an integer number of units (Math.round is slower).
+    gh[2 * r] = (response * scale + 6755399441055744 - 6755399441055744) * inv;
+    gh[2 * r + 1] = (abs * (sig - abs) * scale + 6755399441055744 - 6755399441055744) * inv;
+  }
+  const { counts, inBag, part } = s;
+  let nb = counts[0] as number;
+  if (job[4] === 2) {
+    // A new bag: LightGBM's generator from state A1 draws one value per row, so this shard
+    // starts `lo` draws in. Bagged rows in row order, the others apart.
+    const oob = s.oob;
+    const below = (jobFloat[3] as number) * 32768;
+    let x = lcgSkip(job[5] as number, s.lo) | 0;
+    nb = 0;
+    let no = 0;
+    for (let r = s.lo; r < s.hi; r++) {
+      x = (Math.imul(214013, x) + 2531011) | 0;
+      const keep = ((x >>> 16) & 0x7fff) < below ? 1 : 0;
+      inBag[r] = keep;
+      part[nb] = r;
+      oob[no] = r;
+      nb += keep;
+      no += keep ^ 1;
+    }
+    counts[0] = nb;
+    counts[1] = no;
+  } else if (job[4] === 1) {
+    // The bag mask was changed by the trainer.
+    const oob = s.oob;
+    nb = 0;
+    let no = 0;
+    for (let r = s.lo; r < s.hi; r++) {
+      if (inBag[r] === 1) part[nb++] = r;
+      else oob[no++] = r;
+    }
+    counts[0] = nb;
+    counts[1] = no;
+  } else if (nb === s.hi - s.lo) {
+    for (let k = 0; k < nb; k++) part[k] = s.lo + k;
+  } else {
+    let n = 0;
+    for (let r = s.lo; r < s.hi; r++) if (inBag[r] === 1) part[n++] = r;
+  }
+  s.leafBegin[0] = 0;
+  s.leafCount[0] = nb;
+  let sg = 0;
+  let sh = 0;
+  for (let k = 0; k < nb; k++) {
+    const r = part[k] as number;
+    sg += gh[2 * r] as number;
+    sh += gh[2 * r + 1] as number;
+  }
+  s.sums[0] = sg;
+  s.sums[1] = sh;
+  s.sums[2] = nb;
+  if ((job[10] as number) > 0) shardHistogram(s, 0, nb);
+}
+
+/** Split: stable partition of leaf A0's rows (left stay, right follow as leaf A1), then A5's histogram. */
+export function shardSplit(s: Shard): void {
+  const job = s.job;
+  const leaf = job[4] as number;
+  const right = job[5] as number;
+  const f = job[6] as number;
+  const thr = job[7] as number;
+  const defaultLeft = job[8] === 1;
+  const build = job[9] as number;
+  const nanBin = s.nanBin[f] as number;
+  const { bins, part, scratch } = s;
+  const col = f * s.numRows;
+  const begin = s.leafBegin[leaf] as number;
+  const end = begin + (s.leafCount[leaf] as number);
+  // Branch-free: a row goes left when its bin is at most the threshold bin, or when it is the NaN
+  // bin (always above every threshold) and missing values default left. Each row is written to
+  // both sides and only one side's count moves (the left write never passes the read position).
+  const nanMark = nanBin >= 0 ? nanBin : 0x10000;
+  const dl = defaultLeft ? 1 : 0;
+  let nl = 0;
+  let nr = 0;
+  for (let k = begin; k < end; k++) {
+    const r = part[k] as number;
+    const b = bins[col + r] as number;
+    const isNan = ((b ^ nanMark) - 1) >>> 31;
+    const goLeft = (1 ^ ((thr - b) >>> 31)) | (isNan & dl);
+    part[begin + nl] = r;
+    scratch[nr] = r;
+    nl += goLeft;
+    nr += goLeft ^ 1;
+  }
+  for (let k = 0; k < nr; k++) part[begin + nl + k] = scratch[k] as number;
+  s.leafCount[leaf] = nl;
+  s.leafBegin[right] = begin + nl;
+  s.leafCount[right] = nr;
+  if (build >= 0) {
+    const b0 = s.leafBegin[build] as number;
+    shardHistogram(s, b0, b0 + (s.leafCount[build] as number));
+  }
+}
+
+/** EndTree: adds each leaf's value to its rows' scores; out-of-bag rows find their leaf through the tree. */
+export function shardEndTree(s: Shard): void {
+  const { job, jobFloat, part, score } = s;
+  const numLeaves = job[4] as number;
+  for (let l = 0; l < numLeaves; l++) {
+    const v = jobFloat[4 + l] as number;
+    const begin = s.leafBegin[l] as number;
+    const end = begin + (s.leafCount[l] as number);
+    for (let k = begin; k < end; k++) {
+      const r = part[k] as number;
+      score[r] = (score[r] as number) + v;
+    }
+  }
+  const no = s.counts[1] as number;
+  if (no === 0) return;
+  const { bins, oob, tree, nanBin } = s;
+  const N = s.numRows;
+  for (let k = 0; k < no; k++) {
+    const r = oob[k] as number;
+    let node = numLeaves > 1 ? 0 : -1;
+    while (node >= 0) {
+      const t = node * 5;
+      const f = tree[t] as number;
+      const b = bins[f * N + r] as number;
+      const goLeft = b === (nanBin[f] as number) ? tree[t + 2] === 1 : b <= (tree[t + 1] as number);
+      node = goLeft ? (tree[t + 3] as number) : (tree[t + 4] as number);
+    }
+    score[r] = (score[r] as number) + (jobFloat[4 + ~node] as number);
+  }
+}
+
+/** Runs the job in the control block on one shard. */
+export function shardRun(s: Shard): void {
+  const command = s.job[3];
+  if (command === 1) shardBeginTree(s);
+  else if (command === 2) shardSplit(s);
+  else if (command === 3) shardEndTree(s);
+}

@@ -1,0 +1,197 @@
+/**
+ * The trainer's threads: the training rows are cut into one contiguous shard per thread, the
+ * trainer's own thread runs shard 0 and each worker thread one other (see `shard-kernels.ts`).
+ * A job is posted through a shared control block with Atomics (no messages, no copies): the
+ * trainer writes the job, bumps the sequence word, does its own shard, and waits until every
+ * worker has counted itself done. Workers spin briefly before they sleep, since jobs come every
+ * few tens of microseconds while a tree grows.
+ */
+import { Worker } from 'node:worker_threads';
+
+import { lcgSkip } from './random.js';
+import {
+  Command,
+  Job,
+  JobFloat,
+  shardBeginTree,
+  shardEndTree,
+  shardHistogram,
+  shardRun,
+  shardSplit,
+  type Shard,
+} from './shard-kernels.js';
+
+/** The row-indexed arrays every shard reads (SharedArrayBuffer-backed when there are workers). */
+export interface TeamArrays {
+  readonly numRows: number;
+  readonly numFeatures: number;
+  readonly bins: Uint8Array | Uint16Array;
+  readonly labels: Float64Array;
+  readonly score: Float64Array;
+  readonly gh: Float64Array;
+  readonly inBag: Uint8Array;
+  readonly nanBin: Int32Array;
+  readonly totalBins: number;
+  readonly maxLeaves: number;
+}
+
+/** Busy-wait polls before a thread sleeps on the control block. */
+const SPIN_POLLS = 300_000;
+
+// The worker: the shard kernels themselves (their compiled source) and a job loop.
+const WORKER_SOURCE = `
+const { workerData: w } = require('node:worker_threads');
+${lcgSkip.toString()}
+${shardHistogram.toString()}
+${shardBeginTree.toString()}
+${shardSplit.toString()}
+${shardEndTree.toString()}
+${shardRun.toString()}
+const job = new Int32Array(w.job);
+try {
+  const size = w.hi - w.lo;
+  const s = {
+    lo: w.lo, hi: w.hi, numRows: w.numRows,
+    bins: w.binsBytes === 1 ? new Uint8Array(w.bins) : new Uint16Array(w.bins),
+    labels: new Float64Array(w.labels), score: new Float64Array(w.score), gh: new Float64Array(w.gh),
+    inBag: new Uint8Array(w.inBag), nanBin: Int32Array.from(w.nanBin),
+    part: new Int32Array(size), scratch: new Int32Array(size), og: new Float64Array(2 * size), oob: new Int32Array(size),
+    leafBegin: new Int32Array(w.maxLeaves), leafCount: new Int32Array(w.maxLeaves), counts: Int32Array.of(size, 0),
+    hist: new Float64Array(w.hist), sums: new Float64Array(w.sums, w.index * 24, 3),
+    job, jobFloat: new Float64Array(w.jobFloat), tree: new Int32Array(w.tree),
+  };
+  let seen = 0;
+  for (;;) {
+    for (let i = 0; i < ${SPIN_POLLS} && Atomics.load(job, ${Job.Seq}) === seen; i++);
+    Atomics.wait(job, ${Job.Seq}, seen);
+    seen = Atomics.load(job, ${Job.Seq});
+    if (job[${Job.Command}] === ${Command.Stop}) break;
+    shardRun(s);
+    Atomics.add(job, ${Job.Done}, 1);
+    Atomics.notify(job, ${Job.Done});
+  }
+} catch (err) {
+  Atomics.store(job, ${Job.Failed}, 1);
+  Atomics.add(job, ${Job.Done}, 1);
+  Atomics.notify(job, ${Job.Done});
+  throw err;
+}
+`;
+
+/** Shard 0 (the trainer's thread) plus `threads - 1` workers; {@link WorkerTeam.close} ends them. */
+export class WorkerTeam {
+  readonly threads: number;
+  /** The control block: see `Job` in shard-kernels.ts. */
+  readonly job: Int32Array;
+  readonly jobFloat: Float64Array;
+  /** The tree block: per node feature, threshold bin, default left, left child, right child. */
+  readonly tree: Int32Array;
+  /** Each shard's [sum of gradients, hessians, rows] of leaf 0 after BeginTree. */
+  readonly sums: Float64Array;
+  /** The workers' partial histograms (shard 0 sums into the histogram given to {@link WorkerTeam.run}). */
+  readonly partials: Float64Array[] = [];
+  readonly #main: Shard;
+  readonly #workers: Worker[] = [];
+  #closed = false;
+
+  constructor(arrays: TeamArrays, threads: number) {
+    const n = arrays.numRows;
+    const t = Math.max(1, Math.min(threads, n));
+    this.threads = t;
+    const shared = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+      t > 1 ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
+    this.job = new Int32Array(shared((Job.Features + 3 * arrays.numFeatures + 1) * 4));
+    this.jobFloat = new Float64Array(shared((JobFloat.LeafValues + arrays.maxLeaves) * 8));
+    this.tree = new Int32Array(shared(5 * arrays.maxLeaves * 4));
+    this.sums = new Float64Array(shared(3 * t * 8));
+    const bounds = (i: number): number => Math.floor((i * n) / t);
+    const size = bounds(1);
+    this.#main = {
+      lo: 0,
+      hi: size,
+      numRows: n,
+      bins: arrays.bins,
+      labels: arrays.labels,
+      score: arrays.score,
+      gh: arrays.gh,
+      inBag: arrays.inBag,
+      nanBin: arrays.nanBin,
+      part: new Int32Array(size),
+      scratch: new Int32Array(size),
+      og: new Float64Array(2 * size),
+      oob: new Int32Array(size),
+      leafBegin: new Int32Array(arrays.maxLeaves),
+      leafCount: new Int32Array(arrays.maxLeaves),
+      counts: Int32Array.of(size, 0),
+      hist: new Float64Array(0),
+      sums: this.sums.subarray(0, 3),
+      job: this.job,
+      jobFloat: this.jobFloat,
+      tree: this.tree,
+    };
+    for (let i = 1; i < t; i++) {
+      const hist = new Float64Array(new SharedArrayBuffer(Math.max(8, arrays.totalBins * 3 * 8)));
+      this.partials.push(hist);
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          index: i,
+          lo: bounds(i),
+          hi: bounds(i + 1),
+          numRows: n,
+          maxLeaves: arrays.maxLeaves,
+          bins: arrays.bins.buffer,
+          binsBytes: arrays.bins.BYTES_PER_ELEMENT,
+          labels: arrays.labels.buffer,
+          score: arrays.score.buffer,
+          gh: arrays.gh.buffer,
+          inBag: arrays.inBag.buffer,
+          nanBin: Array.from(arrays.nanBin),
+          hist: hist.buffer,
+          sums: this.sums.buffer,
+          job: this.job.buffer,
+          jobFloat: this.jobFloat.buffer,
+          tree: this.tree.buffer,
+        },
+      });
+      worker.unref();
+      this.#workers.push(worker);
+    }
+  }
+
+  /** Runs the job written in {@link WorkerTeam.job} on every shard; shard 0 sums into `hist`. */
+  run(hist?: Float64Array): void {
+    if (this.#closed) throw new Error('the worker team is closed');
+    const job = this.job;
+    const others = this.threads - 1;
+    if (others > 0) {
+      Atomics.store(job, Job.Done, 0);
+      Atomics.add(job, Job.Seq, 1);
+      Atomics.notify(job, Job.Seq);
+    }
+    if (hist) this.#main.hist = hist;
+    shardRun(this.#main);
+    if (others === 0) return;
+    let polls = 0;
+    for (;;) {
+      const done = Atomics.load(job, Job.Done);
+      if (done >= others) break;
+      if (++polls > SPIN_POLLS) Atomics.wait(job, Job.Done, done, 1000);
+    }
+    if (Atomics.load(job, Job.Failed) !== 0) {
+      this.close();
+      throw new Error('a gbdt worker thread failed');
+    }
+  }
+
+  /** Stops the workers. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#workers.length === 0) return;
+    this.job[Job.Command] = Command.Stop;
+    Atomics.add(this.job, Job.Seq, 1);
+    Atomics.notify(this.job, Job.Seq);
+    for (const worker of this.#workers) void worker.terminate();
+  }
+}
