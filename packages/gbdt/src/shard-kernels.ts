@@ -48,13 +48,40 @@ export const Command = {
   /** Adds the leaf values (float block) to the scores; A0 = leaves. Out-of-bag rows walk the tree block. */
   EndTree: 3,
   Stop: 4,
+  /**
+   * Per feature (each shard every threads-th feature of the list): adds the workers' partial
+   * histograms into slot A0, subtracts it from slot A1 (the parent, which becomes the large child;
+   * -1: none), and finds the best split of slot A0 (when A2 = 1) and of slot A1 (when A3 = 1).
+   */
+  Scan: 5,
 } as const;
 
-/** Float words of the control block (Float64Array): sigmoid, gradient unit, its inverse, bagging fraction, then leaf values. */
-export const JobFloat = { Sigmoid: 0, Scale: 1, InvScale: 2, BaggingFraction: 3, LeafValues: 4 } as const;
+/** Float words of the control block (Float64Array). */
+export const JobFloat = {
+  Sigmoid: 0,
+  Scale: 1,
+  InvScale: 2,
+  BaggingFraction: 3,
+  /** Scan: gradient sum, hessian sum and rows of the small child, then of the large child. */
+  LeafSums: 4,
+  LeafValues: 10,
+} as const;
 
 /** Everything one shard works on. Row-indexed arrays are global (row r at r), read in `[lo, hi)` only. */
 export interface Shard {
+  /** This shard's number (0: the trainer's thread) and the number of shards. */
+  readonly index: number;
+  readonly threads: number;
+  /** All histograms: `leafSlots` leaf slots, then one partial per worker, `stride` numbers each. */
+  readonly hists: Float64Array;
+  readonly stride: number;
+  readonly leafSlots: number;
+  /** Each feature's bins without the NaN bin. */
+  readonly numValueBins: Int32Array;
+  /** min_data_in_leaf, min_sum_hessian_in_leaf, lambda_l1, lambda_l2, min_gain_to_split. */
+  readonly splitConfig: Float64Array;
+  /** Scan results: per shard, per child (small, large): gain, feature, bin, default left, left G, left H, left rows, list position. */
+  readonly best: Float64Array;
   readonly lo: number;
   readonly hi: number;
   readonly numRows: number;
@@ -279,7 +306,7 @@ export function shardEndTree(s: Shard): void {
   const { job, jobFloat, part, score } = s;
   const numLeaves = job[4] as number;
   for (let l = 0; l < numLeaves; l++) {
-    const v = jobFloat[4 + l] as number;
+    const v = jobFloat[10 + l] as number;
     const begin = s.leafBegin[l] as number;
     const end = begin + (s.leafCount[l] as number);
     for (let k = begin; k < end; k++) {
@@ -301,7 +328,146 @@ export function shardEndTree(s: Shard): void {
       const goLeft = b === (nanBin[f] as number) ? tree[t + 2] === 1 : b <= (tree[t + 1] as number);
       node = goLeft ? (tree[t + 3] as number) : (tree[t + 4] as number);
     }
-    score[r] = (score[r] as number) + (jobFloat[4 + ~node] as number);
+    score[r] = (score[r] as number) + (jobFloat[10 + ~node] as number);
+  }
+}
+
+/**
+ * The best split of one leaf's histogram (at `base` in `hists`) over this shard's features of the
+ * job's list, written to `best` at `out` (gain 0 and feature -1 when none qualifies). Gains,
+ * constraints and tie-breaking (the first maximum in list order wins) are the trainer's.
+ */
+export function shardBestSplit(s: Shard, base: number, sumG: number, sumH: number, count: number, out: number): void {
+  const { job, hists, best, splitConfig: cfg } = s;
+  const nf = job[10] as number;
+  const minData = cfg[0] as number;
+  const minHess = cfg[1] as number;
+  const l1 = cfg[2] as number;
+  const l2 = cfg[3] as number;
+  // LightGBM's leaf gain: ThresholdL1(g)^2 / (h + lambda_l2).
+  const pr = Math.max(Math.abs(sumG) - l1, 0);
+  const parentGain = (pr * pr) / (sumH + l2) + (cfg[4] as number);
+  let bestGain = 0;
+  let bestFeature = -1;
+  let bestBin = 0;
+  let bestDefaultLeft = 0;
+  let bestG = 0;
+  let bestH = 0;
+  let bestC = 0;
+  let bestJ = -1;
+  for (let j = s.index; j < nf; j += s.threads) {
+    const f = job[11 + j] as number;
+    const off = base + (job[11 + nf + j] as number);
+    const valueBins = s.numValueBins[f] as number;
+    const nanBin = s.nanBin[f] as number;
+    let nanG = 0;
+    let nanH = 0;
+    let nanC = 0;
+    if (nanBin >= 0) {
+      const idx = off + nanBin * 3;
+      nanG = hists[idx] as number;
+      nanH = hists[idx + 1] as number;
+      nanC = hists[idx + 2] as number;
+    }
+    let accG = 0;
+    let accH = 0;
+    let accC = 0;
+    const lastBin = nanC > 0 ? valueBins - 1 : valueBins - 2;
+    for (let t = 0; t <= lastBin; t++) {
+      const idx = off + t * 3;
+      accG += hists[idx] as number;
+      accH += hists[idx + 1] as number;
+      const binCount = hists[idx + 2] as number;
+      accC += binCount;
+      // An empty bin repeats the previous candidates (equal gains never replace the first);
+      // once too few rows remain on the right, no later threshold can qualify.
+      if (binCount === 0 && t > 0) continue;
+      if (count - accC < minData) break;
+      if (accC < minData && accC + nanC < minData) continue;
+      // Missing values to the right (default) ...
+      if (accC >= minData && count - accC >= minData) {
+        const rh = sumH - accH;
+        if (accH >= minHess && rh >= minHess) {
+          const a = Math.max(Math.abs(accG) - l1, 0);
+          const b = Math.max(Math.abs(sumG - accG) - l1, 0);
+          const gain = (a * a) / (accH + l2) + (b * b) / (rh + l2) - parentGain;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeature = f;
+            bestBin = t;
+            bestDefaultLeft = 0;
+            bestG = accG;
+            bestH = accH;
+            bestC = accC;
+            bestJ = j;
+          }
+        }
+      }
+      // ... or to the left, when this leaf has missing values and something stays right.
+      if (nanC > 0 && t < valueBins - 1) {
+        const lc = accC + nanC;
+        if (lc >= minData && count - lc >= minData) {
+          const lg = accG + nanG;
+          const lh = accH + nanH;
+          const rh = sumH - lh;
+          if (lh >= minHess && rh >= minHess) {
+            const a = Math.max(Math.abs(lg) - l1, 0);
+            const b = Math.max(Math.abs(sumG - lg) - l1, 0);
+            const gain = (a * a) / (lh + l2) + (b * b) / (rh + l2) - parentGain;
+            if (gain > bestGain) {
+              bestGain = gain;
+              bestFeature = f;
+              bestBin = t;
+              bestDefaultLeft = 1;
+              bestG = lg;
+              bestH = lh;
+              bestC = lc;
+              bestJ = j;
+            }
+          }
+        }
+      }
+    }
+  }
+  best[out] = bestGain;
+  best[out + 1] = bestFeature;
+  best[out + 2] = bestBin;
+  best[out + 3] = bestDefaultLeft;
+  best[out + 4] = bestG;
+  best[out + 5] = bestH;
+  best[out + 6] = bestC;
+  best[out + 7] = bestJ;
+}
+
+/** Scan: see `Command.Scan`. */
+export function shardScan(s: Shard): void {
+  const { job, jobFloat, hists } = s;
+  const nf = job[10] as number;
+  const stride = s.stride;
+  const small = (job[4] as number) * stride;
+  const parent = job[5] as number;
+  const large = parent * stride;
+  for (let j = s.index; j < nf; j += s.threads) {
+    const o = job[11 + nf + j] as number;
+    const e = job[11 + 2 * nf + j] as number;
+    for (let w = 1; w < s.threads; w++) {
+      const p = (s.leafSlots + w - 1) * stride;
+      for (let idx = o; idx < e; idx++)
+        hists[small + idx] = (hists[small + idx] as number) + (hists[p + idx] as number);
+    }
+    if (parent >= 0) {
+      for (let idx = o; idx < e; idx++)
+        hists[large + idx] = (hists[large + idx] as number) - (hists[small + idx] as number);
+    }
+  }
+  const out = s.index * 16;
+  s.best[out] = 0;
+  s.best[out + 1] = -1;
+  s.best[out + 8] = 0;
+  s.best[out + 9] = -1;
+  if (job[6] === 1) shardBestSplit(s, small, jobFloat[4] as number, jobFloat[5] as number, jobFloat[6] as number, out);
+  if (job[7] === 1) {
+    shardBestSplit(s, large, jobFloat[7] as number, jobFloat[8] as number, jobFloat[9] as number, out + 8);
   }
 }
 
@@ -311,4 +477,5 @@ export function shardRun(s: Shard): void {
   if (command === 1) shardBeginTree(s);
   else if (command === 2) shardSplit(s);
   else if (command === 3) shardEndTree(s);
+  else if (command === 5) shardScan(s);
 }

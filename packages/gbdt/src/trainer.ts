@@ -108,7 +108,6 @@ export class GbdtTrainer {
   private bagCount: number;
   /** Gradients are multiples of 1 / gradientScale (see shard-kernels.ts). */
   private readonly gradientScale: number;
-  private readonly histPool: Float64Array[] = [];
   private readonly team: WorkerTeam;
   private initScore = 0;
   private finished = false;
@@ -211,6 +210,14 @@ export class GbdtTrainer {
         nanBin: Int32Array.from(this.mappers, (m) => m.nanBin),
         totalBins: this.totalBins,
         maxLeaves: Math.max(2, params.numLeaves),
+        numValueBins: Int32Array.from(this.mappers, (m) => m.upperBounds.length),
+        splitConfig: Float64Array.of(
+          params.minDataInLeaf,
+          params.minSumHessianInLeaf,
+          params.lambdaL1,
+          params.lambdaL2,
+          params.minGainToSplit,
+        ),
       },
       threads,
     );
@@ -321,10 +328,6 @@ export class GbdtTrainer {
     return this.featureRandom.sample(total, count).map((i) => this.usable[i] as number);
   }
 
-  private takeHist(): Float64Array {
-    return this.histPool.pop() ?? new Float64Array(this.totalBins * 3);
-  }
-
   /** Writes the features (and their histogram ranges) of the jobs of one tree into the control block. */
   private setJobFeatures(features: Int32Array): void {
     const job = this.team.job;
@@ -338,20 +341,50 @@ export class GbdtTrainer {
     }
   }
 
-  /** Runs the job in the control block; `hist` receives the histogram summed over all shards. */
-  private runJob(hist: Float64Array | undefined, features: Int32Array): void {
-    this.team.run(hist);
-    if (!hist) return;
-    // Every partial sum is exact (rounded gradients), so the order of adding them does not matter.
-    for (const partial of this.team.partials) {
-      for (let j = 0; j < features.length; j++) {
-        const f = features[j] as number;
-        const end = (this.offsets[f + 1] as number) * 3;
-        for (let idx = (this.offsets[f] as number) * 3; idx < end; idx++) {
-          hist[idx] = (hist[idx] as number) + (partial[idx] as number);
-        }
+  /**
+   * Completes the histogram in slot `small` (adding the workers' partials), turns slot `parent`
+   * into the large child's (subtraction; -1: none) and finds the best split of each child whose
+   * sums are given, all shards sharing the features.
+   */
+  private scan(
+    small: number,
+    parent: number,
+    smallSums: readonly [number, number, number] | null,
+    largeSums: readonly [number, number, number] | null,
+  ): [SplitCandidate | null, SplitCandidate | null] {
+    const { job, jobFloat, best } = this.team;
+    job[Job.Command] = Command.Scan;
+    job[Job.A0] = small;
+    job[Job.A1] = parent;
+    job[Job.A2] = smallSums ? 1 : 0;
+    job[Job.A3] = largeSums ? 1 : 0;
+    if (smallSums) jobFloat.set(smallSums, JobFloat.LeafSums);
+    if (largeSums) jobFloat.set(largeSums, JobFloat.LeafSums + 3);
+    this.team.run();
+    const pick = (child: number): SplitCandidate | null => {
+      // The highest gain; on a tie the feature first in the list (as one thread scanning in order).
+      let o = -1;
+      for (let t = 0; t < this.team.threads; t++) {
+        const c = t * 16 + child * 8;
+        if ((best[c + 1] as number) < 0) continue;
+        const better =
+          o < 0 ||
+          (best[c] as number) > (best[o] as number) ||
+          (best[c] === best[o] && (best[c + 7] as number) < (best[o + 7] as number));
+        if (better) o = c;
       }
-    }
+      if (o < 0) return null;
+      return {
+        gain: best[o] as number,
+        feature: best[o + 1] as number,
+        bin: best[o + 2] as number,
+        defaultLeft: best[o + 3] === 1,
+        leftG: best[o + 4] as number,
+        leftH: best[o + 5] as number,
+        leftC: best[o + 6] as number,
+      };
+    };
+    return [smallSums ? pick(0) : null, largeSums ? pick(1) : null];
   }
 
   /** Stops the worker threads (training is done, or abandoned). Idempotent. */
@@ -359,91 +392,8 @@ export class GbdtTrainer {
     this.team.close();
   }
 
-  private leafGain(g: number, h: number): number {
-    const t = thresholdL1(g, this.params.lambdaL1);
-    return (t * t) / (h + this.params.lambdaL2);
-  }
-
   private leafOutput(g: number, h: number): number {
     return -thresholdL1(g, this.params.lambdaL1) / (h + this.params.lambdaL2);
-  }
-
-  private findBestSplit(
-    hist: Float64Array,
-    features: Int32Array,
-    sumG: number,
-    sumH: number,
-    count: number,
-  ): SplitCandidate | null {
-    const p = this.params;
-    const minData = p.minDataInLeaf;
-    const minHess = p.minSumHessianInLeaf;
-    const parentGain = this.leafGain(sumG, sumH) + p.minGainToSplit;
-    let best: SplitCandidate | null = null;
-    let bestGain = 0;
-    for (let j = 0; j < features.length; j++) {
-      const f = features[j] as number;
-      const mapper = this.mappers[f] as BinMapper;
-      const off = this.offsets[f] as number;
-      const valueBins = mapper.upperBounds.length;
-      let nanG = 0;
-      let nanH = 0;
-      let nanC = 0;
-      if (mapper.nanBin >= 0) {
-        const idx = (off + mapper.nanBin) * 3;
-        nanG = hist[idx] as number;
-        nanH = hist[idx + 1] as number;
-        nanC = hist[idx + 2] as number;
-      }
-      let accG = 0;
-      let accH = 0;
-      let accC = 0;
-      const lastBin = nanC > 0 ? valueBins - 1 : valueBins - 2;
-      for (let t = 0; t <= lastBin; t++) {
-        const idx = (off + t) * 3;
-        accG += hist[idx] as number;
-        accH += hist[idx + 1] as number;
-        const binCount = hist[idx + 2] as number;
-        accC += binCount;
-        // An empty bin repeats the previous candidates (equal gains never replace the first);
-        // once too few rows remain on the right, no later threshold can qualify.
-        if (binCount === 0 && t > 0) continue;
-        if (count - accC < minData) break;
-        if (accC < minData && accC + nanC < minData) continue;
-        // Missing values to the right (default) ...
-        let lc = accC;
-        let rc = count - lc;
-        if (lc >= minData && rc >= minData) {
-          const lh = accH;
-          const rh = sumH - lh;
-          if (lh >= minHess && rh >= minHess) {
-            const gain = this.leafGain(accG, lh) + this.leafGain(sumG - accG, rh) - parentGain;
-            if (gain > bestGain) {
-              bestGain = gain;
-              best = { gain, feature: f, bin: t, defaultLeft: false, leftG: accG, leftH: lh, leftC: lc };
-            }
-          }
-        }
-        // ... or to the left, when this leaf has missing values and something stays right.
-        if (nanC > 0 && t < valueBins - 1) {
-          lc = accC + nanC;
-          rc = count - lc;
-          if (lc >= minData && rc >= minData) {
-            const lg = accG + nanG;
-            const lh = accH + nanH;
-            const rh = sumH - lh;
-            if (lh >= minHess && rh >= minHess) {
-              const gain = this.leafGain(lg, lh) + this.leafGain(sumG - lg, rh) - parentGain;
-              if (gain > bestGain) {
-                bestGain = gain;
-                best = { gain, feature: f, bin: t, defaultLeft: true, leftG: lg, leftH: lh, leftC: lc };
-              }
-            }
-          }
-        }
-      }
-    }
-    return best;
   }
 
   private growTree(featureList: number[], rebag: boolean): { tree: Tree; thresholdBins: Int32Array } {
@@ -457,7 +407,10 @@ export class GbdtTrainer {
     const leafH = new Float64Array(maxLeaves);
     const leafDepth = new Int32Array(maxLeaves);
     const leafParent = new Int32Array(maxLeaves).fill(-1);
-    const leafHist: Array<Float64Array | null> = new Array<Float64Array | null>(maxLeaves).fill(null);
+    // Each leaf's histogram slot (-1: none); the free slots.
+    const leafSlot = new Int32Array(maxLeaves).fill(-1);
+    const free: number[] = [];
+    for (let i = this.team.leafSlots - 1; i >= 0; i--) free.push(i);
     const leafBest: Array<SplitCandidate | null> = new Array<SplitCandidate | null>(maxLeaves).fill(null);
 
     const nodes = maxLeaves - 1;
@@ -476,7 +429,8 @@ export class GbdtTrainer {
       (p.maxDepth <= 0 || (leafDepth[leaf] as number) < p.maxDepth) &&
       (leafCount[leaf] as number) >= 2 * Math.max(1, p.minDataInLeaf);
     // Gradients, the bag (each shard draws its rows) and leaf 0 with its histogram, on every shard.
-    let rootHist = maxLeaves > 1 && features.length > 0 ? this.takeHist() : undefined;
+    let rootSlot = maxLeaves > 1 && features.length > 0 ? (free.pop() as number) : -1;
+    const rootHist = rootSlot >= 0 ? this.team.slot(rootSlot) : undefined;
     this.setJobFeatures(rootHist ? features : new Int32Array(0));
     job[Job.Command] = Command.BeginTree;
     job[Job.A0] = rebag ? 2 : 0;
@@ -485,7 +439,7 @@ export class GbdtTrainer {
     jobFloat[JobFloat.Scale] = this.gradientScale;
     jobFloat[JobFloat.InvScale] = 1 / this.gradientScale;
     jobFloat[JobFloat.BaggingFraction] = p.baggingFraction;
-    this.runJob(rootHist, features);
+    this.team.run(rootHist);
     if (rebag) this.bagRandom.skip(this.numRows);
     const sums = this.team.sums;
     const total = (i: number): number => {
@@ -497,7 +451,7 @@ export class GbdtTrainer {
       // An empty bag keeps row 0 (as LightGBM does).
       this.inBag[0] = 1;
       job[Job.A0] = 1;
-      this.runJob(rootHist, features);
+      this.team.run(rootHist);
     }
     this.setJobFeatures(features);
     this.bagCount = total(2);
@@ -506,13 +460,13 @@ export class GbdtTrainer {
     const sumH = total(1);
     leafG[0] = sumG;
     leafH[0] = sumH;
-    if (rootHist && !canSplit(0)) {
-      this.histPool.push(rootHist);
-      rootHist = undefined;
+    if (rootSlot >= 0 && !canSplit(0)) {
+      free.push(rootSlot);
+      rootSlot = -1;
     }
-    if (rootHist) {
-      leafHist[0] = rootHist;
-      leafBest[0] = this.findBestSplit(rootHist, features, sumG, sumH, this.bagCount);
+    if (rootSlot >= 0) {
+      leafSlot[0] = rootSlot;
+      leafBest[0] = this.scan(rootSlot, -1, [sumG, sumH, this.bagCount], null)[0];
     }
 
     let numLeaves = 1;
@@ -564,13 +518,13 @@ export class GbdtTrainer {
       leafBest[bestLeaf] = null;
       numLeaves++;
 
-      const parentHist = leafHist[bestLeaf] as Float64Array;
-      leafHist[bestLeaf] = null;
+      const parentSlot = leafSlot[bestLeaf] as number;
+      leafSlot[bestLeaf] = -1;
       const more = numLeaves < maxLeaves && (canSplit(bestLeaf) || canSplit(right));
       // Histogram subtraction: scan the smaller child, derive the larger from the parent.
       const small = nl <= nr ? bestLeaf : right;
       const large = nl <= nr ? right : bestLeaf;
-      const smallHist = more ? this.takeHist() : undefined;
+      const smallSlot = more ? (free.pop() as number) : -1;
       // Partition the leaf's rows on every shard (left stay, right follow), then sum the smaller child.
       job[Job.Command] = Command.Split;
       job[Job.A0] = bestLeaf;
@@ -578,36 +532,20 @@ export class GbdtTrainer {
       job[Job.A2] = split.feature;
       job[Job.A3] = split.bin;
       job[Job.A4] = split.defaultLeft ? 1 : 0;
-      job[Job.A5] = smallHist ? small : -1;
-      this.runJob(smallHist, features);
-      if (smallHist) {
-        for (let j = 0; j < features.length; j++) {
-          const f = features[j] as number;
-          for (let idx = (this.offsets[f] as number) * 3; idx < (this.offsets[f + 1] as number) * 3; idx++) {
-            parentHist[idx] = (parentHist[idx] as number) - (smallHist[idx] as number);
-          }
-        }
-        leafHist[small] = smallHist;
-        leafHist[large] = parentHist;
-        for (const leaf of [bestLeaf, right]) {
-          if (canSplit(leaf)) {
-            leafBest[leaf] = this.findBestSplit(
-              leafHist[leaf] as Float64Array,
-              features,
-              leafG[leaf] as number,
-              leafH[leaf] as number,
-              leafCount[leaf] as number,
-            );
-          }
-        }
+      job[Job.A5] = smallSlot >= 0 ? small : -1;
+      this.team.run(smallSlot >= 0 ? this.team.slot(smallSlot) : undefined);
+      if (smallSlot >= 0) {
+        const sumsOf = (leaf: number): [number, number, number] | null =>
+          canSplit(leaf) ? [leafG[leaf] as number, leafH[leaf] as number, leafCount[leaf] as number] : null;
+        const [smallBest, largeBest] = this.scan(smallSlot, parentSlot, sumsOf(small), sumsOf(large));
+        leafSlot[small] = smallSlot;
+        leafSlot[large] = parentSlot;
+        leafBest[small] = smallBest;
+        leafBest[large] = largeBest;
       } else {
-        this.histPool.push(parentHist);
+        free.push(parentSlot);
       }
     }
-    for (const hist of leafHist) if (hist) this.histPool.push(hist);
-    // Keep a few buffers for the next tree; a wide tree's many histograms go back to the GC
-    // (with 117 features one histogram is ~0.7 MB, and CV holds k trainers at once).
-    this.histPool.length = Math.min(this.histPool.length, 8);
 
     const lr = p.learningRate;
     const leafValue = new Float64Array(numLeaves);

@@ -14,9 +14,11 @@ import {
   Job,
   JobFloat,
   shardBeginTree,
+  shardBestSplit,
   shardEndTree,
   shardHistogram,
   shardRun,
+  shardScan,
   shardSplit,
   type Shard,
 } from './shard-kernels.js';
@@ -33,6 +35,10 @@ export interface TeamArrays {
   readonly nanBin: Int32Array;
   readonly totalBins: number;
   readonly maxLeaves: number;
+  /** Each feature's bins without the NaN bin. */
+  readonly numValueBins: Int32Array;
+  /** min_data_in_leaf, min_sum_hessian_in_leaf, lambda_l1, lambda_l2, min_gain_to_split. */
+  readonly splitConfig: Float64Array;
 }
 
 /** Busy-wait polls before a thread sleeps on the control block. */
@@ -46,18 +52,24 @@ ${shardHistogram.toString()}
 ${shardBeginTree.toString()}
 ${shardSplit.toString()}
 ${shardEndTree.toString()}
+${shardBestSplit.toString()}
+${shardScan.toString()}
 ${shardRun.toString()}
 const job = new Int32Array(w.job);
 try {
   const size = w.hi - w.lo;
+  const hists = new Float64Array(w.hists);
   const s = {
+    index: w.index, threads: w.threads, hists, stride: w.stride, leafSlots: w.leafSlots,
+    numValueBins: Int32Array.from(w.numValueBins), splitConfig: Float64Array.from(w.splitConfig),
+    best: new Float64Array(w.best),
     lo: w.lo, hi: w.hi, numRows: w.numRows,
     bins: w.binsBytes === 1 ? new Uint8Array(w.bins) : new Uint16Array(w.bins),
     labels: new Float64Array(w.labels), score: new Float64Array(w.score), gh: new Float64Array(w.gh),
     inBag: new Uint8Array(w.inBag), nanBin: Int32Array.from(w.nanBin),
     part: new Int32Array(size), scratch: new Int32Array(size), og: new Float64Array(2 * size), oob: new Int32Array(size),
     leafBegin: new Int32Array(w.maxLeaves), leafCount: new Int32Array(w.maxLeaves), counts: Int32Array.of(size, 0),
-    hist: new Float64Array(w.hist), sums: new Float64Array(w.sums, w.index * 24, 3),
+    hist: hists.subarray((w.leafSlots + w.index - 1) * w.stride, (w.leafSlots + w.index) * w.stride), sums: new Float64Array(w.sums, w.index * 24, 3),
     job, jobFloat: new Float64Array(w.jobFloat), tree: new Int32Array(w.tree),
   };
   let seen = 0;
@@ -88,8 +100,12 @@ export class WorkerTeam {
   readonly tree: Int32Array;
   /** Each shard's [sum of gradients, hessians, rows] of leaf 0 after BeginTree. */
   readonly sums: Float64Array;
-  /** The workers' partial histograms (shard 0 sums into the histogram given to {@link WorkerTeam.run}). */
-  readonly partials: Float64Array[] = [];
+  /** Scan results (see `Shard.best`). */
+  readonly best: Float64Array;
+  /** Histogram slots for leaves (slot i: `slot(i)`); the workers' partial histograms follow them. */
+  readonly leafSlots: number;
+  readonly #hists: Float64Array;
+  readonly #slots: Float64Array[] = [];
   readonly #main: Shard;
   readonly #workers: Worker[] = [];
   #closed = false;
@@ -104,9 +120,22 @@ export class WorkerTeam {
     this.jobFloat = new Float64Array(shared((JobFloat.LeafValues + arrays.maxLeaves) * 8));
     this.tree = new Int32Array(shared(5 * arrays.maxLeaves * 4));
     this.sums = new Float64Array(shared(3 * t * 8));
+    this.best = new Float64Array(shared(16 * t * 8));
+    const stride = arrays.totalBins * 3;
+    this.leafSlots = arrays.maxLeaves + 1;
+    this.#hists = new Float64Array(shared((this.leafSlots + t - 1) * stride * 8));
+    for (let i = 0; i < this.leafSlots; i++) this.#slots.push(this.#hists.subarray(i * stride, (i + 1) * stride));
     const bounds = (i: number): number => Math.floor((i * n) / t);
     const size = bounds(1);
     this.#main = {
+      index: 0,
+      threads: t,
+      hists: this.#hists,
+      stride,
+      leafSlots: this.leafSlots,
+      numValueBins: arrays.numValueBins,
+      splitConfig: arrays.splitConfig,
+      best: this.best,
       lo: 0,
       hi: size,
       numRows: n,
@@ -130,12 +159,17 @@ export class WorkerTeam {
       tree: this.tree,
     };
     for (let i = 1; i < t; i++) {
-      const hist = new Float64Array(new SharedArrayBuffer(Math.max(8, arrays.totalBins * 3 * 8)));
-      this.partials.push(hist);
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
           index: i,
+          threads: t,
+          hists: this.#hists.buffer,
+          stride,
+          leafSlots: this.leafSlots,
+          numValueBins: Array.from(arrays.numValueBins),
+          splitConfig: Array.from(arrays.splitConfig),
+          best: this.best.buffer,
           lo: bounds(i),
           hi: bounds(i + 1),
           numRows: n,
@@ -147,7 +181,6 @@ export class WorkerTeam {
           gh: arrays.gh.buffer,
           inBag: arrays.inBag.buffer,
           nanBin: Array.from(arrays.nanBin),
-          hist: hist.buffer,
           sums: this.sums.buffer,
           job: this.job.buffer,
           jobFloat: this.jobFloat.buffer,
@@ -157,6 +190,11 @@ export class WorkerTeam {
       worker.unref();
       this.#workers.push(worker);
     }
+  }
+
+  /** The histogram of leaf slot `i`. */
+  slot(i: number): Float64Array {
+    return this.#slots[i] as Float64Array;
   }
 
   /** Runs the job written in {@link WorkerTeam.job} on every shard; shard 0 sums into `hist`. */
