@@ -135,6 +135,58 @@ describe('layers', () => {
     tf.dispose([x, gamma, beta, w, ...g1, ...g2]);
   });
 
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`the fused batch norm + ReLU kernel on ${backend} matches the autodiff of composed tfjs ops`, async () => {
+      // The reference is composed from tfjs ops and differentiated by tfjs, on the cpu backend.
+      const shape: [number, number, number, number] = [3, 4, 5, 6];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const inputs = (): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] => [
+        tf.tidy(() => tf.add(tf.mul(tf.tensor4d(seeded(size, 31), shape), 3), 0.7)), // mean ≠ 0, std ≠ 1
+        tf.tensor1d([1, 0.5, 2, -1, 0.3, 1.5]),
+        tf.tensor1d([0, 0.1, -0.2, 0.3, 0, -0.1]),
+        tf.tensor4d(seeded(size, 32), shape),
+      ];
+      const run = async (
+        f: (x: tf.Tensor4D, g: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+      ): Promise<{ y: Float32Array; grads: Float32Array[] }> => {
+        const [x, g, b, w] = inputs();
+        const y = tf.tidy(() => f(x as tf.Tensor4D, g, b));
+        const grads = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(f(a as tf.Tensor4D, gg, bb), w)),
+        )([x, g, b]);
+        const out = {
+          y: (await y.data()) as Float32Array,
+          grads: await Promise.all(grads.map(async (t) => (await t.data()) as Float32Array)),
+        };
+        tf.dispose([x, g, b, w, y, ...grads]);
+        return out;
+      };
+      try {
+        await tf.setBackend('cpu');
+        const reference = await run((x, g, b) => {
+          const { mean, variance } = tf.moments(x, [0, 1, 2]);
+          return tf.relu(
+            tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5),
+          );
+        });
+        await tf.setBackend(backend);
+        const before = tf.memory().numTensors;
+        const ours = await run((x, g, b) => trainingBatchNorm(x, g, b, 1e-5, true).y);
+        assert.equal(tf.memory().numTensors, before);
+        assert.ok(ours.y.some((v) => v === 0) && ours.y.some((v) => v > 0), 'the ReLU clips part of the output');
+        for (let i = 0; i < ours.y.length; i++) assert.ok(Math.abs(ours.y[i]! - reference.y[i]!) < 1e-4, `y[${i}]`);
+        for (let k = 0; k < 3; k++) {
+          const a = ours.grads[k]!;
+          const r = reference.grads[k]!;
+          for (let i = 0; i < a.length; i++)
+            assert.ok(Math.abs(a[i]! - r[i]!) < 1e-3, `input ${k}[${i}]: ${a[i]} vs ${r[i]}`);
+        }
+      } finally {
+        await useWasm();
+      }
+    });
+  }
+
   it('conv + batch norm folds into one fused conv in eval mode with the same output', async () => {
     const params = new ParamSet();
     const layer = convBn({ params, rng: new Rng(5) }, 'c', 'bn', 3, 6, 3, { stride: 2, relu: true });

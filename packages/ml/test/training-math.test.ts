@@ -67,6 +67,43 @@ describe('SGD and losses', () => {
     sgd.dispose();
   });
 
+  it('SGD from one flat gradient (in place on the backend memory) equals the tensor step', async () => {
+    const make = (): tf.Variable[] => [
+      tf.variable(tf.tensor2d([1, -2, 0.5, 3], [2, 2])),
+      tf.variable(tf.tensor1d([0.25, -0.75, 4])),
+    ];
+    const a = make();
+    const b = make();
+    const sgdA = new Sgd(a, { momentum: 0.9, weightDecay: 1e-4 });
+    const sgdB = new Sgd(b, { momentum: 0.9, weightDecay: 1e-4 });
+    const flat = [
+      new Float32Array([0.5, -0.1, 0.2, 0.3, 1, -1, 0.05]),
+      new Float32Array([-0.2, 0.4, 0, 0.1, 0.3, 0.2, -0.6]),
+    ];
+    for (const [step, lr] of [
+      [0, 0.1],
+      [1, 0.05],
+    ] as const) {
+      const g = flat[step]!;
+      const tensors = [tf.tensor2d(g.subarray(0, 4), [2, 2]), tf.tensor1d(g.subarray(4))];
+      sgdA.step(tensors, lr);
+      sgdB.stepFlat(g, lr);
+      tf.dispose(tensors);
+    }
+    for (let i = 0; i < a.length; i++) {
+      const va = await a[i]!.data();
+      const vb = await b[i]!.data();
+      const sa = await sgdA.slots[i]!.data();
+      const sb = await sgdB.slots[i]!.data();
+      for (let j = 0; j < va.length; j++) {
+        assert.ok(close(va[j]!, vb[j]!, 1e-6) && close(sa[j]!, sb[j]!, 1e-6), `variable ${i}[${j}]`);
+      }
+    }
+    tf.dispose([...a, ...b]);
+    sgdA.dispose();
+    sgdB.dispose();
+  });
+
   it('mixed targets give λ·CE(y) + (1 − λ)·CE(y[π]) and refinement sums 0.9-scaled pseudo targets', async () => {
     const logits = tf.tensor2d([
       [2, 0, -1],

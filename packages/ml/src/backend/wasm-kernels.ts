@@ -14,10 +14,15 @@ import * as tf from '@tensorflow/tfjs';
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
+/** The parts of tfjs-backend-wasm's backend that kernels written in JavaScript use. */
+type WasmBackend = Backend & {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array | Int32Array | Uint8Array;
+};
 type Attrs = tf.NamedAttrMap;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
-/** Names of the kernels {@link registerWasmTrainingKernels} installs. */
+/** Names of the kernels {@link registerWasmTrainingKernels} installs (besides a sharing `Identity`). */
 export const compositeWasmKernels = [
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
@@ -40,6 +45,13 @@ class Ops {
     const kernel = tf.getKernel(name, 'wasm');
     if (!kernel) throw new Error(`wasm kernel ${name} is not registered`);
     const out = kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as Info;
+    this.temps.push(out);
+    return out;
+  }
+
+  /** A new float32 output on the heap (contents unset). */
+  output(shape: number[]): Info {
+    const out = (this.backend as WasmBackend).makeOutput(shape, 'float32');
     this.temps.push(out);
     return out;
   }
@@ -122,6 +134,37 @@ function convInfo(
   );
 }
 
+/**
+ * Splits possibly negative paddings into the non-negative amounts a convolution pads by itself
+ * and the crop (begin, size) to apply to the input first; undefined crop when nothing is cut.
+ */
+function splitPadding(
+  shape: number[],
+  paddings: Array<[number, number]>,
+): { pads: Array<[number, number]>; crop?: { begin: number[]; size: number[] } } {
+  const pads = paddings.map(([a, b]): [number, number] => [Math.max(a, 0), Math.max(b, 0)]);
+  if (paddings.every(([a, b]) => a >= 0 && b >= 0)) return { pads };
+  const begin = paddings.map(([a]) => Math.max(-a, 0));
+  const size = shape.map((d, i) => d - begin[i]! - Math.max(-paddings[i]![1], 0));
+  return { pads, crop: { begin, size } };
+}
+
+/**
+ * A stride-1 NHWC Conv2D of `x` padded by `paddings` (height, width; negative amounts crop),
+ * letting XNNPACK pad implicitly instead of materialising a padded copy.
+ */
+function paddedConv(
+  ops: Ops,
+  x: Info,
+  filter: Info,
+  paddings: [[number, number], [number, number]],
+  dilations: [number, number] = [1, 1],
+): Info {
+  const { pads, crop } = splitPadding(x.shape, [[0, 0], paddings[0], paddings[1], [0, 0]]);
+  const input = crop ? ops.slice(x, crop.begin, crop.size) : x;
+  return ops.run('Conv2D', { x: input, filter }, { strides: 1, pad: pads, dataFormat: 'NHWC', dilations });
+}
+
 /** dW[kh, kw, ci, co] = Σ xpad[n, oh·sh + kh, ow·sw + kw, ci] · dy[n, oh, ow, co]. */
 function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: tf.KernelBackend }): Info {
   const { x, dy } = args.inputs as { x: Info; dy: Info };
@@ -131,39 +174,117 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs?: Att
   const ops = new Ops(args.backend as Backend);
   const { top, bottom, left, right } = info.padInfo;
   const [kh, kw, ci, co] = filterShape;
-  const xpad = ops.padOrCrop(x, [
-    [0, 0],
-    [top, bottom],
-    [left, right],
-    [0, 0],
-  ]);
-  const xt = ops.transpose(xpad, [3, 1, 2, 0]); // [Ci, Hp, Wp, N]: channels act as the batch
+  const xt = ops.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, N]: channels act as the batch
   const dyt = ops.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, Co]: dy acts as the filter
-  const conv = ops.run(
-    'Conv2D',
-    { x: xt, filter: dyt },
-    { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] },
+  const conv = paddedConv(
+    ops,
+    xt,
+    dyt,
+    [
+      [top, bottom],
+      [left, right],
+    ],
+    [info.strideHeight, info.strideWidth],
   );
-  const cut = ops.slice(conv, [0, 0, 0, 0], [ci, kh, kw, co]);
+  const cut = conv.shape[1] === kh && conv.shape[2] === kw ? conv : ops.slice(conv, [0, 0, 0, 0], [ci, kh, kw, co]);
   return ops.finish(ops.transpose(cut, [1, 2, 0, 3]));
 }
 
-/** dx = full correlation of the zero-dilated dy with the flipped, channel-swapped filter. */
+/**
+ * The polyphase form of a transposed convolution along one axis. Input-gradient row i = s·m + r
+ * (phase r) is Σ_j dy[m + d_j] · w[k_j] over the taps k ≡ (r + pad) mod s, at offsets d =
+ * ⌊(r + pad)/s⌋ − j. All phases share one window of `size` dy rows starting at offset `dmin`;
+ * `tap[r][a]` is the filter index used by phase r at window position a, or −1.
+ */
+interface Polyphase {
+  readonly dmin: number;
+  readonly size: number;
+  /** Output rows per phase: ⌈length / stride⌉. */
+  readonly rows: number;
+  readonly tap: number[][];
+}
+
+function polyphase(k: number, stride: number, pad: number, length: number): Polyphase {
+  const taps: Array<Array<[number, number]>> = [];
+  let dmin = Infinity;
+  let dmax = -Infinity;
+  for (let r = 0; r < stride; r++) {
+    const q = r + pad;
+    const list: Array<[number, number]> = [];
+    for (let j = 0, kk = q % stride; kk < k; j++, kk += stride) {
+      const d = Math.floor(q / stride) - j;
+      list.push([d, kk]);
+      dmin = Math.min(dmin, d);
+      dmax = Math.max(dmax, d);
+    }
+    taps.push(list);
+  }
+  if (dmin > dmax) throw new Error('composite wasm conv gradient: a stride larger than the filter leaves no taps');
+  const size = dmax - dmin + 1;
+  const tap = taps.map((list) => {
+    const row = new Array<number>(size).fill(-1);
+    for (const [d, kk] of list) row[d - dmin] = kk;
+    return row;
+  });
+  return { dmin, size, rows: Math.ceil(length / stride), tap };
+}
+
+/**
+ * dx as one stride-1 convolution of dy with a polyphase filter [KH', KW', Co, sh·sw·Ci] (each
+ * output channel group is one phase of the stride; no zero-dilated dy, so no multiplications
+ * by inserted zeros), the phases interleaved by a transpose, cropped to [N, H, W, Ci]. With
+ * stride 1 this is the full correlation of dy with the flipped, channel-swapped filter.
+ */
 function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: tf.KernelBackend }): Info {
   const { dy, filter } = args.inputs as { dy: Info; filter: Info };
   const attrs = args.attrs ?? {};
   const inputShape = attrs['inputShape'] as [number, number, number, number];
   const info = convInfo(inputShape, filter.shape, attrs, false);
-  const ops = new Ops(args.backend as Backend);
-  const [kh, kw] = filter.shape as [number, number, number, number];
-  const padded = padForInputGradient(ops, dy, info, inputShape, kh, kw);
-  const flipped = ops.run('Reverse', { x: filter }, { dims: [0, 1] });
-  const swapped = ops.transpose(flipped, [0, 1, 3, 2]); // [KH, KW, Co, Ci]
-  const out = ops.run(
-    'Conv2D',
-    { x: padded, filter: swapped },
-    { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
-  );
+  const backend = args.backend as WasmBackend;
+  const ops = new Ops(backend);
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const [n, h, w] = inputShape;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const ph = polyphase(kh, sh, info.padInfo.top, h);
+  const pw = polyphase(kw, sw, info.padInfo.left, w);
+  const phases = sh * sw;
+  const fShape = [ph.size, pw.size, co, phases * ci];
+  const f = ops.output(fShape);
+  const wv = backend.typedArrayFromHeap(filter) as Float32Array;
+  const fv = backend.typedArrayFromHeap(f) as Float32Array;
+  fv.fill(0);
+  for (let ah = 0; ah < ph.size; ah++) {
+    for (let aw = 0; aw < pw.size; aw++) {
+      for (let rh = 0; rh < sh; rh++) {
+        const th = ph.tap[rh]![ah]!;
+        if (th < 0) continue;
+        for (let rw = 0; rw < sw; rw++) {
+          const tw = pw.tap[rw]![aw]!;
+          if (tw < 0) continue;
+          const src = (th * kw + tw) * ci * co;
+          const phase = (rh * sw + rw) * ci;
+          for (let o = 0; o < co; o++) {
+            const dst = ((ah * pw.size + aw) * co + o) * phases * ci + phase;
+            for (let c = 0; c < ci; c++) fv[dst + c] = wv[src + c * co + o]!;
+          }
+        }
+      }
+    }
+  }
+  const [, oh, ow] = dy.shape as [number, number, number, number];
+  const conv = paddedConv(ops, dy, f, [
+    [-ph.dmin, ph.rows - 1 + ph.dmin + ph.size - 1 - (oh - 1)],
+    [-pw.dmin, pw.rows - 1 + pw.dmin + pw.size - 1 - (ow - 1)],
+  ]);
+  let out = conv;
+  if (phases > 1) {
+    // [N·Mh, Mw, sh, sw·Ci] -> [N·Mh, sh, Mw, sw·Ci] is [N, Mh·sh, Mw·sw, Ci] (wasm's
+    // DepthToSpace is a scalar loop, ten times slower than this transpose).
+    const t = ops.transpose(ops.reshape(conv, [n * ph.rows, pw.rows, sh, sw * ci]), [0, 2, 1, 3]);
+    out = ops.reshape(t, [n, ph.rows * sh, pw.rows * sw, ci]);
+  }
+  if (out.shape[1] !== h || out.shape[2] !== w) out = ops.slice(out, [0, 0, 0, 0], [n, h, w, ci]);
   return ops.finish(out);
 }
 
@@ -250,7 +371,21 @@ function depthwiseBackpropInput(args: {
 }
 
 /**
- * Registers the composite training kernels for `wasm` (replacing its slow `Conv2DBackpropInput`).
+ * `Identity` sharing the input's data (a reference count, as `Reshape` does and as the cpu
+ * backend's `Identity` does) instead of wasm's copy. tfjs-core clones every tensor it saves for
+ * the backward pass through `Identity`, so the stock kernel copied each layer's activations
+ * during the forward pass; tensors are immutable, so sharing is equivalent.
+ */
+function sharedIdentity(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): Info {
+  const { x } = args.inputs as { x: Info };
+  if (x.dtype === 'string') throw new Error('wasm Identity: string tensors are not supported');
+  (args.backend as Backend & { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/**
+ * Registers the composite training kernels for `wasm` (replacing its slow `Conv2DBackpropInput`)
+ * and the data-sharing `Identity`.
  * Call once per process, after importing `@tensorflow/tfjs-backend-wasm` and before (or after)
  * `tf.setBackend('wasm')`; later calls do nothing.
  */
@@ -259,6 +394,7 @@ export function registerWasmTrainingKernels(): void {
   registered = true;
   if (tf.getKernel('Conv2DBackpropInput', 'wasm')) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
   const table: Array<[string, tf.KernelFunc]> = [
+    ['Identity', sharedIdentity as tf.KernelFunc],
     ['Conv2DBackpropFilter', conv2DBackpropFilter as tf.KernelFunc],
     ['Conv2DBackpropInput', conv2DBackpropInput as tf.KernelFunc],
     ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter as tf.KernelFunc],

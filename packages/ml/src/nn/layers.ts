@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Rng } from '@kzr/imaging/augment';
 
+import { fusedTrainingBatchNorm, hasBatchNormKernels } from './batch-norm-kernel.js';
 import { constantInit, normalInit, type ParamSet, uniformInit } from './params.js';
 
 /** Per-call state of a forward pass. */
@@ -147,27 +148,49 @@ export function batchNorm(b: BuildContext, name: string, channels: number, o: Ba
         gamma as tf.Tensor1D,
         eps,
       );
-    const { y, mean, variance } = trainingBatchNorm(x, gamma, beta, eps);
-    const n = x.size / channels;
-    const unbiased = n > 1 ? n / (n - 1) : 1;
-    ctx.updates.push([runMean, tf.keep(tf.add(tf.mul(runMean, 1 - momentum), tf.mul(mean, momentum)))]);
-    ctx.updates.push([runVar, tf.keep(tf.add(tf.mul(runVar, 1 - momentum), tf.mul(variance, momentum * unbiased)))]);
-    return y;
+    return trainingBatchNormWithUpdates(x, ctx, { gamma, beta, runMean, runVar, momentum, eps, relu: false });
   };
 }
 
+/** Training-mode batch norm (+ ReLU) that also queues the running-statistic updates. */
+function trainingBatchNormWithUpdates(
+  x: tf.Tensor4D,
+  ctx: ForwardContext,
+  p: {
+    gamma: tf.Variable;
+    beta: tf.Variable;
+    runMean: tf.Variable;
+    runVar: tf.Variable;
+    momentum: number;
+    eps: number;
+    relu: boolean;
+  },
+): tf.Tensor4D {
+  const { y, mean, variance } = trainingBatchNorm(x, p.gamma, p.beta, p.eps, p.relu);
+  const n = x.size / x.shape[3];
+  const unbiased = n > 1 ? n / (n - 1) : 1;
+  const m = p.momentum;
+  ctx.updates.push([p.runMean, tf.keep(tf.add(tf.mul(p.runMean, 1 - m), tf.mul(mean, m)))]);
+  ctx.updates.push([p.runVar, tf.keep(tf.add(tf.mul(p.runVar, 1 - m), tf.mul(variance, m * unbiased)))]);
+  return y;
+}
+
 /**
- * Batch norm in training mode with a hand-written gradient: dx = γ·σ⁻¹·(dy − mean(dy) −
- * x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy. tfjs-core's FusedBatchNorm gradient builds its
- * reductions with `Tile`, which dominated a wasm training step; this form only broadcasts.
- * Also returns the batch mean and biased variance.
+ * Batch norm in training mode, optionally followed by ReLU, with a hand-written gradient: dx =
+ * γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy (dy masked by the ReLU).
+ * On wasm and cpu it runs as one fused kernel pair (`batch-norm-kernel.ts`); elsewhere it is
+ * composed from tfjs ops (tfjs-core's FusedBatchNorm gradient builds its reductions with `Tile`,
+ * which dominated a wasm training step; this form only broadcasts). Also returns the batch mean
+ * and biased variance.
  */
 export function trainingBatchNorm(
   x: tf.Tensor4D,
   gamma: tf.Tensor,
   beta: tf.Tensor,
   eps: number,
+  relu = false,
 ): { y: tf.Tensor4D; mean: tf.Tensor; variance: tf.Tensor } {
+  if (hasBatchNormKernels()) return fusedTrainingBatchNorm(x, gamma, beta, eps, relu);
   // The statistics are computed outside the custom op and enter it as constants: its gradient
   // already accounts for their dependence on x.
   const mean = tf.mean(x, [0, 1, 2]);
@@ -190,7 +213,8 @@ export function trainingBatchNorm(
       },
     };
   });
-  return { y: f(x, gamma, beta) as tf.Tensor4D, mean, variance };
+  const y = f(x, gamma, beta) as tf.Tensor4D;
+  return { y: relu ? tf.relu(y) : y, mean, variance };
 }
 
 /** Applies the collected running-statistic updates (after a training step) and frees them. */
@@ -254,9 +278,10 @@ export function dropConnect(rate: number): Layer {
 }
 
 /**
- * A convolution followed by batch norm and an optional ReLU. Training runs the two layers; eval
- * folds the BN into the convolution (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)) and runs one fused conv with
- * bias and activation, which wasm executes as a single XNNPACK call.
+ * A convolution followed by batch norm and an optional ReLU. Training runs the convolution and
+ * then batch norm with the ReLU fused into it; eval folds the BN into the convolution
+ * (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)) and runs one fused conv with bias and activation, which wasm
+ * executes as a single XNNPACK call.
  */
 export function convBn(
   b: BuildContext,
@@ -268,7 +293,7 @@ export function convBn(
   o: ConvOptions & { readonly bn?: BatchNormOptions; readonly relu?: boolean } = {},
 ): Layer {
   const convLayer = conv(b, convName, inCh, outCh, k, { ...o, bias: false });
-  const bnLayer = batchNorm(b, bnName, outCh, o.bn);
+  batchNorm(b, bnName, outCh, o.bn);
   const w = b.params.get(`${convName}.weight`)!.variable;
   const gamma = b.params.get(`${bnName}.weight`)!.variable;
   const beta = b.params.get(`${bnName}.bias`)!.variable;
@@ -279,8 +304,15 @@ export function convBn(
   const pad = o.pad ?? Math.floor(k / 2);
   return (x, ctx) => {
     if (ctx.training) {
-      const y = bnLayer(convLayer(x, ctx), ctx);
-      return o.relu ? tf.relu(y) : y;
+      return trainingBatchNormWithUpdates(convLayer(x, ctx), ctx, {
+        gamma,
+        beta,
+        runMean: mean,
+        runVar: variance,
+        momentum: o.bn?.momentum ?? 0.1,
+        eps,
+        relu: o.relu ?? false,
+      });
     }
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
     return tf.fused.conv2d({

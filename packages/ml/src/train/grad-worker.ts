@@ -14,6 +14,7 @@ import { type BackendName, initBackend } from '../backend/select-backend.js';
 import { createClassifier } from '../models/create-model.js';
 import { type ArchitectureConfig } from '../models/types.js';
 import { type ForwardContext } from '../nn/layers.js';
+import { hostView, writeFlat } from './host-memory.js';
 import { softCrossEntropy } from './losses.js';
 
 /** What the trainer sends for one step. */
@@ -44,22 +45,17 @@ const ch = init.model.inputChannels;
 const k = init.model.numClasses;
 
 async function step(req: GradRequest): Promise<GradReply> {
-  let offset = 0;
-  for (const v of vars) {
-    const t = tf.tensor(req.params.subarray(offset, offset + v.size), v.shape, 'float32');
-    v.assign(t);
-    t.dispose();
-    offset += v.size;
-  }
+  writeFlat(vars, req.params);
   const ctx: ForwardContext = { training: true, updates: [], rng: new Rng(req.dropSeed) };
   const x = tf.tensor4d(req.x, [req.n, init.crop, init.crop, ch]);
   const t = tf.tensor2d(req.targets, [req.n, k]);
   const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, req.reduction), vars);
   const loss = (await value.data())[0]!;
-  const flat = new Float32Array(offset);
+  const flat = new Float32Array(req.params.length);
   let at = 0;
   for (const v of vars) {
-    flat.set((await grads[v.name]!.data()) as Float32Array, at);
+    const g = grads[v.name]!;
+    flat.set(hostView(g) ?? ((await g.data()) as Float32Array), at);
     at += v.size;
   }
   tf.dispose([x, t, value, ...Object.values(grads)]);

@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { assignValues, hasHostMemory, hostView } from './host-memory.js';
+
 /** Options of {@link Sgd}. */
 export interface SgdOptions {
   /** @default 0.9 */
@@ -43,6 +45,40 @@ export class Sgd {
         this.slots[i]!.assign(buf);
         p.assign(tf.sub(p, tf.mul(buf, lr)));
       });
+    });
+  }
+
+  /**
+   * The same update from one flat gradient (the variables' gradients concatenated in order).
+   * Where the backend's memory can be read directly (wasm, cpu) it runs as one loop per
+   * variable (float64 arithmetic, one rounding to float32 per stored value) and assigns the new
+   * weights and momentum buffers as fresh tensors; elsewhere it calls {@link step}.
+   */
+  stepFlat(grad: Float32Array, lr: number): void {
+    const { momentum, weightDecay } = this.options;
+    if (!hasHostMemory()) {
+      let at = 0;
+      const grads = this.vars.map((p) => {
+        const g = tf.tensor(grad.subarray(at, at + p.size), p.shape, 'float32');
+        at += p.size;
+        return g;
+      });
+      this.step(grads, lr);
+      tf.dispose(grads);
+      return;
+    }
+    let at = 0;
+    this.vars.forEach((v, k) => {
+      const slot = this.slots[k]!;
+      const p = new Float32Array(hostView(v)!);
+      const buf = new Float32Array(hostView(slot)!);
+      for (let i = 0; i < p.length; i++) {
+        buf[i] = momentum * buf[i]! + (grad[at + i]! + weightDecay * p[i]!);
+        p[i] = p[i]! - lr * buf[i]!;
+      }
+      assignValues(slot, buf);
+      assignValues(v, p);
+      at += p.length;
     });
   }
 

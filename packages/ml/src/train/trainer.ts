@@ -27,6 +27,7 @@ import {
 } from './checkpoint.js';
 import { classList, epochOrder, type LabelledCrop } from './dataset.js';
 import type { GradRequest } from './grad-worker.js';
+import { hostView, readFlat } from './host-memory.js';
 import { softCrossEntropy } from './losses.js';
 import { GradWorkerPool } from './parallel.js';
 import { writeReports } from './reports.js';
@@ -202,7 +203,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const sample = c * c * ch;
         const requests: GradRequest[] = [];
         if (pool) {
-          const params = await flatten(vars);
+          const params = await readFlat(vars);
           let start = sizes[0]!;
           for (let j = 1; j < shards; j++) {
             const n = sizes[j]!;
@@ -238,11 +239,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           for (const [, u] of ctx.updates) u.dispose();
           throw new NonFiniteLossError(epoch, iter, loss);
         }
-        const combined = replies.length === 0 ? vars.map((v) => grads[v.name]!) : combine(vars, grads, replies, weight);
-        sgd.step(combined, lr);
+        sgd.stepFlat(await combine(vars, grads, replies, weight), lr);
         applyBatchNormUpdates(ctx);
         tf.dispose([x, t, value, ...Object.values(grads)]);
-        if (replies.length > 0) tf.dispose(combined);
         iteration++;
         lossSum += loss;
         const elapsed = (performance.now() - started) / 1000;
@@ -302,41 +301,49 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
-/** Splits n samples into `shards` near-equal consecutive parts (the first ones larger). */
+/**
+ * Splits n samples into `shards` consecutive parts. Shard 0 runs on the trainer thread, which
+ * also builds the next batch and applies the update, so it gets one sample fewer than an even
+ * split (32 on 2 shards: 15 + 17); the rest is split near-equally (the first ones larger).
+ */
 export function shardSizes(n: number, shards: number): number[] {
-  return Array.from({ length: shards }, (_, j) => Math.floor(n / shards) + (j < n % shards ? 1 : 0));
+  if (shards <= 1) return [n];
+  const first = Math.max(1, Math.floor(n / shards) - 1);
+  const rest = n - first;
+  const k = shards - 1;
+  return [first, ...Array.from({ length: k }, (_, j) => Math.floor(rest / k) + (j < rest % k ? 1 : 0))];
 }
 
-async function flatten(vars: readonly tf.Variable[]): Promise<Float32Array> {
-  const out = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
-  let at = 0;
-  for (const v of vars) {
-    out.set((await v.data()) as Float32Array, at);
-    at += v.size;
-  }
-  return out;
-}
-
-/** Σ_j w_j·g_j over shard 0's gradient tensors and the workers' flattened gradients, in a fixed order. */
-function combine(
+/**
+ * Σ_j w_j·g_j over shard 0's gradient tensors and the workers' flattened gradients, in a fixed
+ * order, as one flat array (float64 sums, one rounding per value).
+ */
+async function combine(
   vars: readonly tf.Variable[],
   grads: tf.NamedTensorMap,
   replies: ReadonlyArray<{ grads: Float32Array }>,
   weight: (j: number) => number,
-): tf.Tensor[] {
+): Promise<Float32Array> {
+  const out = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+  const w0 = weight(0);
+  const remote = replies.map((r, j) => ({ g: r.grads, w: weight(j + 1) }));
   let at = 0;
-  return vars.map((v) => {
-    const start = at;
+  for (const v of vars) {
+    const g = grads[v.name]!;
+    const local = hostView(g) ?? ((await g.data()) as Float32Array);
+    if (remote.length === 0) {
+      for (let i = 0; i < local.length; i++) out[at + i] = w0 * local[i]!;
+    } else if (remote.length === 1) {
+      const { g: g1, w: w1 } = remote[0]!;
+      for (let i = 0; i < local.length; i++) out[at + i] = w0 * local[i]! + w1 * g1[at + i]!;
+    } else {
+      for (let i = 0; i < local.length; i++) {
+        let sum = w0 * local[i]!;
+        for (const r of remote) sum += r.w * r.g[at + i]!;
+        out[at + i] = sum;
+      }
+    }
     at += v.size;
-    return tf.tidy(() => {
-      let sum = tf.mul(grads[v.name]!, weight(0));
-      replies.forEach((r, j) => {
-        sum = tf.add(
-          sum,
-          tf.mul(tf.tensor(r.grads.subarray(start, start + v.size), v.shape, 'float32'), weight(j + 1)),
-        );
-      });
-      return sum;
-    });
-  });
+  }
+  return out;
 }

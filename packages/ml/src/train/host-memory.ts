@@ -1,0 +1,68 @@
+/**
+ * Direct reads of tensor memory on the backends that keep it in this thread (the wasm heap, the
+ * cpu backend's arrays). The training loop reads gradients and weights and computes the SGD
+ * update in plain loops over these views instead of one tfjs kernel (and one engine round trip)
+ * per variable and operation, which cost more than the arithmetic for a small model.
+ *
+ * A wasm view is invalidated by the next allocation on the heap (growing the memory detaches
+ * the buffer): take views right before a loop that allocates nothing, never keep them.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface WasmLike {
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  dataIdMap: { get(dataId: object): object | undefined };
+}
+
+interface CpuLike {
+  data: { get(dataId: object): { values?: unknown } | undefined };
+}
+
+/** Whether the active backend exposes its memory (wasm or cpu). */
+export function hasHostMemory(): boolean {
+  return tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
+}
+
+/**
+ * The float32 values of `t` as a read-only view of the backend's own memory, or undefined where
+ * the backend keeps them elsewhere. Never write through it: wasm caches each convolution's
+ * packed XNNPACK weights by tensor id, so a tensor changed in place would keep being used with
+ * its old values. Updates go through new tensors ({@link assignValues}).
+ */
+export function hostView(t: tf.Tensor): Float32Array | undefined {
+  if (t.dtype !== 'float32' || !hasHostMemory()) return undefined;
+  const backend = tf.backend() as object;
+  if ('typedArrayFromHeap' in backend) {
+    const wasm = backend as WasmLike;
+    return wasm.dataIdMap.get(t.dataId) ? wasm.typedArrayFromHeap(t) : undefined;
+  }
+  const entry = (backend as CpuLike).data.get(t.dataId);
+  return entry?.values instanceof Float32Array ? entry.values : undefined;
+}
+
+/** Copies the variables' values into one flat array (in order), synchronously where possible. */
+export async function readFlat(vars: readonly tf.Tensor[]): Promise<Float32Array> {
+  const out = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+  let at = 0;
+  for (const v of vars) {
+    out.set(hostView(v) ?? ((await v.data()) as Float32Array), at);
+    at += v.size;
+  }
+  return out;
+}
+
+/** Sets a variable to new data holding `values` (a fresh tensor, so a fresh id). */
+export function assignValues(v: tf.Variable, values: Float32Array): void {
+  const t = tf.tensor(values, v.shape, 'float32');
+  v.assign(t);
+  t.dispose();
+}
+
+/** Sets the variables to consecutive slices of `flat`. */
+export function writeFlat(vars: readonly tf.Variable[], flat: Float32Array): void {
+  let at = 0;
+  for (const v of vars) {
+    assignValues(v, flat.subarray(at, at + v.size));
+    at += v.size;
+  }
+}
