@@ -42,7 +42,7 @@ export interface TeamArrays {
 }
 
 /** Busy-wait polls before a thread sleeps on the control block. */
-const SPIN_POLLS = 300_000;
+const SPIN_POLLS = 20_000;
 
 // The worker: the shard kernels themselves (their compiled source) and a job loop.
 const WORKER_SOURCE = `
@@ -56,6 +56,7 @@ ${shardBestSplit.toString()}
 ${shardScan.toString()}
 ${shardRun.toString()}
 const job = new Int32Array(w.job);
+const doneSeq = new Int32Array(w.doneSeq);
 try {
   const size = w.hi - w.lo;
   const hists = new Float64Array(w.hists);
@@ -74,11 +75,18 @@ try {
   };
   let seen = 0;
   for (;;) {
-    for (let i = 0; i < ${SPIN_POLLS} && Atomics.load(job, ${Job.Seq}) === seen; i++);
-    Atomics.wait(job, ${Job.Seq}, seen);
-    seen = Atomics.load(job, ${Job.Seq});
+    let now = Atomics.load(job, ${Job.Seq});
+    for (let i = 0; i < ${SPIN_POLLS} && now === seen; i++) now = Atomics.load(job, ${Job.Seq});
+    if (now === seen) {
+      // Sleep until the sequence moves; a wake-up without a new job (Atomics.wait may return
+      // early) goes round again rather than rerunning the last job.
+      Atomics.wait(job, ${Job.Seq}, seen);
+      continue;
+    }
+    seen = now;
     if (job[${Job.Command}] === ${Command.Stop}) break;
     shardRun(s);
+    Atomics.store(doneSeq, w.index, seen);
     Atomics.add(job, ${Job.Done}, 1);
     Atomics.notify(job, ${Job.Done});
   }
@@ -105,6 +113,8 @@ export class WorkerTeam {
   /** Histogram slots for leaves (slot i: `slot(i)`); the workers' partial histograms follow them. */
   readonly leafSlots: number;
   readonly #hists: Float64Array;
+  /** Per worker: the sequence number of the last job it finished. */
+  readonly #doneSeq: Int32Array;
   readonly #slots: Float64Array[] = [];
   readonly #main: Shard;
   readonly #workers: Worker[] = [];
@@ -120,6 +130,7 @@ export class WorkerTeam {
     this.jobFloat = new Float64Array(shared((JobFloat.LeafValues + arrays.maxLeaves) * 8));
     this.tree = new Int32Array(shared(5 * arrays.maxLeaves * 4));
     this.sums = new Float64Array(shared(3 * t * 8));
+    this.#doneSeq = new Int32Array(shared(t * 4));
     this.best = new Float64Array(shared(16 * t * 8));
     const stride = arrays.totalBins * 3;
     this.leafSlots = arrays.maxLeaves + 1;
@@ -183,6 +194,7 @@ export class WorkerTeam {
           nanBin: Array.from(arrays.nanBin),
           sums: this.sums.buffer,
           job: this.job.buffer,
+          doneSeq: this.#doneSeq.buffer,
           jobFloat: this.jobFloat.buffer,
           tree: this.tree.buffer,
         },
@@ -202,9 +214,10 @@ export class WorkerTeam {
     if (this.#closed) throw new Error('the worker team is closed');
     const job = this.job;
     const others = this.threads - 1;
+    let seq = 0;
     if (others > 0) {
       Atomics.store(job, Job.Done, 0);
-      Atomics.add(job, Job.Seq, 1);
+      seq = (Atomics.add(job, Job.Seq, 1) + 1) | 0;
       Atomics.notify(job, Job.Seq);
     }
     if (hist) this.#main.hist = hist;
@@ -212,8 +225,12 @@ export class WorkerTeam {
     if (others === 0) return;
     let polls = 0;
     for (;;) {
+      // Done counts finish notices (to sleep on); each worker's own sequence word says it did this job.
       const done = Atomics.load(job, Job.Done);
-      if (done >= others) break;
+      if (Atomics.load(job, Job.Failed) !== 0) break;
+      let all = true;
+      for (let w = 1; w <= others && all; w++) all = Atomics.load(this.#doneSeq, w) === seq;
+      if (all) break;
       if (++polls > SPIN_POLLS) Atomics.wait(job, Job.Done, done, 1000);
     }
     if (Atomics.load(job, Job.Failed) !== 0) {
