@@ -13,6 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { batchNormWasmBase64 } from './batch-norm-wasm-bytes.js';
+
 type Info = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
 
@@ -28,6 +30,56 @@ const backends = ['wasm', 'cpu'] as const;
 interface WasmLike {
   makeOutput(shape: number[], dtype: tf.DataType): Info;
   typedArrayFromHeap(info: Info): Float32Array;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  wasm: {
+    asm: { memory: object };
+    HEAPU8: Uint8Array;
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+  };
+}
+
+/** The exports of `batch-norm-wat.ts`. */
+interface SimdPasses {
+  stats(x: number, n: number, c: number, acc: number): void;
+  affine(x: number, y: number, n: number, c: number, ab: number, relu: number): void;
+  gradSums(dy: number, x: number, y: number, n: number, c: number, acc: number, relu: number): void;
+  gradWrite(dy: number, x: number, y: number, dx: number, n: number, c: number, abc: number, relu: number): void;
+}
+
+/** The part of the global WebAssembly API used here (the project's TS lib has no DOM types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+
+const simdInstances = new WeakMap<object, SimdPasses>();
+
+/**
+ * The SIMD passes instantiated on this wasm backend's own memory (one instance per backend,
+ * that is per thread), or undefined where the channel count is not a multiple of 4.
+ */
+function simdFor(backend: WasmLike, channels: number): SimdPasses | undefined {
+  if (channels % 4 !== 0) return undefined;
+  let passes = simdInstances.get(backend);
+  if (!passes) {
+    const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const module = new api.Module(Buffer.from(batchNormWasmBase64, 'base64'));
+    passes = new api.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as SimdPasses;
+    simdInstances.set(backend, passes);
+  }
+  return passes;
+}
+
+/** Heap address of a tensor's data on the wasm backend. */
+function address(backend: WasmLike, info: Info): number {
+  return backend.dataIdMap.get(info.dataId).memoryOffset;
+}
+
+/** Scratch memory on the wasm heap for `bytes`, freed by the returned function. */
+function scratch(backend: WasmLike, bytes: number): { at: number; free: () => void } {
+  const at = backend.wasm._malloc(bytes);
+  return { at, free: () => backend.wasm._free(at) };
 }
 
 interface CpuLike {
@@ -67,6 +119,8 @@ function forward(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: 
   const relu = args.attrs?.['relu'] === true;
   const backend = args.backend as object;
   const c = x.shape[x.shape.length - 1]!;
+  const simd = isWasm(backend) ? simdFor(backend, c) : undefined;
+  if (simd) return forwardSimd(backend as WasmLike, simd, x, gamma, beta, eps, relu);
   const { infos, views } = outputs(backend, [x.shape, [c], [c]]);
   const [yv, mv, vv] = views as [Float32Array, Float32Array, Float32Array];
   const xv = view(backend, x);
@@ -101,12 +155,103 @@ function forward(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: 
   return infos;
 }
 
+/** The forward pass through the SIMD module: sums, per-channel a and b in JavaScript, affine. */
+function forwardSimd(
+  backend: WasmLike,
+  simd: SimdPasses,
+  x: Info,
+  gamma: Info,
+  beta: Info,
+  eps: number,
+  relu: boolean,
+): Info[] {
+  const c = x.shape[x.shape.length - 1]!;
+  const count = x.shape.reduce((a, b) => a * b, 1) / c;
+  const infos = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([c], 'float32')];
+  infos.push(backend.makeOutput([c], 'float32'));
+  const [y, meanInfo, varInfo] = infos as [Info, Info, Info];
+  const acc = scratch(backend, c * 16); // 2·C float64 sums, then 2·C float32 (a, b)
+  try {
+    new Float64Array(backend.wasm.HEAPU8.buffer, acc.at, 2 * c).fill(0);
+    simd.stats(address(backend, x), count, c, acc.at);
+    const sums = new Float64Array(backend.wasm.HEAPU8.buffer, acc.at, 2 * c);
+    const ab = new Float32Array(backend.wasm.HEAPU8.buffer, acc.at, 2 * c);
+    const mv = backend.typedArrayFromHeap(meanInfo);
+    const vv = backend.typedArrayFromHeap(varInfo);
+    const gv = backend.typedArrayFromHeap(gamma);
+    const bv = backend.typedArrayFromHeap(beta);
+    const a = new Float64Array(c);
+    const b = new Float64Array(c);
+    for (let k = 0; k < c; k++) {
+      const mean = sums[k]! / count;
+      const variance = Math.max(sums[c + k]! / count - mean * mean, 0);
+      mv[k] = mean;
+      vv[k] = variance;
+      a[k] = gv[k]! / Math.sqrt(variance + eps);
+      b[k] = bv[k]! - mean * a[k]!;
+    }
+    ab.set(a);
+    ab.set(b, c);
+    simd.affine(address(backend, x), address(backend, y), count, c, acc.at, relu ? 1 : 0);
+  } finally {
+    acc.free();
+  }
+  return infos;
+}
+
+/** The backward pass through the SIMD module: sums, per-channel A, B, C in JavaScript, dx. */
+function backwardSimd(
+  backend: WasmLike,
+  simd: SimdPasses,
+  inputs: { dy: Info; x: Info; gamma: Info; y: Info; mean: Info; variance: Info },
+  eps: number,
+  relu: boolean,
+): Info[] {
+  const c = inputs.x.shape[inputs.x.shape.length - 1]!;
+  const count = inputs.x.shape.reduce((a, b) => a * b, 1) / c;
+  const infos = [backend.makeOutput(inputs.x.shape, 'float32'), backend.makeOutput([c], 'float32')];
+  infos.push(backend.makeOutput([c], 'float32'));
+  const [dx, dGamma, dBeta] = infos as [Info, Info, Info];
+  const acc = scratch(backend, c * 16); // 2·C float64 sums, then 3·C float32 (A, B, C)
+  const [pdy, px, py] = [address(backend, inputs.dy), address(backend, inputs.x), address(backend, inputs.y)];
+  try {
+    new Float64Array(backend.wasm.HEAPU8.buffer, acc.at, 2 * c).fill(0);
+    simd.gradSums(pdy, px, py, count, c, acc.at, relu ? 1 : 0);
+    const sums = new Float64Array(backend.wasm.HEAPU8.buffer, acc.at, 2 * c);
+    const abc = new Float32Array(backend.wasm.HEAPU8.buffer, acc.at, 3 * c);
+    const gv = backend.typedArrayFromHeap(inputs.gamma);
+    const mv = backend.typedArrayFromHeap(inputs.mean);
+    const vv = backend.typedArrayFromHeap(inputs.variance);
+    const dgv = backend.typedArrayFromHeap(dGamma);
+    const dbv = backend.typedArrayFromHeap(dBeta);
+    const coef = new Float64Array(3 * c);
+    for (let k = 0; k < c; k++) {
+      const inv = 1 / Math.sqrt(vv[k]! + eps);
+      const meanG = sums[k]! / count;
+      const meanGXhat = inv * (sums[c + k]! / count - mv[k]! * meanG);
+      dbv[k] = sums[k]!;
+      dgv[k] = meanGXhat * count;
+      const a = gv[k]! * inv;
+      coef[k] = a;
+      coef[c + k] = -a * inv * meanGXhat;
+      coef[2 * c + k] = a * (mv[k]! * inv * meanGXhat - meanG);
+    }
+    abc.set(coef);
+    simd.gradWrite(pdy, px, py, address(backend, dx), count, c, acc.at, relu ? 1 : 0);
+  } finally {
+    acc.free();
+  }
+  return infos;
+}
+
 function backward(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs; backend: tf.KernelBackend }): Info[] {
   const inputs = args.inputs as { dy: Info; x: Info; gamma: Info; y: Info; mean: Info; variance: Info };
   const eps = args.attrs?.['epsilon'] as number;
   const relu = args.attrs?.['relu'] === true;
   const backend = args.backend as object;
   const c = inputs.x.shape[inputs.x.shape.length - 1]!;
+  const simd = isWasm(backend) ? simdFor(backend, c) : undefined;
+  if (simd) return backwardSimd(backend as WasmLike, simd, inputs, eps, relu);
   const { infos, views } = outputs(backend, [inputs.x.shape, [c], [c]]);
   const [dxv, dgv, dbv] = views as [Float32Array, Float32Array, Float32Array];
   const dyv = view(backend, inputs.dy);
