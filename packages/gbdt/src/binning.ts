@@ -29,34 +29,32 @@ export function buildBinMapper(sample: Float64Array, maxBin: number, minDataInBi
   let j = 0;
   for (const v of sample) if (!Number.isNaN(v)) values[j++] = v;
   values.sort();
-  const distinct: number[] = [];
-  const counts: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    if (distinct.length > 0 && distinct[distinct.length - 1] === v) counts[counts.length - 1]! += 1;
-    else {
-      distinct.push(v);
-      counts.push(1);
-    }
-  }
+  const n = values.length;
+  // Distinct values are the runs of the sorted sample.
+  let numDistinct = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || values[i] !== values[i - 1]) numDistinct++;
   const hasNan = nanCount > 0;
   const maxValueBins = Math.max(1, maxBin - (hasNan ? 1 : 0));
   const bounds: number[] = [];
-  if (distinct.length > 1) {
-    const total = values.length;
-    let remainingRows = total;
+  if (numDistinct > 1) {
+    let remainingRows = n;
     let acc = 0;
-    for (let i = 0; i < distinct.length - 1; i++) {
-      acc += counts[i] as number;
+    let i = 0;
+    // Each run but the last may close a bin: its upper bound lies midway to the next value.
+    for (;;) {
+      let j = i + 1;
+      while (j < n && values[j] === values[i]) j++;
+      if (j >= n) break;
+      acc += j - i;
       const binsLeft = maxValueBins - bounds.length;
       if (binsLeft <= 1) break;
-      const target = distinct.length <= maxValueBins ? minDataInBin : Math.max(minDataInBin, remainingRows / binsLeft);
+      const target = numDistinct <= maxValueBins ? minDataInBin : Math.max(minDataInBin, remainingRows / binsLeft);
       if (acc >= target) {
-        const mid = ((distinct[i] as number) + (distinct[i + 1] as number)) / 2;
-        bounds.push(mid);
+        bounds.push(((values[i] as number) + (values[j] as number)) / 2);
         remainingRows -= acc;
         acc = 0;
       }
+      i = j;
     }
   }
   bounds.push(Infinity);

@@ -1,3 +1,4 @@
+import { buildBinMapper, valueToBin } from './binning.js';
 import { lcgSkip } from './random.js';
 
 /**
@@ -54,6 +55,13 @@ export const Command = {
    * -1: none), and finds the best split of slot A0 (when A2 = 1) and of slot A1 (when A3 = 1).
    */
   Scan: 5,
+  /**
+   * Binning (each shard every threads-th feature): the feature's bin mapper from the sample rows,
+   * written to the binning block, and every row's bin.
+   */
+  Bin: 6,
+  /** Workers take the histogram arena posted to them (`WorkerTeam.setHistograms`). */
+  Setup: 7,
 } as const;
 
 /** Float words of the control block (Float64Array). */
@@ -73,8 +81,8 @@ export interface Shard {
   readonly index: number;
   readonly threads: number;
   /** All histograms: `leafSlots` leaf slots, then one partial per worker, `stride` numbers each. */
-  readonly hists: Float64Array;
-  readonly stride: number;
+  hists: Float64Array;
+  stride: number;
   readonly leafSlots: number;
   /** Each feature's bins without the NaN bin. */
   readonly numValueBins: Int32Array;
@@ -85,6 +93,15 @@ export interface Shard {
   readonly lo: number;
   readonly hi: number;
   readonly numRows: number;
+  readonly numFeatures: number;
+  /** Binning input (dropped after binning): the training values (row-major), the sample rows (empty: all rows), max_bin, min_data_in_bin. */
+  values: Float64Array;
+  sampleRows: Int32Array;
+  readonly maxBin: number;
+  readonly minDataInBin: number;
+  /** Binning output: per feature `maxBin + 1` upper bounds, and [bounds, has NaN, min, max]. */
+  readonly binBounds: Float64Array;
+  readonly binMeta: Float64Array;
   /** Bins, feature-major: feature f, row r at `f * numRows + r`. */
   readonly bins: Uint8Array | Uint16Array;
   readonly labels: Float64Array;
@@ -471,6 +488,30 @@ export function shardScan(s: Shard): void {
   }
 }
 
+/** Bin: see `Command.Bin`. */
+export function shardBin(s: Shard): void {
+  const { values, sampleRows, bins, binBounds, binMeta } = s;
+  const N = s.numRows;
+  const F = s.numFeatures;
+  const cap = s.maxBin + 1;
+  const sampled = sampleRows.length > 0;
+  const size = sampled ? sampleRows.length : N;
+  const column = new Float64Array(size);
+  for (let f = s.index; f < F; f += s.threads) {
+    for (let i = 0; i < size; i++) column[i] = values[(sampled ? (sampleRows[i] as number) : i) * F + f] as number;
+    const mapper = buildBinMapper(column, s.maxBin, s.minDataInBin);
+    const nb = mapper.upperBounds.length;
+    for (let t = 0; t < nb; t++) binBounds[f * cap + t] = mapper.upperBounds[t] as number;
+    binMeta[4 * f] = nb;
+    binMeta[4 * f + 1] = mapper.nanBin >= 0 ? 1 : 0;
+    binMeta[4 * f + 2] = mapper.min;
+    binMeta[4 * f + 3] = mapper.max;
+    s.nanBin[f] = mapper.nanBin;
+    s.numValueBins[f] = nb;
+    for (let r = 0; r < N; r++) bins[f * N + r] = valueToBin(mapper, values[r * F + f] as number);
+  }
+}
+
 /** Runs the job in the control block on one shard. */
 export function shardRun(s: Shard): void {
   const command = s.job[3];
@@ -478,4 +519,5 @@ export function shardRun(s: Shard): void {
   else if (command === 2) shardSplit(s);
   else if (command === 3) shardEndTree(s);
   else if (command === 5) shardScan(s);
+  else if (command === 6) shardBin(s);
 }

@@ -9,9 +9,9 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { buildBinMapper, valueToBin, type BinMapper } from './binning.js';
+import { type BinMapper } from './binning.js';
 import { DataError } from './errors.js';
-import { leafIndex, type Booster, type FeatureMatrix, type Tree } from './model.js';
+import { leafIndex, MissingType, type Booster, type FeatureMatrix, type Tree } from './model.js';
 import { formatNumber } from './model-text.js';
 import { paramsToLightgbm, type GbdtParams } from './params.js';
 import { LgbRandom } from './random.js';
@@ -149,44 +149,28 @@ export class GbdtTrainer {
     this.valid = options.valid;
     this.validLabels = Float64Array.from(options.valid?.labels ?? []);
 
-    // Bins from a sample of rows (all rows when there are few enough).
+    const requested = params.numThreads > 0 ? params.numThreads : Math.min(4, availableParallelism());
+    // Threads pay only when a histogram has many rows; small tables stay on one thread.
+    const threads = requested > 1 && numRows * numFeatures >= 200_000 ? requested : 1;
+    const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+      threads > 1 ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
+    // Bins from a sample of rows (all rows when there are few enough), found on every thread.
     const sampleRows =
       numRows > params.binConstructSampleCnt
         ? new LgbRandom(params.dataRandomSeed).sample(numRows, params.binConstructSampleCnt)
-        : null;
-    const sampleSize = sampleRows ? sampleRows.length : numRows;
-    const column = new Float64Array(sampleSize);
-    this.mappers = [];
-    for (let f = 0; f < numFeatures; f++) {
-      for (let i = 0; i < sampleSize; i++) {
-        const r = sampleRows ? (sampleRows[i] as number) : i;
-        column[i] = values[r * numFeatures + f] as number;
-      }
-      this.mappers.push(buildBinMapper(column, params.maxBin, params.minDataInBin));
-    }
-    this.offsets = new Int32Array(numFeatures + 1);
-    for (let f = 0; f < numFeatures; f++) {
-      this.offsets[f + 1] = (this.offsets[f] as number) + (this.mappers[f] as BinMapper).numBins;
-    }
-    this.totalBins = this.offsets[numFeatures] as number;
-    this.usable = [];
-    for (let f = 0; f < numFeatures; f++) if (!(this.mappers[f] as BinMapper).trivial) this.usable.push(f);
-    const requested = params.numThreads > 0 ? params.numThreads : Math.min(4, availableParallelism());
-    // Threads pay only when a histogram has many rows; small tables stay on one thread.
-    const threads = requested > 1 && numRows * Math.max(1, this.usable.length) >= 200_000 ? requested : 1;
-    const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
-      threads > 1 ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
-    const widest = Math.max(...this.mappers.map((m) => m.numBins));
+        : [];
+    const shareValues = threads > 1 || !(values instanceof Float64Array);
+    const sharedValues = shareValues ? new Float64Array(buffer(values.length * 8)) : (values as Float64Array);
+    if (shareValues) sharedValues.set(values);
+    const binBounds = new Float64Array(buffer(numFeatures * (params.maxBin + 1) * 8));
+    const binMeta = new Float64Array(buffer(numFeatures * 4 * 8));
+    const nanBin = new Int32Array(buffer(numFeatures * 4));
+    const numValueBins = new Int32Array(buffer(numFeatures * 4));
     // Feature-major bins: a histogram pass reads a few columns in row order.
     const bins =
-      widest <= 256
+      Math.max(2, params.maxBin) <= 256
         ? new Uint8Array(buffer(numRows * numFeatures))
         : new Uint16Array(buffer(numRows * numFeatures * 2));
-    for (let f = 0; f < numFeatures; f++) {
-      const mapper = this.mappers[f] as BinMapper;
-      for (let r = 0; r < numRows; r++)
-        bins[f * numRows + r] = valueToBin(mapper, values[r * numFeatures + f] as number);
-    }
     const labels = new Float64Array(buffer(numRows * 8));
     labels.set(this.labels);
     this.validScore = new Float64Array(this.validLabels.length);
@@ -207,10 +191,15 @@ export class GbdtTrainer {
         score,
         gh: new Float64Array(buffer(numRows * 16)),
         inBag: this.inBag,
-        nanBin: Int32Array.from(this.mappers, (m) => m.nanBin),
-        totalBins: this.totalBins,
+        nanBin,
+        numValueBins,
         maxLeaves: Math.max(2, params.numLeaves),
-        numValueBins: Int32Array.from(this.mappers, (m) => m.upperBounds.length),
+        values: sharedValues,
+        sampleRows: Int32Array.from(sampleRows),
+        maxBin: params.maxBin,
+        minDataInBin: params.minDataInBin,
+        binBounds,
+        binMeta,
         splitConfig: Float64Array.of(
           params.minDataInLeaf,
           params.minSumHessianInLeaf,
@@ -221,6 +210,30 @@ export class GbdtTrainer {
       },
       threads,
     );
+    this.team.job[Job.Command] = Command.Bin;
+    this.team.run();
+    this.mappers = [];
+    for (let f = 0; f < numFeatures; f++) {
+      const numBounds = binMeta[4 * f] as number;
+      const hasNan = binMeta[4 * f + 1] === 1;
+      this.mappers.push({
+        numBins: numBounds + (hasNan ? 1 : 0),
+        upperBounds: binBounds.slice(f * (params.maxBin + 1), f * (params.maxBin + 1) + numBounds),
+        nanBin: hasNan ? numBounds : -1,
+        missingType: hasNan ? MissingType.NaN : MissingType.None,
+        trivial: numBounds <= 1 && !hasNan,
+        min: binMeta[4 * f + 2] as number,
+        max: binMeta[4 * f + 3] as number,
+      });
+    }
+    this.offsets = new Int32Array(numFeatures + 1);
+    for (let f = 0; f < numFeatures; f++) {
+      this.offsets[f + 1] = (this.offsets[f] as number) + (this.mappers[f] as BinMapper).numBins;
+    }
+    this.totalBins = this.offsets[numFeatures] as number;
+    this.usable = [];
+    for (let f = 0; f < numFeatures; f++) if (!(this.mappers[f] as BinMapper).trivial) this.usable.push(f);
+    this.team.setHistograms(this.totalBins);
 
     if (params.boostFromAverage) {
       let positives = 0;

@@ -8,6 +8,8 @@
  */
 import { Worker } from 'node:worker_threads';
 
+import { buildBinMapper, valueToBin } from './binning.js';
+import { MissingType } from './model.js';
 import { lcgSkip } from './random.js';
 import {
   Command,
@@ -15,6 +17,7 @@ import {
   JobFloat,
   shardBeginTree,
   shardBestSplit,
+  shardBin,
   shardEndTree,
   shardHistogram,
   shardRun,
@@ -32,11 +35,17 @@ export interface TeamArrays {
   readonly score: Float64Array;
   readonly gh: Float64Array;
   readonly inBag: Uint8Array;
+  /** Each feature's NaN bin and its bins without the NaN bin (written by the Bin job). */
   readonly nanBin: Int32Array;
-  readonly totalBins: number;
-  readonly maxLeaves: number;
-  /** Each feature's bins without the NaN bin. */
   readonly numValueBins: Int32Array;
+  readonly maxLeaves: number;
+  /** The binning block (see `Shard`). */
+  readonly values: Float64Array;
+  readonly sampleRows: Int32Array;
+  readonly maxBin: number;
+  readonly minDataInBin: number;
+  readonly binBounds: Float64Array;
+  readonly binMeta: Float64Array;
   /** min_data_in_leaf, min_sum_hessian_in_leaf, lambda_l1, lambda_l2, min_gain_to_split. */
   readonly splitConfig: Float64Array;
 }
@@ -46,7 +55,11 @@ const SPIN_POLLS = 20_000;
 
 // The worker: the shard kernels themselves (their compiled source) and a job loop.
 const WORKER_SOURCE = `
-const { workerData: w } = require('node:worker_threads');
+const { workerData: w, parentPort, receiveMessageOnPort } = require('node:worker_threads');
+const MissingType = ${JSON.stringify(MissingType)};
+${buildBinMapper.toString()}
+${valueToBin.toString()}
+${shardBin.toString()}
 ${lcgSkip.toString()}
 ${shardHistogram.toString()}
 ${shardBeginTree.toString()}
@@ -59,18 +72,20 @@ const job = new Int32Array(w.job);
 const doneSeq = new Int32Array(w.doneSeq);
 try {
   const size = w.hi - w.lo;
-  const hists = new Float64Array(w.hists);
   const s = {
-    index: w.index, threads: w.threads, hists, stride: w.stride, leafSlots: w.leafSlots,
-    numValueBins: Int32Array.from(w.numValueBins), splitConfig: Float64Array.from(w.splitConfig),
+    index: w.index, threads: w.threads, hists: new Float64Array(0), stride: 0, leafSlots: w.leafSlots,
+    numValueBins: new Int32Array(w.numValueBins), splitConfig: Float64Array.from(w.splitConfig),
+    numFeatures: w.numFeatures, values: new Float64Array(w.values), sampleRows: new Int32Array(w.sampleRows),
+    maxBin: w.maxBin, minDataInBin: w.minDataInBin,
+    binBounds: new Float64Array(w.binBounds), binMeta: new Float64Array(w.binMeta),
     best: new Float64Array(w.best),
     lo: w.lo, hi: w.hi, numRows: w.numRows,
     bins: w.binsBytes === 1 ? new Uint8Array(w.bins) : new Uint16Array(w.bins),
     labels: new Float64Array(w.labels), score: new Float64Array(w.score), gh: new Float64Array(w.gh),
-    inBag: new Uint8Array(w.inBag), nanBin: Int32Array.from(w.nanBin),
+    inBag: new Uint8Array(w.inBag), nanBin: new Int32Array(w.nanBin),
     part: new Int32Array(size), scratch: new Int32Array(size), og: new Float64Array(2 * size), oob: new Int32Array(size),
     leafBegin: new Int32Array(w.maxLeaves), leafCount: new Int32Array(w.maxLeaves), counts: Int32Array.of(size, 0),
-    hist: hists.subarray((w.leafSlots + w.index - 1) * w.stride, (w.leafSlots + w.index) * w.stride), sums: new Float64Array(w.sums, w.index * 24, 3),
+    hist: new Float64Array(0), sums: new Float64Array(w.sums, w.index * 24, 3),
     job, jobFloat: new Float64Array(w.jobFloat), tree: new Int32Array(w.tree),
   };
   let seen = 0;
@@ -85,7 +100,16 @@ try {
     }
     seen = now;
     if (job[${Job.Command}] === ${Command.Stop}) break;
-    shardRun(s);
+    if (job[${Job.Command}] === ${Command.Setup}) {
+      const { message } = receiveMessageOnPort(parentPort);
+      s.hists = new Float64Array(message.hists);
+      s.stride = message.stride;
+      s.values = new Float64Array(0);
+      s.sampleRows = new Int32Array(0);
+      s.hist = s.hists.subarray((s.leafSlots + s.index - 1) * s.stride, (s.leafSlots + s.index) * s.stride);
+    } else {
+      shardRun(s);
+    }
     Atomics.store(doneSeq, w.index, seen);
     Atomics.add(job, ${Job.Done}, 1);
     Atomics.notify(job, ${Job.Done});
@@ -112,10 +136,10 @@ export class WorkerTeam {
   readonly best: Float64Array;
   /** Histogram slots for leaves (slot i: `slot(i)`); the workers' partial histograms follow them. */
   readonly leafSlots: number;
-  readonly #hists: Float64Array;
+  #hists: Float64Array = new Float64Array(0);
   /** Per worker: the sequence number of the last job it finished. */
   readonly #doneSeq: Int32Array;
-  readonly #slots: Float64Array[] = [];
+  #slots: Float64Array[] = [];
   readonly #main: Shard;
   readonly #workers: Worker[] = [];
   #closed = false;
@@ -132,21 +156,25 @@ export class WorkerTeam {
     this.sums = new Float64Array(shared(3 * t * 8));
     this.#doneSeq = new Int32Array(shared(t * 4));
     this.best = new Float64Array(shared(16 * t * 8));
-    const stride = arrays.totalBins * 3;
     this.leafSlots = arrays.maxLeaves + 1;
-    this.#hists = new Float64Array(shared((this.leafSlots + t - 1) * stride * 8));
-    for (let i = 0; i < this.leafSlots; i++) this.#slots.push(this.#hists.subarray(i * stride, (i + 1) * stride));
     const bounds = (i: number): number => Math.floor((i * n) / t);
     const size = bounds(1);
     this.#main = {
       index: 0,
       threads: t,
       hists: this.#hists,
-      stride,
+      stride: 0,
       leafSlots: this.leafSlots,
       numValueBins: arrays.numValueBins,
       splitConfig: arrays.splitConfig,
       best: this.best,
+      numFeatures: arrays.numFeatures,
+      values: arrays.values,
+      sampleRows: arrays.sampleRows,
+      maxBin: arrays.maxBin,
+      minDataInBin: arrays.minDataInBin,
+      binBounds: arrays.binBounds,
+      binMeta: arrays.binMeta,
       lo: 0,
       hi: size,
       numRows: n,
@@ -175,10 +203,15 @@ export class WorkerTeam {
         workerData: {
           index: i,
           threads: t,
-          hists: this.#hists.buffer,
-          stride,
           leafSlots: this.leafSlots,
-          numValueBins: Array.from(arrays.numValueBins),
+          numValueBins: arrays.numValueBins.buffer,
+          numFeatures: arrays.numFeatures,
+          values: arrays.values.buffer,
+          sampleRows: arrays.sampleRows.buffer,
+          maxBin: arrays.maxBin,
+          minDataInBin: arrays.minDataInBin,
+          binBounds: arrays.binBounds.buffer,
+          binMeta: arrays.binMeta.buffer,
           splitConfig: Array.from(arrays.splitConfig),
           best: this.best.buffer,
           lo: bounds(i),
@@ -191,7 +224,7 @@ export class WorkerTeam {
           score: arrays.score.buffer,
           gh: arrays.gh.buffer,
           inBag: arrays.inBag.buffer,
-          nanBin: Array.from(arrays.nanBin),
+          nanBin: arrays.nanBin.buffer,
           sums: this.sums.buffer,
           job: this.job.buffer,
           doneSeq: this.#doneSeq.buffer,
@@ -202,6 +235,27 @@ export class WorkerTeam {
       worker.unref();
       this.#workers.push(worker);
     }
+  }
+
+  /**
+   * Allocates the histograms (once the bins are known: `totalBins` bins of all features) and
+   * hands them to the workers.
+   */
+  setHistograms(totalBins: number): void {
+    const stride = totalBins * 3;
+    const t = this.threads;
+    const bytes = Math.max(8, (this.leafSlots + t - 1) * stride * 8);
+    this.#hists = new Float64Array(t > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.#slots = [];
+    for (let i = 0; i < this.leafSlots; i++) this.#slots.push(this.#hists.subarray(i * stride, (i + 1) * stride));
+    this.#main.hists = this.#hists;
+    this.#main.stride = stride;
+    this.#main.values = new Float64Array(0);
+    this.#main.sampleRows = new Int32Array(0);
+    if (t === 1) return;
+    for (const worker of this.#workers) worker.postMessage({ hists: this.#hists.buffer, stride });
+    this.job[Job.Command] = Command.Setup;
+    this.run();
   }
 
   /** The histogram of leaf slot `i`. */
