@@ -40,15 +40,26 @@ export function hostView(t: tf.Tensor): Float32Array | undefined {
   return entry?.values instanceof Float32Array ? entry.values : undefined;
 }
 
-/** Copies the variables' values into one flat array (in order), synchronously where possible. */
-export async function readFlat(vars: readonly tf.Tensor[]): Promise<Float32Array> {
-  const out = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
+/**
+ * Copies the variables' values into one flat array (in order; into `out` when given),
+ * synchronously where possible.
+ */
+export async function readFlat(vars: readonly tf.Tensor[], out?: Float32Array): Promise<Float32Array> {
+  out ??= new Float32Array(vars.reduce((s, v) => s + v.size, 0));
   let at = 0;
   for (const v of vars) {
     out.set(hostView(v) ?? ((await v.data()) as Float32Array), at);
     at += v.size;
   }
   return out;
+}
+
+/**
+ * Whether `tf.tensor(values)` copies `values` into the backend (so the array may be reused):
+ * wasm copies into its heap, the cpu backend keeps the array itself.
+ */
+export function tensorCopiesValues(): boolean {
+  return tf.getBackend() === 'wasm';
 }
 
 /** Sets a variable to new data holding `values` (a fresh tensor, so a fresh id). */

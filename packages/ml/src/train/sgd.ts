@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { assignValues, hasHostMemory, hostView } from './host-memory.js';
+import { assignValues, hasHostMemory, hostView, tensorCopiesValues } from './host-memory.js';
 
 /** Options of {@link Sgd}. */
 export interface SgdOptions {
@@ -21,6 +21,7 @@ export class Sgd {
   readonly slots: tf.Variable[];
   private readonly vars: tf.Variable[];
   private readonly options: SgdOptions;
+  private readonly scratchArrays: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
 
   constructor(vars: tf.Variable[], options: SgdOptions) {
     this.vars = vars;
@@ -67,23 +68,50 @@ export class Sgd {
       tf.dispose(grads);
       return;
     }
+    // Scratch arrays are reused where tf.tensor copies them (fewer large allocations, fewer
+    // garbage collections); the cpu backend keeps the array it is given.
+    const reuse = tensorCopiesValues();
     let at = 0;
-    this.vars.forEach((v, k) => {
+    for (let k = 0; k < this.vars.length; k++) {
+      const v = this.vars[k]!;
       const slot = this.slots[k]!;
-      const p = new Float32Array(hostView(v)!);
-      const buf = new Float32Array(hostView(slot)!);
-      for (let i = 0; i < p.length; i++) {
-        buf[i] = momentum * buf[i]! + (grad[at + i]! + weightDecay * p[i]!);
-        p[i] = p[i]! - lr * buf[i]!;
-      }
+      const n = v.size;
+      const p = reuse ? this.scratch(0, n) : new Float32Array(n);
+      const buf = reuse ? this.scratch(1, n) : new Float32Array(n);
+      p.set(hostView(v)!);
+      buf.set(hostView(slot)!);
+      sgdLoop(p, buf, grad, at, momentum, weightDecay, lr);
       assignValues(slot, buf);
       assignValues(v, p);
-      at += p.length;
-    });
+      at += n;
+    }
+  }
+
+  /** Reusable scratch array `i` (0 or 1), `size` long. */
+  private scratch(i: 0 | 1, size: number): Float32Array {
+    if (this.scratchArrays[i].length < size) this.scratchArrays[i] = new Float32Array(size);
+    return this.scratchArrays[i].subarray(0, size);
   }
 
   /** Frees the slots. */
   dispose(): void {
     for (const s of this.slots) s.dispose();
+  }
+}
+
+/** buf = μ·buf + (g + wd·p); p −= lr·buf, over one variable (g from `grad` at `offset`). */
+function sgdLoop(
+  p: Float32Array,
+  buf: Float32Array,
+  grad: Float32Array,
+  offset: number,
+  momentum: number,
+  weightDecay: number,
+  lr: number,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const b = momentum * buf[i]! + (grad[offset + i]! + weightDecay * p[i]!);
+    buf[i] = b;
+    p[i] = p[i]! - lr * buf[i]!;
   }
 }

@@ -126,6 +126,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const vars = model.params.trainable();
   const sgd = new Sgd(vars, { momentum: config.train.momentum, weightDecay: config.train.weightDecay });
   const shards = Math.max(1, Math.min(options.workers ?? 1, batchSize));
+  const paramCount = vars.reduce((s, v) => s + v.size, 0);
+  const paramsBuffer = new Float32Array(paramCount);
+  const gradBuffer = new Float32Array(paramCount);
   let pool: GradWorkerPool | undefined;
   try {
     if (shards > 1) {
@@ -203,7 +206,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const sample = c * c * ch;
         const requests: GradRequest[] = [];
         if (pool) {
-          const params = await readFlat(vars);
+          // Structured-cloned by postMessage, so the same array serves every step.
+          const params = await readFlat(vars, paramsBuffer);
           let start = sizes[0]!;
           for (let j = 1; j < shards; j++) {
             const n = sizes[j]!;
@@ -239,7 +243,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           for (const [, u] of ctx.updates) u.dispose();
           throw new NonFiniteLossError(epoch, iter, loss);
         }
-        sgd.stepFlat(await combine(vars, grads, replies, weight), lr);
+        sgd.stepFlat(await combine(vars, grads, replies, weight, gradBuffer), lr);
         applyBatchNormUpdates(ctx);
         tf.dispose([x, t, value, ...Object.values(grads)]);
         iteration++;
@@ -316,15 +320,15 @@ export function shardSizes(n: number, shards: number): number[] {
 
 /**
  * Σ_j w_j·g_j over shard 0's gradient tensors and the workers' flattened gradients, in a fixed
- * order, as one flat array (float64 sums, one rounding per value).
+ * order, into the flat array `out` (float64 sums, one rounding per value).
  */
 async function combine(
   vars: readonly tf.Variable[],
   grads: tf.NamedTensorMap,
   replies: ReadonlyArray<{ grads: Float32Array }>,
   weight: (j: number) => number,
+  out: Float32Array,
 ): Promise<Float32Array> {
-  const out = new Float32Array(vars.reduce((s, v) => s + v.size, 0));
   const w0 = weight(0);
   const remote = replies.map((r, j) => ({ g: r.grads, w: weight(j + 1) }));
   let at = 0;
