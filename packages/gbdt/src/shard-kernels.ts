@@ -56,8 +56,8 @@ export const Command = {
    */
   Scan: 5,
   /**
-   * Binning (each shard every threads-th feature): the feature's bin mapper from the sample rows,
-   * written to the binning block, and every row's bin.
+   * Binning: each shard takes the next feature (counter A0, from 0) until none is left, finds its
+   * bin mapper from the sample rows, writes it to the binning block, and bins every row.
    */
   Bin: 6,
   /** Workers take the histogram arena posted to them (`WorkerTeam.setHistograms`). */
@@ -497,7 +497,10 @@ export function shardBin(s: Shard): void {
   const sampled = sampleRows.length > 0;
   const size = sampled ? sampleRows.length : N;
   const column = new Float64Array(size);
-  for (let f = s.index; f < F; f += s.threads) {
+  for (;;) {
+    // Features are taken, not dealt: a worker still starting up leaves its share to the others.
+    const f = Atomics.add(s.job, 4, 1);
+    if (f >= F) break;
     for (let i = 0; i < size; i++) column[i] = values[(sampled ? (sampleRows[i] as number) : i) * F + f] as number;
     const mapper = buildBinMapper(column, s.maxBin, s.minDataInBin);
     const nb = mapper.upperBounds.length;

@@ -211,6 +211,7 @@ export class GbdtTrainer {
       threads,
     );
     this.team.job[Job.Command] = Command.Bin;
+    this.team.job[Job.A0] = 0;
     this.team.run();
     this.mappers = [];
     for (let f = 0; f < numFeatures; f++) {
