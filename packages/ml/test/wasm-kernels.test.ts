@@ -59,6 +59,7 @@ const conv: Case[] = [
   { x: [2, 8, 8, 3], k: 3, out: 5, stride: 2, pad: 'same' },
   { x: [1, 9, 9, 2], k: 7, out: 3, stride: 2, pad: 3 },
   { x: [2, 6, 6, 4], k: 1, out: 6, stride: 2, pad: 'valid' },
+  { x: [1, 7, 7, 3], k: 1, out: 4, stride: 2, pad: 'same' },
   { x: [1, 9, 8, 2], k: 5, out: 3, stride: 2, pad: 'same' },
   { x: [2, 5, 5, 3], k: 3, out: 2, stride: 1, pad: 'valid' },
 ];

@@ -174,8 +174,35 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; attrs?: Att
   const ops = new Ops(args.backend as Backend);
   const { top, bottom, left, right } = info.padInfo;
   const [kh, kw, ci, co] = filterShape;
-  const xt = ops.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, N]: channels act as the batch
   const dyt = ops.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, Co]: dy acts as the filter
+  if (kh === 1 && kw === 1 && top === 0 && left === 0 && (info.strideHeight > 1 || info.strideWidth > 1)) {
+    // A strided 1×1 convolution (the ResNet projection shortcut) reads only every s-th pixel:
+    // gather those into [Ci, OH, OW, N] at once instead of transposing all of x and running a
+    // dilated convolution whose output exceeds 1×1.
+    const [n, oh, ow] = dy.shape as [number, number, number, number];
+    const xs = ops.output([ci, oh, ow, n]);
+    const backend = args.backend as WasmBackend;
+    const xv = backend.typedArrayFromHeap(x) as Float32Array;
+    const out = backend.typedArrayFromHeap(xs) as Float32Array;
+    const [, h, w] = x.shape as [number, number, number, number];
+    const [sh, sw] = [info.strideHeight, info.strideWidth];
+    let at = 0;
+    for (let c = 0; c < ci; c++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) {
+          const src = (i * sh * w + j * sw) * ci + c;
+          for (let b = 0; b < n; b++) out[at++] = xv[src + b * h * w * ci]!;
+        }
+      }
+    }
+    const conv = ops.run(
+      'Conv2D',
+      { x: xs, filter: dyt },
+      { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
+    );
+    return ops.finish(ops.reshape(conv, [1, 1, ci, co]));
+  }
+  const xt = ops.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, N]: channels act as the batch
   const conv = paddedConv(
     ops,
     xt,
@@ -246,6 +273,34 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attr
   const [n, h, w] = inputShape;
   const sh = info.strideHeight;
   const sw = info.strideWidth;
+  if (kh === 1 && kw === 1 && info.padInfo.top === 0 && info.padInfo.left === 0 && (sh > 1 || sw > 1)) {
+    // A strided 1×1 convolution: dy·Wᵀ at the sampled pixels, then zeros between them (three of
+    // the four polyphase groups would be all zeros).
+    const [, oh, ow] = dy.shape as [number, number, number, number];
+    const wt = ops.reshape(ops.transpose(filter, [0, 1, 3, 2]), [1, 1, co, ci]);
+    const conv = ops.run(
+      'Conv2D',
+      { x: dy, filter: wt },
+      { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
+    );
+    const spread = ops.pad(ops.reshape(conv, [n, oh, 1, ow, 1, ci]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    const full = ops.reshape(spread, [n, oh * sh, ow * sw, ci]);
+    return ops.finish(
+      ops.padOrCrop(full, [
+        [0, 0],
+        [0, h - oh * sh],
+        [0, w - ow * sw],
+        [0, 0],
+      ]),
+    );
+  }
   const ph = polyphase(kh, sh, info.padInfo.top, h);
   const pw = polyphase(kw, sw, info.padInfo.left, w);
   const phases = sh * sw;
