@@ -104,8 +104,11 @@ try {
       const { message } = receiveMessageOnPort(parentPort);
       s.hists = new Float64Array(message.hists);
       s.stride = message.stride;
+      // The training values are no longer needed (and workerData must not keep them alive).
       s.values = new Float64Array(0);
       s.sampleRows = new Int32Array(0);
+      w.values = null;
+      w.sampleRows = null;
       s.hist = s.hists.subarray((s.leafSlots + s.index - 1) * s.stride, (s.leafSlots + s.index) * s.stride);
     } else {
       shardRun(s);
