@@ -6,6 +6,7 @@
  * worker has counted itself done. Workers spin briefly before they sleep, since jobs come every
  * few tens of microseconds while a tree grows.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 import { buildBinMapper, valueToBin } from './binning.js';
@@ -50,7 +51,10 @@ export interface TeamArrays {
   readonly splitConfig: Float64Array;
 }
 
-/** Busy-wait polls before a thread sleeps on the control block. */
+/**
+ * Busy-wait polls before a thread sleeps on the control block (none when there are more threads
+ * than cores: a spinning thread would then hold a core another one needs).
+ */
 const SPIN_POLLS = 20_000;
 
 // The worker: the shard kernels themselves (their compiled source) and a job loop.
@@ -91,7 +95,7 @@ try {
   let seen = 0;
   for (;;) {
     let now = Atomics.load(job, ${Job.Seq});
-    for (let i = 0; i < ${SPIN_POLLS} && now === seen; i++) now = Atomics.load(job, ${Job.Seq});
+    for (let i = 0; i < w.spinPolls && now === seen; i++) now = Atomics.load(job, ${Job.Seq});
     if (now === seen) {
       // Sleep until the sequence moves; a wake-up without a new job (Atomics.wait may return
       // early) goes round again rather than rerunning the last job.
@@ -146,11 +150,13 @@ export class WorkerTeam {
   readonly #main: Shard;
   readonly #workers: Worker[] = [];
   #closed = false;
+  readonly #spinPolls: number;
 
   constructor(arrays: TeamArrays, threads: number) {
     const n = arrays.numRows;
     const t = Math.max(1, Math.min(threads, n));
     this.threads = t;
+    this.#spinPolls = t <= availableParallelism() ? SPIN_POLLS : 0;
     const shared = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
       t > 1 ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
     this.job = new Int32Array(shared((Job.Features + 3 * arrays.numFeatures + 1) * 4));
@@ -205,6 +211,7 @@ export class WorkerTeam {
         eval: true,
         workerData: {
           index: i,
+          spinPolls: this.#spinPolls,
           threads: t,
           leafSlots: this.leafSlots,
           numValueBins: arrays.numValueBins.buffer,
@@ -288,7 +295,7 @@ export class WorkerTeam {
       let all = true;
       for (let w = 1; w <= others && all; w++) all = Atomics.load(this.#doneSeq, w) === seq;
       if (all) break;
-      if (++polls > SPIN_POLLS) Atomics.wait(job, Job.Done, done, 1000);
+      if (++polls > this.#spinPolls) Atomics.wait(job, Job.Done, done, 1000);
     }
     if (Atomics.load(job, Job.Failed) !== 0) {
       this.close();
