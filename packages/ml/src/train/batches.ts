@@ -19,7 +19,7 @@ import {
 
 import { type ModelConfig } from '../config/model-config.js';
 import { type LabelledCrop } from './dataset.js';
-import { mixedTargets, refinementTargets } from './losses.js';
+import { mixedTargets, refinementTargets } from './targets.js';
 
 /** Derives an independent seed from a base seed and an index (splitmix-style mixing). */
 export function deriveSeed(base: number, index: number, stream: number): number {

@@ -6,11 +6,12 @@
  * equals a full-batch step except for batch norm, which normalises each shard with its own
  * statistics (PyTorch DataParallel semantics); running statistics come from shard 0.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 import { type BackendName } from '../backend/select-backend.js';
 import { MlError, MlErrorKind } from '../errors.js';
 import { type ArchitectureConfig } from '../models/types.js';
+import { startSiblingWorker } from './batch-prep.js';
 import type { GradReply, GradRequest } from './grad-worker.js';
 
 /** A pool of gradient workers. */
@@ -28,18 +29,7 @@ export class GradWorkerPool {
     model: ArchitectureConfig,
     crop: number,
   ): Promise<GradWorkerPool> {
-    const isTs = import.meta.url.endsWith('.ts');
-    const url = new URL(isTs ? './grad-worker.ts' : './grad-worker.js', import.meta.url);
-    // Under tsx (sources, tests) the worker registers tsx itself: loader hooks of the main
-    // thread are not inherited by worker threads on Node 20.
-    const source = isTs
-      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); }).catch((err) => { throw err; });`
-      : undefined;
-    const workers = Array.from({ length: count }, () =>
-      source === undefined
-        ? new Worker(url, { workerData: { backend, model, crop } })
-        : new Worker(source, { eval: true, workerData: { backend, model, crop } }),
-    );
+    const workers = Array.from({ length: count }, () => startSiblingWorker('grad-worker', { backend, model, crop }));
     const pool = new GradWorkerPool(workers);
     try {
       await Promise.all(workers.map((w) => pool.next(w)));

@@ -27,6 +27,7 @@ import {
 } from './checkpoint.js';
 import { classList, epochOrder, type LabelledCrop } from './dataset.js';
 import type { GradRequest } from './grad-worker.js';
+import { BatchPrep, type WorkerBatch } from './batch-prep.js';
 import { hostView, readFlat } from './host-memory.js';
 import { softCrossEntropy } from './losses.js';
 import { GradWorkerPool } from './parallel.js';
@@ -68,6 +69,12 @@ export interface TrainOptions {
    * @default 1
    */
   readonly workers?: number;
+  /**
+   * Build the augmented batches in a worker thread, one batch ahead of compute (the crops are
+   * copied into it once; above 256 MiB of crops the trainer thread builds them). Results are the
+   * same either way. @default true
+   */
+  readonly batchWorker?: boolean;
   /** Backend the worker threads load (the trainer's own). @default 'wasm' */
   readonly backend?: BackendName;
 }
@@ -130,10 +137,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const paramsBuffer = new Float32Array(paramCount);
   const gradBuffer = new Float32Array(paramCount);
   let pool: GradWorkerPool | undefined;
+  let prep: BatchPrep | undefined;
   try {
-    if (shards > 1) {
-      pool = await GradWorkerPool.start(shards - 1, options.backend ?? 'wasm', config.model, config.input.trainCrop);
-    }
+    const [startedPool, startedPrep] = await Promise.allSettled([
+      shards > 1
+        ? GradWorkerPool.start(shards - 1, options.backend ?? 'wasm', config.model, config.input.trainCrop)
+        : undefined,
+      options.batchWorker === false
+        ? undefined
+        : BatchPrep.start(config, options.train, labels, classes.length, refine !== undefined),
+    ]);
+    if (startedPool.status === 'fulfilled') pool = startedPool.value;
+    if (startedPrep.status === 'fulfilled') prep = startedPrep.value;
+    if (startedPool.status === 'rejected') throw startedPool.reason;
+    if (startedPrep.status === 'rejected') throw startedPrep.reason;
     let orderRng = new Rng(config.train.seed);
     let startEpoch = 0;
     let iteration = 0;
@@ -185,10 +202,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           iter,
           refine !== undefined,
         );
-      let nextBatch: ReturnType<typeof prepareTrainBatch> | undefined;
+      prep?.startEpoch(epochSeed, order);
+      let nextBatch: WorkerBatch | Promise<WorkerBatch> | undefined;
       for (let iter = 0; iter < itersPerEpoch; iter++) {
         options.signal?.throwIfAborted();
-        const batch = nextBatch ?? prepare(iter);
+        const batch = await (nextBatch ?? (prep ? prep.request(iter) : prepare(iter)));
+        // The batch worker builds the next batch while this one computes.
+        nextBatch = prep && iter + 1 < itersPerEpoch ? prep.request(iter + 1) : undefined;
         lr = refine
           ? refine.lr
           : learningRate(
@@ -232,8 +252,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const x = tf.tensor4d(batch.x.subarray(0, n0 * sample), [n0, c, c, ch]);
         const t = tf.tensor2d(batch.targets.subarray(0, n0 * classes.length), [n0, classes.length]);
         const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, reduction), vars);
-        // Build the next batch while the worker threads compute their shards.
-        nextBatch = iter + 1 < itersPerEpoch ? prepare(iter + 1) : undefined;
+        // Without a batch worker, build the next batch while the worker threads compute.
+        if (!prep) nextBatch = iter + 1 < itersPerEpoch ? prepare(iter + 1) : undefined;
         const replies = await pending;
         const weight = (j: number): number => (reduction === 'mean' ? sizes[j]! / batch.n : 1);
         let loss = (await value.data())[0]! * weight(0);
@@ -300,6 +320,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     return { history, best, classes };
   } finally {
     await pool?.close();
+    await prep?.close();
     sgd.dispose();
     model.dispose();
   }
@@ -307,7 +328,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 /**
  * Splits n samples into `shards` consecutive parts. Shard 0 runs on the trainer thread, which
- * also builds the next batch and applies the update, so it gets one sample fewer than an even
+ * also combines the gradients and applies the update, so it gets one sample fewer than an even
  * split (32 on 2 shards: 15 + 17); the rest is split near-equally (the first ones larger).
  */
 export function shardSizes(n: number, shards: number): number[] {
