@@ -1,7 +1,8 @@
 /**
  * bench/gbdt: kzr's GBDT trainer against XGBoost (Debian python3-xgboost, tree_method=hist,
- * grow_policy=lossguide) on the same generated table in one run. Prints training time and
- * validation AUC / logloss of both, and the ratios.
+ * grow_policy=lossguide) on the same table in one run. Each training runs in a process of its own
+ * (kzr-train.ts, xgb.py) on the table this script writes. Prints training time and validation
+ * AUC / logloss of both, and the ratios.
  *
  *   npx tsx bench/gbdt/run.ts [--rows 100000] [--features 20] [--rounds 100] [--leaves 31] [--python /usr/bin/python3]
  *   npx tsx bench/gbdt/run.ts --fp-books 4 [--fp-pages 20]   # the false-positive table of synthetic books
@@ -25,7 +26,7 @@ import {
   type ClassifiedPage,
 } from '@kzr/core/postprocess';
 import { generateSyntheticDataset } from '@kzr/data';
-import { auc, binaryLogloss, predict, resolveParams, train, type FeatureMatrix } from '@kzr/gbdt';
+import { type FeatureMatrix } from '@kzr/gbdt';
 import { syntheticTable } from '@kzr/gbdt/internal';
 
 const { values: flags } = parseArgs({
@@ -151,32 +152,25 @@ try {
   writeFileSync(join(dir, 'meta.json'), JSON.stringify({ numFeatures: tableFeatures }));
 
   type Result = { seconds: number; cpuSeconds: number; auc: number; logloss: number; version?: string };
+  // Each kzr run is a process of its own (kzr-train.ts), as each XGBoost run is (xgb.py).
   const runKzr = (numThreads: number, seed = 1): Result => {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const { booster } = train(
-      trainSet,
-      resolveParams({
-        ...shared,
-        num_iterations: rounds,
-        num_leaves: leaves,
-        bagging_freq: 1,
-        max_bin: 255,
-        min_sum_hessian_in_leaf: 1,
-        min_data_in_leaf: 20,
-        seed,
-        num_threads: numThreads,
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(c0);
-    const p = predict(booster, validSet.features);
-    return {
-      seconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      auc: auc(validSet.labels, p),
-      logloss: binaryLogloss(validSet.labels, p),
+    const params = {
+      ...shared,
+      num_iterations: rounds,
+      num_leaves: leaves,
+      bagging_freq: 1,
+      max_bin: 255,
+      min_sum_hessian_in_leaf: 1,
+      min_data_in_leaf: 20,
+      seed,
+      num_threads: numThreads,
     };
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', new URL('kzr-train.ts', import.meta.url).pathname, dir, JSON.stringify(params)],
+      { encoding: 'utf8' },
+    );
+    return JSON.parse(out.trim().split('\n').at(-1)!) as Result;
   };
   const kzr1 = runKzr(1);
   const kzrAll = runKzr(0);
