@@ -67,6 +67,25 @@ describe('GBDT trainer', () => {
     }
   });
 
+  it('builds the same trees on worker threads with wide bins, regularisation, another sigmoid and a near-empty bag', () => {
+    const big = syntheticTable(30000, 8, 43);
+    // A constant column (never split), and a column with more than 256 distinct values for max_bin 1000.
+    for (let r = 0; r < 30000; r++) big.features.values[r * 8 + 2] = 1.5;
+    const cases = [
+      { max_bin: 1000, num_leaves: 40, min_data_in_leaf: 5 },
+      { lambda_l1: 2, lambda_l2: 1, min_gain_to_split: 0.5, max_depth: 4 },
+      { sigmoid: 2.5, bagging_fraction: 0.5, bagging_freq: 2, feature_fraction: 0.5 },
+      // 0.00001 of 30000 rows: most bags are empty and keep row 0.
+      { bagging_fraction: 0.00001, bagging_freq: 1, min_data_in_leaf: 1, min_sum_hessian_in_leaf: 0 },
+    ];
+    for (const extra of cases) {
+      const base = { num_iterations: 4, seed: 9, ...extra };
+      const one = formatModel(train(big, resolveParams({ ...base, num_threads: 1 })).booster);
+      const two = formatModel(train(big, resolveParams({ ...base, num_threads: 2 })).booster);
+      assert.equal(two.replace('[num_threads: 2]', '[num_threads: 1]'), one, JSON.stringify(extra));
+    }
+  });
+
   it('respects num_leaves, max_depth and min_data_in_leaf', () => {
     const { booster } = train(
       trainSet,
