@@ -1,6 +1,3 @@
-import { buildBinMapper, valueToBin } from './binning.js';
-import { lcgSkip } from './random.js';
-
 /**
  * The per-row work of the trainer, for one shard: a contiguous range of training rows owned by
  * one thread for the whole training run. A shard computes its rows' gradients, keeps its bagged
@@ -15,14 +12,19 @@ import { lcgSkip } from './random.js';
  * rows and `sigmoid` 1 the unit is 2^-35.)
  *
  * These functions are also the worker's source (`Function.prototype.toString`): they use only
- * their arguments, each other and JavaScript built-ins, with no nested functions or imports.
+ * their arguments, each other, `buildBinMapper`, `valueToBin` and `lcgSkip` (which the worker
+ * source includes as well) and JavaScript built-ins, with no nested functions. For the same
+ * reason they read the control block by word number: the numbers are those of `Job`, `Command`
+ * and `JobFloat` below.
  */
+import { buildBinMapper, valueToBin } from './binning.js';
+import { lcgSkip } from './random.js';
 
 /** Job words of the control block (Int32Array) every shard reads. */
 export const Job = {
   /** Sequence number: bumped by the trainer to start a job. */
   Seq: 0,
-  /** Shards that finished the current job. */
+  /** Finish notices of the current job, to sleep on (each worker also marks the job done in a word of its own). */
   Done: 1,
   /** Set (and left set) by a worker that failed. */
   Failed: 2,

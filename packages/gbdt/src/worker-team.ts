@@ -3,8 +3,8 @@
  * trainer's own thread runs shard 0 and each worker thread one other (see `shard-kernels.ts`).
  * A job is posted through a shared control block with Atomics (no messages, no copies): the
  * trainer writes the job, bumps the sequence word, does its own shard, and waits until every
- * worker has counted itself done. Workers spin briefly before they sleep, since jobs come every
- * few tens of microseconds while a tree grows.
+ * worker has written the job's sequence number to its own done word. Workers spin briefly
+ * before they sleep, since jobs come every few tens of microseconds while a tree grows.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
