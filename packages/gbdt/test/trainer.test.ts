@@ -71,7 +71,7 @@ describe('GBDT trainer', () => {
     const big = syntheticTable(30000, 8, 43);
     // A constant column (never split), and a column with more than 256 distinct values for max_bin 1000.
     for (let r = 0; r < 30000; r++) big.features.values[r * 8 + 2] = 1.5;
-    const cases = [
+    const cases: Record<string, number>[] = [
       { max_bin: 1000, num_leaves: 40, min_data_in_leaf: 5 },
       { lambda_l1: 2, lambda_l2: 1, min_gain_to_split: 0.5, max_depth: 4 },
       { sigmoid: 2.5, bagging_fraction: 0.5, bagging_freq: 2, feature_fraction: 0.5 },
