@@ -17,9 +17,8 @@ import { type ForwardContext } from '../nn/layers.js';
 import { hostView, writeFlat } from './host-memory.js';
 import { softCrossEntropy } from './losses.js';
 
-/** What the trainer sends for one step. */
+/** What the trainer sends for one step (the weights are in the shared `params`). */
 export interface GradRequest {
-  readonly params: Float32Array;
   readonly x: Float32Array;
   readonly targets: Float32Array;
   readonly n: number;
@@ -28,12 +27,16 @@ export interface GradRequest {
 }
 
 /** What a worker answers. */
-export type GradReply = { readonly loss: number; readonly grads: Float32Array } | { readonly error: string };
+export type GradReply = { readonly loss: number } | { readonly error: string };
 
 interface WorkerInit {
   readonly backend: BackendName;
   readonly model: ArchitectureConfig;
   readonly crop: number;
+  /** Shared memory: the weights (written by the trainer before each request). */
+  readonly params: SharedArrayBuffer;
+  /** Shared memory: this worker's flattened gradients (read by the trainer after each reply). */
+  readonly grads: SharedArrayBuffer;
 }
 
 const init = workerData as WorkerInit;
@@ -43,29 +46,30 @@ const model = createClassifier(init.model);
 const vars = model.params.trainable();
 const ch = init.model.inputChannels;
 const k = init.model.numClasses;
+const params = new Float32Array(init.params);
+const sharedGrads = new Float32Array(init.grads);
 
 async function step(req: GradRequest): Promise<GradReply> {
-  writeFlat(vars, req.params);
+  writeFlat(vars, params);
   const ctx: ForwardContext = { training: true, updates: [], rng: new Rng(req.dropSeed) };
   const x = tf.tensor4d(req.x, [req.n, init.crop, init.crop, ch]);
   const t = tf.tensor2d(req.targets, [req.n, k]);
   const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, req.reduction), vars);
   const loss = (await value.data())[0]!;
-  const flat = new Float32Array(req.params.length);
   let at = 0;
   for (const v of vars) {
     const g = grads[v.name]!;
-    flat.set(hostView(g) ?? ((await g.data()) as Float32Array), at);
+    sharedGrads.set(hostView(g) ?? ((await g.data()) as Float32Array), at);
     at += v.size;
   }
   tf.dispose([x, t, value, ...Object.values(grads)]);
   for (const [, u] of ctx.updates) u.dispose();
-  return { loss, grads: flat };
+  return { loss };
 }
 
 port.on('message', (req: GradRequest) => {
   step(req).then(
-    (reply) => port.postMessage(reply, 'grads' in reply ? [reply.grads.buffer as ArrayBuffer] : []),
+    (reply) => port.postMessage(reply),
     (err: unknown) => port.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 });

@@ -1,7 +1,8 @@
 /**
  * Data-parallel training over worker threads, for backends that use one core per process
  * (wasm under Node has no threads). Shard 0 of every batch runs on the trainer's own model;
- * shards 1… run in {@link ./grad-worker.ts} threads that receive the current weights each step.
+ * shards 1… run in {@link ./grad-worker.ts} threads that read the current weights each step from
+ * shared memory and write their gradients into shared memory.
  * Gradients are averaged weighted by shard size (summed for the refinement loss), so the update
  * equals a full-batch step except for batch norm, which normalises each shard with its own
  * statistics (PyTorch DataParallel semantics); running statistics come from shard 0.
@@ -16,21 +17,35 @@ import type { GradReply, GradRequest } from './grad-worker.js';
 
 /** A pool of gradient workers. */
 export class GradWorkerPool {
+  /**
+   * The weights every worker reads at the start of a step (shared memory: the trainer writes
+   * them before {@link run}, and nothing is copied per message).
+   */
+  readonly params: Float32Array;
   private readonly workers: Worker[];
+  /** Per worker, the shared memory its flattened gradients are written into. */
+  private readonly grads: Float32Array[];
 
-  private constructor(workers: Worker[]) {
+  private constructor(workers: Worker[], params: Float32Array, grads: Float32Array[]) {
     this.workers = workers;
+    this.params = params;
+    this.grads = grads;
   }
 
-  /** Starts `count` workers building `model` on `backend`. */
+  /** Starts `count` workers building `model` (with `paramCount` trainable scalars) on `backend`. */
   static async start(
     count: number,
     backend: BackendName,
     model: ArchitectureConfig,
     crop: number,
+    paramCount: number,
   ): Promise<GradWorkerPool> {
-    const workers = Array.from({ length: count }, () => startSiblingWorker('grad-worker', { backend, model, crop }));
-    const pool = new GradWorkerPool(workers);
+    const params = new Float32Array(new SharedArrayBuffer(4 * paramCount));
+    const grads = Array.from({ length: count }, () => new Float32Array(new SharedArrayBuffer(4 * paramCount)));
+    const workers = grads.map((g) =>
+      startSiblingWorker('grad-worker', { backend, model, crop, params: params.buffer, grads: g.buffer }),
+    );
+    const pool = new GradWorkerPool(workers, params, grads);
     try {
       await Promise.all(workers.map((w) => pool.next(w)));
     } catch (err) {
@@ -71,16 +86,20 @@ export class GradWorkerPool {
     });
   }
 
-  /** Sends one request per worker (in order) and resolves with their replies in the same order. */
-  run(requests: readonly GradRequest[]): Promise<Array<{ loss: number; grads: Float32Array }>> {
-    return Promise.all(
+  /**
+   * Sends one request per worker (in order; the weights must already be in {@link params}) and
+   * resolves with their losses and gradients (views of shared memory, valid until the next run).
+   */
+  async run(requests: readonly GradRequest[]): Promise<Array<{ loss: number; grads: Float32Array }>> {
+    const replies = await Promise.all(
       requests.map((req, i) => {
         const worker = this.workers[i]!;
         const reply = this.next(worker);
         worker.postMessage(req, [req.x.buffer as ArrayBuffer, req.targets.buffer as ArrayBuffer]);
-        return reply as Promise<{ loss: number; grads: Float32Array }>;
+        return reply as Promise<{ loss: number }>;
       }),
     );
+    return replies.map((r, i) => ({ loss: r.loss, grads: this.grads[i]! }));
   }
 
   /** Stops every worker. */

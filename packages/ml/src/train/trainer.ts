@@ -134,14 +134,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const sgd = new Sgd(vars, { momentum: config.train.momentum, weightDecay: config.train.weightDecay });
   const shards = Math.max(1, Math.min(options.workers ?? 1, batchSize));
   const paramCount = vars.reduce((s, v) => s + v.size, 0);
-  const paramsBuffer = new Float32Array(paramCount);
   const gradBuffer = new Float32Array(paramCount);
   let pool: GradWorkerPool | undefined;
   let prep: BatchPrep | undefined;
   try {
     const [startedPool, startedPrep] = await Promise.allSettled([
       shards > 1
-        ? GradWorkerPool.start(shards - 1, options.backend ?? 'wasm', config.model, config.input.trainCrop)
+        ? GradWorkerPool.start(shards - 1, options.backend ?? 'wasm', config.model, config.input.trainCrop, paramCount)
         : undefined,
       options.batchWorker === false
         ? undefined
@@ -226,13 +225,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const sample = c * c * ch;
         const requests: GradRequest[] = [];
         if (pool) {
-          // Structured-cloned by postMessage, so the same array serves every step.
-          const params = await readFlat(vars, paramsBuffer);
+          await readFlat(vars, pool.params);
           let start = sizes[0]!;
           for (let j = 1; j < shards; j++) {
             const n = sizes[j]!;
             requests.push({
-              params,
               x: batch.x.slice(start * sample, (start + n) * sample),
               targets: batch.targets.slice(start * classes.length, (start + n) * classes.length),
               n,
