@@ -12,12 +12,12 @@
  * rows and `sigmoid` 1 the unit is 2^-35.)
  *
  * These functions are also the worker's source (`Function.prototype.toString`): they use only
- * their arguments, each other, `buildBinMapper`, `valueToBin` and `lcgSkip` (which the worker
+ * their arguments, each other, `sortedSample`, `binMapperFromSorted`, `valueToBin` and `lcgSkip` (which the worker
  * source includes as well) and JavaScript built-ins, with no nested functions. For the same
  * reason they read the control block by word number: the numbers are those of `Job`, `Command`
  * and `JobFloat` below.
  */
-import { buildBinMapper, valueToBin } from './binning.js';
+import { binMapperFromSorted, sortedSample, valueToBin } from './binning.js';
 import { lcgSkip } from './random.js';
 
 /** Job words of the control block (Int32Array) every shard reads. */
@@ -499,12 +499,15 @@ export function shardBin(s: Shard): void {
   const sampled = sampleRows.length > 0;
   const size = sampled ? sampleRows.length : N;
   const column = new Float64Array(size);
+  // When the sample is every row, the sort tells each row's bin (no search per row).
+  const order = sampled ? undefined : new Int32Array(size);
   for (;;) {
     // Features are taken, not dealt: a worker still starting up leaves its share to the others.
     const f = Atomics.add(s.job, 4, 1);
     if (f >= F) break;
     for (let i = 0; i < size; i++) column[i] = values[(sampled ? (sampleRows[i] as number) : i) * F + f] as number;
-    const mapper = buildBinMapper(column, s.maxBin, s.minDataInBin);
+    const sorted = sortedSample(column, order);
+    const mapper = binMapperFromSorted(sorted, size, s.maxBin, s.minDataInBin);
     const nb = mapper.upperBounds.length;
     for (let t = 0; t < nb; t++) binBounds[f * cap + t] = mapper.upperBounds[t] as number;
     binMeta[4 * f] = nb;
@@ -513,7 +516,21 @@ export function shardBin(s: Shard): void {
     binMeta[4 * f + 3] = mapper.max;
     s.nanBin[f] = mapper.nanBin;
     s.numValueBins[f] = nb;
-    for (let r = 0; r < N; r++) bins[f * N + r] = valueToBin(mapper, values[r * F + f] as number);
+    if (order) {
+      const bounds = mapper.upperBounds;
+      let b = 0;
+      for (let i = 0; i < sorted.length; i++) {
+        const v = sorted[i] as number;
+        while (v > (bounds[b] as number)) b++;
+        bins[f * N + (order[i] as number)] = b;
+      }
+      if (sorted.length < N) {
+        const nanBin = mapper.nanBin >= 0 ? mapper.nanBin : valueToBin(mapper, NaN);
+        for (let r = 0; r < N; r++) if (column[r] !== column[r]) bins[f * N + r] = nanBin;
+      }
+    } else {
+      for (let r = 0; r < N; r++) bins[f * N + r] = valueToBin(mapper, values[r * F + f] as number);
+    }
   }
 }
 

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-import { buildBinMapper, valueToBin } from './binning.js';
+import { binMapperFromSorted, sortedSample, valueToBin } from './binning.js';
 import { MissingType } from './model.js';
 import { lcgSkip } from './random.js';
 import {
@@ -61,7 +61,8 @@ const SPIN_POLLS = 20_000;
 const WORKER_SOURCE = `
 const { workerData: w, parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const MissingType = ${JSON.stringify(MissingType)};
-${buildBinMapper.toString()}
+${sortedSample.toString()}
+${binMapperFromSorted.toString()}
 ${valueToBin.toString()}
 ${shardBin.toString()}
 ${lcgSkip.toString()}
