@@ -5,8 +5,8 @@
  * AUC / logloss of both, and the ratios.
  *
  *   npx tsx bench/gbdt/run.ts [--rows 100000] [--features 20] [--rounds 100] [--leaves 31] [--python /usr/bin/python3]
- *   npx tsx bench/gbdt/run.ts --fp-books 4 [--fp-pages 20]   # the false-positive table of synthetic books
- *   ... --seeds 5   # also the mean validation AUC over training seeds 1-5 of both (bagging and column sampling)
+ *   npx tsx bench/gbdt/run.ts --fp-books 4 [--fp-pages 40]   # the false-positive table of synthetic books
+ *   ... --seeds 5   # compare the mean validation AUC over training seeds 1-5 (the default on the false-positive table)
  *
  * Needs `apt-get install -y python3-xgboost`. Acceptance: AUC within 0.005 of XGBoost, time ≤ 2×.
  */
@@ -39,8 +39,8 @@ const { values: flags } = parseArgs({
     python: { type: 'string', default: '/usr/bin/python3' },
     seed: { type: 'string', default: '7' },
     'fp-books': { type: 'string' },
-    'fp-pages': { type: 'string', default: '20' },
-    seeds: { type: 'string', default: '1' },
+    'fp-pages': { type: 'string', default: '40' },
+    seeds: { type: 'string' },
   },
 });
 const numRows = Number(flags.rows);
@@ -213,35 +213,36 @@ try {
   console.log(line('kzr all cores', kzrAll));
   console.log(line(`xgboost ${xgb1.version} nthread=1`, xgb1));
   console.log(line(`xgboost ${xgbAll.version} all cores`, xgbAll));
+  // Validation AUC moves with the training seed (which rows and columns are sampled); on a small
+  // validation set one seed is a noisy comparison, so the acceptance compares the mean AUC over
+  // seeds 1..N. Both libraries give the same trees on any thread count, so the extra seeds train
+  // on all cores only.
+  const seeds = Number(flags.seeds ?? (tables ? 5 : 1));
+  const kzrAucs = [kzr1.auc];
+  const xgbAucs = [xgb1.auc];
+  for (let seed = 2; seed <= seeds; seed++) {
+    kzrAucs.push(runKzr(0, seed).auc);
+    xgbAucs.push(runXgb(0, seed).auc);
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const aucDiff = mean(kzrAucs) - mean(xgbAucs);
+  if (seeds > 1) {
+    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(5)}-${Math.max(...xs).toFixed(5)}`;
+    console.log(
+      `mean AUC over training seeds 1-${seeds}: kzr ${mean(kzrAucs).toFixed(5)} (${range(kzrAucs)}), ` +
+        `xgboost ${mean(xgbAucs).toFixed(5)} (${range(xgbAucs)}), diff ${aucDiff.toFixed(5)}`,
+    );
+  }
+  const aucName = seeds > 1 ? `mean AUC diff (seeds 1-${seeds})` : 'AUC diff';
   for (const [name, kzr, xgb] of [
     ['one thread each', kzr1, xgb1],
     ['all cores each', kzrAll, xgbAll],
   ] as const) {
-    const ok = kzr.auc >= xgb.auc - 0.005 && kzr.seconds <= 2 * xgb.seconds;
+    const ok = aucDiff >= -0.005 && kzr.seconds <= 2 * xgb.seconds;
     console.log(
       `kzr/xgboost, ${name}: wall ${(kzr.seconds / xgb.seconds).toFixed(2)}x  cpu ${(kzr.cpuSeconds / xgb.cpuSeconds).toFixed(2)}x  ` +
-        `AUC diff ${(kzr.auc - xgb.auc).toFixed(5)}  logloss ratio ${(kzr.logloss / xgb.logloss).toFixed(4)}  ` +
+        `${aucName} ${aucDiff.toFixed(5)}  logloss ratio ${(kzr.logloss / xgb.logloss).toFixed(4)}  ` +
         `acceptance (AUC within 0.005, wall <= 2x): ${ok ? 'met' : 'NOT met'}`,
-    );
-  }
-  // Validation AUC moves with the training seed (which rows and columns are sampled); on a small
-  // validation set one seed is a noisy comparison. Both libraries give the same trees on any
-  // thread count, so the extra seeds train on all cores only.
-  const seeds = Number(flags.seeds);
-  if (seeds > 1) {
-    const kzrAucs = [kzr1.auc];
-    const xgbAucs = [xgb1.auc];
-    for (let seed = 2; seed <= seeds; seed++) {
-      kzrAucs.push(runKzr(0, seed).auc);
-      xgbAucs.push(runXgb(0, seed).auc);
-    }
-    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(5)}-${Math.max(...xs).toFixed(5)}`;
-    const diff = mean(kzrAucs) - mean(xgbAucs);
-    console.log(
-      `mean AUC over training seeds 1-${seeds}: kzr ${mean(kzrAucs).toFixed(5)} (${range(kzrAucs)}), ` +
-        `xgboost ${mean(xgbAucs).toFixed(5)} (${range(xgbAucs)}), diff ${diff.toFixed(5)}: ` +
-        `${diff >= -0.005 ? 'within' : 'NOT within'} 0.005`,
     );
   }
 } finally {
