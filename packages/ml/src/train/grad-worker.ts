@@ -1,9 +1,11 @@
 /**
- * A data-parallel gradient worker (worker thread): builds the same model as the trainer, and for
- * every message sets the trainable variables to the broadcast values, runs forward + backward on
- * its shard of the batch (batch-norm statistics of the shard, as each GPU replica of PyTorch
- * DataParallel does) and returns the loss and the flattened gradients. Its running statistics
- * are discarded; the trainer keeps those of shard 0 (DataParallel keeps device 0's).
+ * A data-parallel gradient worker (worker thread, see `parallel.ts`): builds the same model and
+ * SGD state as the trainer. A `step` message runs forward + backward on its shard of the batch
+ * (batch-norm statistics of the shard, as each GPU replica of PyTorch DataParallel does) and
+ * answers the loss, the flattened gradient going into shared memory. An `update` message
+ * combines every shard's gradient exactly as the trainer does and applies the same SGD update
+ * to its own copy, then starts the next step if one came with it. Its running statistics are
+ * discarded; the trainer keeps those of shard 0 (DataParallel keeps device 0's).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -14,43 +16,70 @@ import { type BackendName, initBackend } from '../backend/select-backend.js';
 import { createClassifier } from '../models/create-model.js';
 import { type ArchitectureConfig } from '../models/types.js';
 import { type ForwardContext } from '../nn/layers.js';
-import { hostView, writeFlat } from './host-memory.js';
+import { combineFlat, hostView, writeFlat } from './host-memory.js';
 import { softCrossEntropy } from './losses.js';
+import { Sgd, type SgdOptions } from './sgd.js';
 
-/** What the trainer sends for one step (the weights are in the shared `params`). */
-export interface GradRequest {
+/** One step of one shard. */
+export interface GradStep {
   readonly x: Float32Array;
   readonly targets: Float32Array;
   readonly n: number;
   readonly dropSeed: number;
   readonly reduction: 'mean' | 'sum';
+  /** Learning rate of this step's update. */
+  readonly lr: number;
+  /** Which of the two gradient buffers this step writes (alternating per step). */
+  readonly buffer: 0 | 1;
 }
 
-/** What a worker answers. */
+/** What the trainer sends. */
+export type GradMessage =
+  | { readonly type: 'step'; readonly step: GradStep; readonly sync: boolean }
+  | { readonly type: 'update'; readonly weights: readonly number[]; readonly next?: GradStep | undefined };
+
+/** What a worker answers to a step. */
 export type GradReply = { readonly loss: number } | { readonly error: string };
 
-interface WorkerInit {
+/** A worker's start data. */
+export interface GradWorkerInit {
   readonly backend: BackendName;
   readonly model: ArchitectureConfig;
   readonly crop: number;
-  /** Shared memory: the weights (written by the trainer before each request). */
+  readonly sgd: SgdOptions;
+  /** This worker's position among the workers (its shard is index + 1). */
+  readonly index: number;
+  /** Shared memory: weights and momentum buffers (read at a synchronising step). */
   readonly params: SharedArrayBuffer;
-  /** Shared memory: this worker's flattened gradients (read by the trainer after each reply). */
-  readonly grads: SharedArrayBuffer;
+  readonly slots: SharedArrayBuffer;
+  /** Shared memory: the trainer's gradient, then every worker's (this one writes its own). */
+  readonly localGrads: SharedArrayBuffer;
+  /** Per worker, its two gradient buffers. */
+  readonly grads: ReadonlyArray<readonly [SharedArrayBuffer, SharedArrayBuffer]>;
 }
 
-const init = workerData as WorkerInit;
+const init = workerData as GradWorkerInit;
 const port = parentPort!;
 await initBackend({ backend: init.backend });
 const model = createClassifier(init.model);
 const vars = model.params.trainable();
+const sgd = new Sgd(vars, init.sgd);
 const ch = init.model.inputChannels;
 const k = init.model.numClasses;
 const params = new Float32Array(init.params);
-const sharedGrads = new Float32Array(init.grads);
+const slots = new Float32Array(init.slots);
+const localGrads = new Float32Array(init.localGrads);
+const allGrads = init.grads.map((pair) => pair.map((b) => new Float32Array(b)));
+const ownGrads = allGrads[init.index]!;
+const combined = new Float32Array(params.length);
+// The last step's learning rate and gradient buffer, used by its update.
+let lr = 0;
+let buffer: 0 | 1 = 0;
 
-async function step(req: GradRequest): Promise<GradReply> {
-  writeFlat(vars, params);
+async function step(req: GradStep): Promise<GradReply> {
+  lr = req.lr;
+  buffer = req.buffer;
+  const out = ownGrads[buffer]!;
   const ctx: ForwardContext = { training: true, updates: [], rng: new Rng(req.dropSeed) };
   const x = tf.tensor4d(req.x, [req.n, init.crop, init.crop, ch]);
   const t = tf.tensor2d(req.targets, [req.n, k]);
@@ -59,7 +88,7 @@ async function step(req: GradRequest): Promise<GradReply> {
   let at = 0;
   for (const v of vars) {
     const g = grads[v.name]!;
-    sharedGrads.set(hostView(g) ?? ((await g.data()) as Float32Array), at);
+    out.set(hostView(g) ?? ((await g.data()) as Float32Array), at);
     at += v.size;
   }
   tf.dispose([x, t, value, ...Object.values(grads)]);
@@ -67,10 +96,31 @@ async function step(req: GradRequest): Promise<GradReply> {
   return { loss };
 }
 
-port.on('message', (req: GradRequest) => {
+function run(req: GradStep): void {
   step(req).then(
     (reply) => port.postMessage(reply),
     (err: unknown) => port.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
+}
+
+port.on('message', (msg: GradMessage) => {
+  try {
+    if (msg.type === 'step') {
+      if (msg.sync) {
+        writeFlat(vars, params);
+        writeFlat(sgd.slots, slots);
+      }
+      run(msg.step);
+      return;
+    }
+    const parts = [
+      { g: localGrads, w: msg.weights[0]! },
+      ...allGrads.map((pair, j) => ({ g: pair[buffer]!, w: msg.weights[j + 1]! })),
+    ];
+    sgd.stepFlat(combineFlat(parts, combined), lr);
+    if (msg.next) run(msg.next);
+  } catch (err) {
+    port.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  }
 });
 port.postMessage({ ready: true });

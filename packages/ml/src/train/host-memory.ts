@@ -77,3 +77,29 @@ export function writeFlat(vars: readonly tf.Variable[], flat: Float32Array): voi
     at += v.size;
   }
 }
+
+/**
+ * Σ_j w_j·g_j over flat gradients, in the given order, into `out` (float64 sums, one rounding
+ * per value). The trainer and every gradient worker combine with this same function, so their
+ * updates are bit-identical.
+ */
+export function combineFlat(parts: ReadonlyArray<{ g: Float32Array; w: number }>, out: Float32Array): Float32Array {
+  const n = out.length;
+  if (parts.length === 1) {
+    const { g: g0, w: w0 } = parts[0]!;
+    for (let i = 0; i < n; i++) out[i] = w0 * g0[i]!;
+  } else if (parts.length === 2) {
+    const [{ g: g0, w: w0 }, { g: g1, w: w1 }] = parts as [
+      { g: Float32Array; w: number },
+      { g: Float32Array; w: number },
+    ];
+    for (let i = 0; i < n; i++) out[i] = w0 * g0[i]! + w1 * g1[i]!;
+  } else {
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (const { g, w } of parts) sum += w * g[i]!;
+      out[i] = sum;
+    }
+  }
+  return out;
+}

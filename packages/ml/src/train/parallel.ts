@@ -1,11 +1,15 @@
 /**
  * Data-parallel training over worker threads, for backends that use one core per process
  * (wasm under Node has no threads). Shard 0 of every batch runs on the trainer's own model;
- * shards 1… run in {@link ./grad-worker.ts} threads that read the current weights each step from
- * shared memory and write their gradients into shared memory.
- * Gradients are averaged weighted by shard size (summed for the refinement loss), so the update
- * equals a full-batch step except for batch norm, which normalises each shard with its own
- * statistics (PyTorch DataParallel semantics); running statistics come from shard 0.
+ * shards 1… run in {@link ./grad-worker.ts} threads, each with its own copy of the model and of
+ * the SGD state. After a step every thread has every shard's gradient (shared memory), combines
+ * them with the same code in the same order and applies the same update, so all copies stay
+ * bit-identical without sending weights; a worker starts its next step as soon as it has
+ * updated, while the trainer updates too. Weights and momentum buffers are sent (through shared
+ * memory) only at the first step of a run. Gradients are averaged weighted by shard size
+ * (summed for the refinement loss), so the update equals a full-batch step except for batch
+ * norm, which normalises each shard with its own statistics (PyTorch DataParallel semantics);
+ * running statistics come from shard 0.
  */
 import type { Worker } from 'node:worker_threads';
 
@@ -13,39 +17,71 @@ import { type BackendName } from '../backend/select-backend.js';
 import { MlError, MlErrorKind } from '../errors.js';
 import { type ArchitectureConfig } from '../models/types.js';
 import { startSiblingWorker } from './batch-prep.js';
-import type { GradReply, GradRequest } from './grad-worker.js';
+import type { GradMessage, GradReply, GradStep, GradWorkerInit } from './grad-worker.js';
+import { type SgdOptions } from './sgd.js';
 
 /** A pool of gradient workers. */
 export class GradWorkerPool {
-  /**
-   * The weights every worker reads at the start of a step (shared memory: the trainer writes
-   * them before {@link run}, and nothing is copied per message).
-   */
+  /** Shared memory: the weights, read by the workers at a synchronising step. */
   readonly params: Float32Array;
+  /** Shared memory: the momentum buffers, read by the workers at a synchronising step. */
+  readonly slots: Float32Array;
+  /** Shared memory: the trainer's own (shard 0) flattened gradient of the current step. */
+  readonly localGrads: Float32Array;
   private readonly workers: Worker[];
-  /** Per worker, the shared memory its flattened gradients are written into. */
-  private readonly grads: Float32Array[];
+  /**
+   * Per worker, two shared buffers for its flattened gradients, used by alternate steps (a
+   * worker writes step i + 1's while the trainer may still read step i's).
+   */
+  private readonly grads: Array<[Float32Array, Float32Array]>;
+  private runningBuffer: 0 | 1 = 0;
+  private pending: Promise<Array<{ loss: number }>> | undefined;
+  private failure: Error | undefined;
 
-  private constructor(workers: Worker[], params: Float32Array, grads: Float32Array[]) {
+  private constructor(workers: Worker[], shared: Float32Array[], grads: Array<[Float32Array, Float32Array]>) {
     this.workers = workers;
-    this.params = params;
+    [this.params, this.slots, this.localGrads] = shared as [Float32Array, Float32Array, Float32Array];
     this.grads = grads;
+    for (const w of workers) {
+      // An update (which has no reply of its own) reports its failure here.
+      w.on('message', (msg: GradReply | { ready: true }) => {
+        if ('error' in msg) this.failure ??= new MlError(MlErrorKind.Internal, `gradient worker failed: ${msg.error}`);
+      });
+    }
   }
 
-  /** Starts `count` workers building `model` (with `paramCount` trainable scalars) on `backend`. */
+  /**
+   * Starts `count` workers building `model` (with `paramCount` trainable scalars) on `backend`,
+   * with the trainer's SGD options.
+   */
   static async start(
     count: number,
     backend: BackendName,
     model: ArchitectureConfig,
     crop: number,
     paramCount: number,
+    sgd: SgdOptions,
   ): Promise<GradWorkerPool> {
-    const params = new Float32Array(new SharedArrayBuffer(4 * paramCount));
-    const grads = Array.from({ length: count }, () => new Float32Array(new SharedArrayBuffer(4 * paramCount)));
-    const workers = grads.map((g) =>
-      startSiblingWorker('grad-worker', { backend, model, crop, params: params.buffer, grads: g.buffer }),
-    );
-    const pool = new GradWorkerPool(workers, params, grads);
+    const shared = (): Float32Array => new Float32Array(new SharedArrayBuffer(4 * paramCount));
+    const common = [shared(), shared(), shared()];
+    const grads = Array.from({ length: count }, (): [Float32Array, Float32Array] => [shared(), shared()]);
+    const workers = grads.map((_, index) => {
+      const init: GradWorkerInit = {
+        backend,
+        model,
+        crop,
+        sgd,
+        index,
+        params: common[0]!.buffer as SharedArrayBuffer,
+        slots: common[1]!.buffer as SharedArrayBuffer,
+        localGrads: common[2]!.buffer as SharedArrayBuffer,
+        grads: grads.map(
+          (pair) => pair.map((g) => g.buffer as SharedArrayBuffer) as [SharedArrayBuffer, SharedArrayBuffer],
+        ),
+      };
+      return startSiblingWorker('grad-worker', init);
+    });
+    const pool = new GradWorkerPool(workers, common, grads);
     try {
       await Promise.all(workers.map((w) => pool.next(w)));
     } catch (err) {
@@ -86,20 +122,52 @@ export class GradWorkerPool {
     });
   }
 
+  private post(messages: readonly GradMessage[], steps: ReadonlyArray<GradStep | undefined>): void {
+    if (this.failure) throw this.failure;
+    const replies = steps.some((s) => s !== undefined)
+      ? this.workers.map((w) => this.next(w) as Promise<{ loss: number }>)
+      : undefined;
+    messages.forEach((msg, i) => {
+      const step = steps[i];
+      this.workers[i]!.postMessage(msg, step ? [step.x.buffer as ArrayBuffer, step.targets.buffer as ArrayBuffer] : []);
+    });
+    if (replies) {
+      this.runningBuffer = steps.find((s) => s !== undefined)!.buffer;
+      this.pending = Promise.all(replies);
+      // Awaited by results(); a run stopped on another error never awaits it.
+      this.pending.catch(() => undefined);
+    }
+  }
+
   /**
-   * Sends one request per worker (in order; the weights must already be in {@link params}) and
-   * resolves with their losses and gradients (views of shared memory, valid until the next run).
+   * Starts one step per worker (in order). With `sync`, each worker first reads the weights and
+   * momentum buffers from {@link params} and {@link slots} (which the trainer has filled).
    */
-  async run(requests: readonly GradRequest[]): Promise<Array<{ loss: number; grads: Float32Array }>> {
-    const replies = await Promise.all(
-      requests.map((req, i) => {
-        const worker = this.workers[i]!;
-        const reply = this.next(worker);
-        worker.postMessage(req, [req.x.buffer as ArrayBuffer, req.targets.buffer as ArrayBuffer]);
-        return reply as Promise<{ loss: number }>;
-      }),
+  start(steps: readonly GradStep[], sync: boolean): void {
+    this.post(
+      steps.map((step) => ({ type: 'step', step, sync })),
+      steps,
     );
-    return replies.map((r, i) => ({ loss: r.loss, grads: this.grads[i]! }));
+  }
+
+  /** The losses of the running step, with each worker's gradient (shared memory views). */
+  async results(): Promise<Array<{ loss: number; grads: Float32Array }>> {
+    const pending = this.pending;
+    if (!pending) throw new MlError(MlErrorKind.Internal, 'no gradient step is running');
+    this.pending = undefined;
+    const replies = await pending;
+    return replies.map((r, i) => ({ loss: r.loss, grads: this.grads[i]![this.runningBuffer] }));
+  }
+
+  /**
+   * Tells every worker to apply the update of the finished step (shard weights `weights`; the
+   * trainer's gradient is in {@link localGrads}), then to start `next` when given.
+   */
+  update(weights: readonly number[], next?: readonly GradStep[]): void {
+    this.post(
+      this.workers.map((_, i) => ({ type: 'update', weights, next: next?.[i] })),
+      this.workers.map((_, i) => next?.[i]),
+    );
   }
 
   /** Stops every worker. */

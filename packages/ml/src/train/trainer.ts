@@ -26,9 +26,9 @@ import {
   writeCheckpoint,
 } from './checkpoint.js';
 import { classList, epochOrder, type LabelledCrop } from './dataset.js';
-import type { GradRequest } from './grad-worker.js';
+import type { GradStep } from './grad-worker.js';
 import { BatchPrep, type WorkerBatch } from './batch-prep.js';
-import { hostView, readFlat } from './host-memory.js';
+import { combineFlat, readFlat } from './host-memory.js';
 import { softCrossEntropy } from './losses.js';
 import { GradWorkerPool } from './parallel.js';
 import { writeReports } from './reports.js';
@@ -46,6 +46,17 @@ export interface IterationInfo {
   readonly lr: number;
   readonly imagesPerSecond: number;
   readonly batchSize: number;
+}
+
+/** One training step's inputs (see the loop in {@link train}). */
+interface StepPlan {
+  readonly batch: WorkerBatch;
+  readonly lr: number;
+  readonly sizes: number[];
+  /** Per shard, its weight in the combined gradient. */
+  readonly weights: number[];
+  /** Per worker shard, its step. */
+  readonly requests: GradStep[];
 }
 
 /** Options of {@link train}. */
@@ -135,12 +146,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const shards = Math.max(1, Math.min(options.workers ?? 1, batchSize));
   const paramCount = vars.reduce((s, v) => s + v.size, 0);
   const gradBuffer = new Float32Array(paramCount);
+  const localBuffer = new Float32Array(paramCount);
+  // The workers copy the weights and momentum buffers at the first step of this run only.
+  let syncWorkers = true;
+  // Steps planned so far (alternates the workers' gradient buffers).
+  let planned = 0;
   let pool: GradWorkerPool | undefined;
   let prep: BatchPrep | undefined;
   try {
     const [startedPool, startedPrep] = await Promise.allSettled([
       shards > 1
-        ? GradWorkerPool.start(shards - 1, options.backend ?? 'wasm', config.model, config.input.trainCrop, paramCount)
+        ? GradWorkerPool.start(
+            shards - 1,
+            options.backend ?? 'wasm',
+            config.model,
+            config.input.trainCrop,
+            paramCount,
+            {
+              momentum: config.train.momentum,
+              weightDecay: config.train.weightDecay,
+            },
+          )
         : undefined,
       options.batchWorker === false
         ? undefined
@@ -187,7 +213,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           `${batchSize} exceeds the ${order.length} training crops`,
         );
       }
-      const started = performance.now();
+      const epochStart = performance.now();
       let lossSum = 0;
       let lr = 0;
       const prepare = (iter: number): ReturnType<typeof prepareTrainBatch> =>
@@ -202,13 +228,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           refine !== undefined,
         );
       prep?.startEpoch(epochSeed, order);
-      let nextBatch: WorkerBatch | Promise<WorkerBatch> | undefined;
-      for (let iter = 0; iter < itersPerEpoch; iter++) {
-        options.signal?.throwIfAborted();
-        const batch = await (nextBatch ?? (prep ? prep.request(iter) : prepare(iter)));
-        // The batch worker builds the next batch while this one computes.
-        nextBatch = prep && iter + 1 < itersPerEpoch ? prep.request(iter + 1) : undefined;
-        lr = refine
+      const sample = c * c * ch;
+      const reduction = refine ? 'sum' : 'mean';
+      /** Everything a step needs besides the model: its batch, lr, shards and worker requests. */
+      const plan = (batch: WorkerBatch, iter: number): StepPlan => {
+        const stepLr = refine
           ? refine.lr
           : learningRate(
               {
@@ -220,26 +244,52 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
               epoch,
               iter,
             );
-        const reduction = refine ? 'sum' : 'mean';
         const sizes = shardSizes(batch.n, shards);
-        const sample = c * c * ch;
-        const requests: GradRequest[] = [];
-        if (pool) {
-          await readFlat(vars, pool.params);
-          let start = sizes[0]!;
-          for (let j = 1; j < shards; j++) {
-            const n = sizes[j]!;
-            requests.push({
-              x: batch.x.slice(start * sample, (start + n) * sample),
-              targets: batch.targets.slice(start * classes.length, (start + n) * classes.length),
-              n,
-              dropSeed: deriveSeed(epochSeed, iter, Stream.DropConnect + 16 * j),
-              reduction,
-            });
-            start += n;
+        const requests: GradStep[] = [];
+        let start = sizes[0]!;
+        for (let j = 1; j < shards; j++) {
+          const n = sizes[j]!;
+          requests.push({
+            x: batch.x.slice(start * sample, (start + n) * sample),
+            targets: batch.targets.slice(start * classes.length, (start + n) * classes.length),
+            n,
+            dropSeed: deriveSeed(epochSeed, iter, Stream.DropConnect + 16 * j),
+            reduction,
+            lr: stepLr,
+            buffer: planned % 2 === 0 ? 0 : 1,
+          });
+          start += n;
+        }
+        const weights = sizes.map((n) => (reduction === 'mean' ? n / batch.n : 1));
+        planned++;
+        return { batch, lr: stepLr, sizes, weights, requests };
+      };
+      let nextBatch: WorkerBatch | Promise<WorkerBatch> | undefined;
+      const takeBatch = async (iter: number): Promise<WorkerBatch> => {
+        const batch = await (nextBatch ?? (prep ? prep.request(iter) : prepare(iter)));
+        // The batch worker builds the next batch while this one computes.
+        nextBatch = prep && iter + 1 < itersPerEpoch ? prep.request(iter + 1) : undefined;
+        return batch;
+      };
+      // A step whose worker shards were already started (by the previous step's update).
+      let startedStep: StepPlan | undefined;
+      for (let iter = 0; iter < itersPerEpoch; iter++) {
+        options.signal?.throwIfAborted();
+        let step = startedStep;
+        startedStep = undefined;
+        if (!step) {
+          step = plan(await takeBatch(iter), iter);
+          if (pool) {
+            if (syncWorkers) {
+              await readFlat(vars, pool.params);
+              await readFlat(sgd.slots, pool.slots);
+            }
+            pool.start(step.requests, syncWorkers);
+            syncWorkers = false;
           }
         }
-        const pending = pool ? pool.run(requests) : Promise.resolve([]);
+        const { batch, sizes, weights } = step;
+        lr = step.lr;
         const n0 = sizes[0]!;
         const ctx: ForwardContext = {
           training: true,
@@ -251,21 +301,32 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, reduction), vars);
         // Without a batch worker, build the next batch while the worker threads compute.
         if (!prep) nextBatch = iter + 1 < itersPerEpoch ? prepare(iter + 1) : undefined;
-        const replies = await pending;
-        const weight = (j: number): number => (reduction === 'mean' ? sizes[j]! / batch.n : 1);
-        let loss = (await value.data())[0]! * weight(0);
-        replies.forEach((r, j) => (loss += r.loss * weight(j + 1)));
+        // Shard 0's gradient goes into shared memory once every worker has finished the step
+        // (each one has read the previous step's before starting this one).
+        const replies = pool ? await pool.results() : [];
+        const local = await readFlat(
+          vars.map((v) => grads[v.name]!),
+          pool ? pool.localGrads : localBuffer,
+        );
+        let loss = (await value.data())[0]! * weights[0]!;
+        replies.forEach((r, j) => (loss += r.loss * weights[j + 1]!));
         if (!Number.isFinite(loss)) {
           tf.dispose([x, t, value, ...Object.values(grads)]);
           for (const [, u] of ctx.updates) u.dispose();
           throw new NonFiniteLossError(epoch, iter, loss);
         }
-        sgd.stepFlat(await combine(vars, grads, replies, weight, gradBuffer), lr);
+        if (pool) {
+          // Plan the next step now, so each worker starts it right after its own update.
+          if (iter + 1 < itersPerEpoch) startedStep = plan(await takeBatch(iter + 1), iter + 1);
+          pool.update(weights, startedStep?.requests);
+        }
+        const parts = [{ g: local, w: weights[0]! }, ...replies.map((r, j) => ({ g: r.grads, w: weights[j + 1]! }))];
+        sgd.stepFlat(combineFlat(parts, gradBuffer), lr);
         applyBatchNormUpdates(ctx);
         tf.dispose([x, t, value, ...Object.values(grads)]);
         iteration++;
         lossSum += loss;
-        const elapsed = (performance.now() - started) / 1000;
+        const elapsed = (performance.now() - epochStart) / 1000;
         options.onIteration?.({
           epoch,
           iter,
@@ -277,7 +338,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           batchSize,
         });
       }
-      const trainSeconds = (performance.now() - started) / 1000;
+      const trainSeconds = (performance.now() - epochStart) / 1000;
       const { top1, predictions } = await evaluateTop1(
         model,
         valInputs,
@@ -292,7 +353,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         valTop1: top1,
         lr,
         imagesPerSecond: (itersPerEpoch * batchSize) / trainSeconds,
-        seconds: (performance.now() - started) / 1000,
+        seconds: (performance.now() - epochStart) / 1000,
       };
       history = [...history, metrics];
       const isBest = top1 > best.valTop1;
@@ -325,7 +386,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 /**
  * Splits n samples into `shards` consecutive parts. Shard 0 runs on the trainer thread, which
- * also combines the gradients and applies the update, so it gets one sample fewer than an even
+ * also coordinates the step and the batch worker, so it gets one sample fewer than an even
  * split (32 on 2 shards: 15 + 17); the rest is split near-equally (the first ones larger).
  */
 export function shardSizes(n: number, shards: number): number[] {
@@ -334,38 +395,4 @@ export function shardSizes(n: number, shards: number): number[] {
   const rest = n - first;
   const k = shards - 1;
   return [first, ...Array.from({ length: k }, (_, j) => Math.floor(rest / k) + (j < rest % k ? 1 : 0))];
-}
-
-/**
- * Σ_j w_j·g_j over shard 0's gradient tensors and the workers' flattened gradients, in a fixed
- * order, into the flat array `out` (float64 sums, one rounding per value).
- */
-async function combine(
-  vars: readonly tf.Variable[],
-  grads: tf.NamedTensorMap,
-  replies: ReadonlyArray<{ grads: Float32Array }>,
-  weight: (j: number) => number,
-  out: Float32Array,
-): Promise<Float32Array> {
-  const w0 = weight(0);
-  const remote = replies.map((r, j) => ({ g: r.grads, w: weight(j + 1) }));
-  let at = 0;
-  for (const v of vars) {
-    const g = grads[v.name]!;
-    const local = hostView(g) ?? ((await g.data()) as Float32Array);
-    if (remote.length === 0) {
-      for (let i = 0; i < local.length; i++) out[at + i] = w0 * local[i]!;
-    } else if (remote.length === 1) {
-      const { g: g1, w: w1 } = remote[0]!;
-      for (let i = 0; i < local.length; i++) out[at + i] = w0 * local[i]! + w1 * g1[at + i]!;
-    } else {
-      for (let i = 0; i < local.length; i++) {
-        let sum = w0 * local[i]!;
-        for (const r of remote) sum += r.w * r.g[at + i]!;
-        out[at + i] = sum;
-      }
-    }
-    at += v.size;
-  }
-  return out;
 }
