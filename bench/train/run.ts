@@ -21,17 +21,9 @@ import { parseArgs } from 'node:util';
 
 import { createOnnxEngine, exportClassifierToOnnx } from '@kzr/inference';
 import * as tf from '@tensorflow/tfjs';
-import {
-  applyBatchNormUpdates,
-  countParams,
-  createClassifier,
-  directoryStorage,
-  initBackend,
-  readModelConfig,
-  Sgd,
-  softCrossEntropy,
-  train,
-} from '@kzr/ml';
+import { countParams, directoryStorage, readModelConfig, train } from '@kzr/ml';
+
+import { bareTrainingStep, tinyResNetConfigPath } from './bare-step.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,7 +36,6 @@ const { values: flags } = parseArgs({
 const batch = Number(flags.batch);
 const steps = Number(flags.steps);
 const threads = Number(flags.threads);
-const configPath = fileURLToPath(new URL('../../configs/models/tiny-resnet-gray32.json', import.meta.url));
 
 interface KzrResult {
   params: number;
@@ -76,27 +67,11 @@ async function onnxInference(model: Parameters<typeof exportClassifierToOnnx>[0]
 }
 
 async function kzr(): Promise<KzrResult> {
-  await initBackend({ backend: 'wasm' });
-  const config = await readModelConfig(configPath);
-  const model = createClassifier(config.model);
-  const c = config.input.trainCrop;
-  const k = config.model.numClasses;
-  const vars = model.params.trainable();
-  const sgd = new Sgd(vars, { momentum: 0.9, weightDecay: 1e-4 });
-  const x = tf.randomNormal([batch, c, c, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const t = tf.oneHot(tf.randomUniform([batch], 0, k, 'int32', 2) as tf.Tensor1D, k).toFloat() as tf.Tensor2D;
+  const { model, x, step, dispose } = await bareTrainingStep(batch);
   let start = 0;
   for (let i = 0; i <= steps; i++) {
     if (i === 1) start = performance.now();
-    const ctx = { training: true, updates: [] as Array<[tf.Variable, tf.Tensor]> };
-    const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t), vars);
-    await value.data();
-    sgd.step(
-      vars.map((v) => grads[v.name]!),
-      0.01,
-    );
-    applyBatchNormUpdates(ctx);
-    tf.dispose([value, ...Object.values(grads)]);
+    await step();
   }
   const trainImagesPerSecond = (batch * steps) / ((performance.now() - start) / 1000);
   const infer = async (): Promise<void> => {
@@ -110,9 +85,7 @@ async function kzr(): Promise<KzrResult> {
   const inferImagesPerSecond = (batch * steps) / ((performance.now() - start) / 1000);
   const onnxInferImagesPerSecond = await onnxInference(model, x);
   const params = countParams(model).totalParams;
-  tf.dispose([x, t]);
-  sgd.dispose();
-  model.dispose();
+  dispose();
   return { params, trainImagesPerSecond, inferImagesPerSecond, onnxInferImagesPerSecond };
 }
 
@@ -122,7 +95,7 @@ async function kzr(): Promise<KzrResult> {
  * (the epoch-end validation, checkpoint and report files are per-epoch work, not per image).
  */
 async function kzrTrainLoop(workers: number): Promise<number> {
-  const config = await readModelConfig(configPath);
+  const config = await readModelConfig(tinyResNetConfigPath);
   const crops = Array.from({ length: batch * (steps + 1) }, (_, i) => ({
     image: { width: 36, height: 36, channels: 1, data: new Uint8Array(36 * 36).map((_, j) => (i * 31 + j * 7) % 251) },
     label: `U+${(0x3042 + (i % 40)).toString(16).toUpperCase()}`,

@@ -85,11 +85,10 @@ class Ops {
     return this.slice(padded, begin, size);
   }
 
-  /** Inserts (s - 1) zeros between neighbouring rows / columns of an NHWC tensor. */
-  dilate(dy: Info, sh: number, sw: number): Info {
-    if (sh === 1 && sw === 1) return dy;
-    const [n, oh, ow, c] = dy.shape as [number, number, number, number];
-    const six = this.reshape(dy, [n, oh, 1, ow, 1, c]);
+  /** Puts (s - 1) zeros after every row / column of an NHWC tensor: [N, H·sh, W·sw, C]. */
+  spread(x: Info, sh: number, sw: number): Info {
+    const [n, h, w, c] = x.shape as [number, number, number, number];
+    const six = this.reshape(x, [n, h, 1, w, 1, c]);
     const padded = this.pad(six, [
       [0, 0],
       [0, 0],
@@ -98,8 +97,14 @@ class Ops {
       [0, sw - 1],
       [0, 0],
     ]);
-    const flat = this.reshape(padded, [n, oh * sh, ow * sw, c]);
-    return this.slice(flat, [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]);
+    return this.reshape(padded, [n, h * sh, w * sw, c]);
+  }
+
+  /** Inserts (s - 1) zeros between neighbouring rows / columns of an NHWC tensor. */
+  dilate(dy: Info, sh: number, sw: number): Info {
+    if (sh === 1 && sw === 1) return dy;
+    const [n, oh, ow, c] = dy.shape as [number, number, number, number];
+    return this.slice(this.spread(dy, sh, sw), [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]);
   }
 
   /** Frees every intermediate except `keep`. */
@@ -283,17 +288,8 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attr
       { x: dy, filter: wt },
       { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 },
     );
-    const spread = ops.pad(ops.reshape(conv, [n, oh, 1, ow, 1, ci]), [
-      [0, 0],
-      [0, 0],
-      [0, sh - 1],
-      [0, 0],
-      [0, sw - 1],
-      [0, 0],
-    ]);
-    const full = ops.reshape(spread, [n, oh * sh, ow * sw, ci]);
     return ops.finish(
-      ops.padOrCrop(full, [
+      ops.padOrCrop(ops.spread(conv, sh, sw), [
         [0, 0],
         [0, h - oh * sh],
         [0, w - ow * sw],
