@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { readShared } from './fixtures.js';
-import { syntheticTable } from '../src/internal.js';
+import { syntheticTable, xorshift32 } from '../src/internal.js';
 import {
   auc,
   formatModel,
@@ -65,6 +65,39 @@ describe('GBDT trainer', () => {
       const many = formatModel(train(big, resolveParams({ ...base, num_threads: threads })).booster);
       assert.equal(many.replace(`[num_threads: ${threads}]`, '[num_threads: 1]'), one, `${threads} threads`);
     }
+  });
+
+  it('sums wide feature lists (16, 8, then 4 features per pass) into the rows each leaf holds', () => {
+    // 29 features (one 16-feature pass, one of 8, one of 4 and a single feature), every one of
+    // them in the label, so the trees split on features of every pass.
+    const numRows = 8000;
+    const numFeatures = 29;
+    const rand = xorshift32(45);
+    const values = new Float64Array(numRows * numFeatures);
+    const labels = new Float64Array(numRows);
+    for (let r = 0; r < numRows; r++) {
+      let logit = 0;
+      for (let f = 0; f < numFeatures; f++) {
+        const x = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+        values[r * numFeatures + f] = rand() < 0.05 ? NaN : x;
+        logit += (f % 2 === 0 ? 1 : -1) * (0.2 + 0.05 * f) * x;
+      }
+      labels[r] = rand() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+    }
+    const wide = { features: { numRows, numFeatures, values }, labels };
+    const params = { num_iterations: 8, num_leaves: 15, min_data_in_leaf: 5 };
+    const { booster } = train(wide, resolveParams({ ...params, num_threads: 1 }));
+    for (const tree of booster.trees) {
+      const rows = new Float64Array(tree.numLeaves);
+      for (let r = 0; r < wide.features.numRows; r++) {
+        const leaf = leafIndex(tree, wide.features.values, r * wide.features.numFeatures);
+        rows[leaf] = (rows[leaf] as number) + 1;
+      }
+      // A leaf's count comes from the histogram's count column at its split; the rows from the tree.
+      assert.deepEqual(Array.from(tree.leafCount), Array.from(rows));
+    }
+    const two = formatModel(train(wide, resolveParams({ ...params, num_threads: 2 })).booster);
+    assert.equal(two.replace('[num_threads: 2]', '[num_threads: 1]'), formatModel(booster));
   });
 
   it('builds the same trees on worker threads with wide bins, regularisation, another sigmoid and a near-empty bag', () => {
