@@ -1,7 +1,10 @@
 /**
  * Training-mode batch norm (optionally followed by ReLU) as one kernel with one gradient kernel,
- * written in JavaScript over the backend's own memory (the wasm heap, or the cpu backend's
- * arrays). Composed from tfjs ops, batch norm with its gradient took about a dozen full passes
+ * working in the backend's own memory. On wasm, where the channel count is a multiple of 4, the
+ * passes over the activations run in a WebAssembly SIMD module (`batch-norm-wat.ts`) on the wasm
+ * heap and only the per-channel coefficients are computed in JavaScript; on cpu, and on wasm for
+ * other channel counts, the passes are JavaScript loops over the cpu backend's arrays or the wasm
+ * heap. Composed from tfjs ops, batch norm with its gradient took about a dozen full passes
  * over the activations and as many kernel dispatches per layer, a fifth of a wasm training step;
  * here the forward pass reads x twice (statistics, then the normalised output) and the backward
  * pass reads dy, x and y twice (two per-channel sums, then dx). Sums are accumulated in float64.
