@@ -28,28 +28,25 @@ import {
 } from './shard-kernels.js';
 
 /** The row-indexed arrays every shard reads (SharedArrayBuffer-backed when there are workers). */
-export interface TeamArrays {
-  readonly numRows: number;
-  readonly numFeatures: number;
-  readonly bins: Uint8Array | Uint16Array;
-  readonly labels: Float64Array;
-  readonly score: Float64Array;
-  readonly gh: Float64Array;
-  readonly inBag: Uint8Array;
-  /** Each feature's NaN bin and its bins without the NaN bin (written by the Bin job). */
-  readonly nanBin: Int32Array;
-  readonly numValueBins: Int32Array;
-  readonly maxLeaves: number;
-  /** The binning block (see `Shard`). */
-  readonly values: Float64Array;
-  readonly sampleRows: Int32Array;
-  readonly maxBin: number;
-  readonly minDataInBin: number;
-  readonly binBounds: Float64Array;
-  readonly binMeta: Float64Array;
-  /** min_data_in_leaf, min_sum_hessian_in_leaf, lambda_l1, lambda_l2, min_gain_to_split. */
-  readonly splitConfig: Float64Array;
-}
+export type TeamArrays = Pick<
+  Shard,
+  | 'numRows'
+  | 'numFeatures'
+  | 'bins'
+  | 'labels'
+  | 'score'
+  | 'gh'
+  | 'inBag'
+  | 'nanBin'
+  | 'numValueBins'
+  | 'values'
+  | 'sampleRows'
+  | 'maxBin'
+  | 'minDataInBin'
+  | 'binBounds'
+  | 'binMeta'
+  | 'splitConfig'
+> & { readonly maxLeaves: number };
 
 /**
  * Busy-wait polls before a thread sleeps on the control block (none when there are more threads
