@@ -45,8 +45,3 @@ export class DataError extends Error {
     this.field = field;
   }
 }
-
-/** True for any error raised by this package for bad input. */
-export function isGbdtInputError(err: unknown): err is ModelFormatError | ParamError | DataError {
-  return err instanceof ModelFormatError || err instanceof ParamError || err instanceof DataError;
-}

@@ -1,5 +1,5 @@
 // Gradient-boosted decision trees in the LightGBM style: trainer, model.txt reader and writer, k-fold CV, hyperparameter search.
-export { DataError, ModelFormatError, ParamError, isGbdtInputError } from './errors.js';
+export { DataError, ModelFormatError, ParamError } from './errors.js';
 export { accuracy, auc } from './metrics.js';
 export {
   DECISION_CATEGORICAL_MASK,
