@@ -132,23 +132,43 @@ export interface BatchNormOptions {
  * running mean / unbiased variance updated with `momentum`; running statistics in eval mode.
  */
 export function batchNorm(b: BuildContext, name: string, channels: number, o: BatchNormOptions = {}): Layer {
-  const momentum = o.momentum ?? 0.1;
-  const eps = o.eps ?? 1e-5;
-  const gamma = b.params.add(`${name}.weight`, [channels], constantInit(channels, o.gamma ?? 1));
-  const beta = b.params.add(`${name}.bias`, [channels], constantInit(channels, 0));
-  const runMean = b.params.add(`${name}.running_mean`, [channels], constantInit(channels, 0), false);
-  const runVar = b.params.add(`${name}.running_var`, [channels], constantInit(channels, 1), false);
+  const p = batchNormParams(b, name, channels, o);
   return (x, ctx) => {
     if (!ctx.training)
       return tf.batchNorm4d(
         x,
-        runMean as tf.Tensor1D,
-        runVar as tf.Tensor1D,
-        beta as tf.Tensor1D,
-        gamma as tf.Tensor1D,
-        eps,
+        p.runMean as tf.Tensor1D,
+        p.runVar as tf.Tensor1D,
+        p.beta as tf.Tensor1D,
+        p.gamma as tf.Tensor1D,
+        p.eps,
       );
-    return trainingBatchNormWithUpdates(x, ctx, { gamma, beta, runMean, runVar, momentum, eps, relu: false });
+    return trainingBatchNormWithUpdates(x, ctx, p, false);
+  };
+}
+
+/** The variables of one batch norm and its settings, defaults applied. */
+interface BatchNormParams {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly runMean: tf.Variable;
+  readonly runVar: tf.Variable;
+  readonly momentum: number;
+  readonly eps: number;
+}
+
+/**
+ * Registers a batch norm's variables (weight, bias, running mean, running variance, in this
+ * order) and resolves its options; the one place that holds PyTorch's defaults.
+ */
+function batchNormParams(b: BuildContext, name: string, channels: number, o: BatchNormOptions): BatchNormParams {
+  return {
+    gamma: b.params.add(`${name}.weight`, [channels], constantInit(channels, o.gamma ?? 1)),
+    beta: b.params.add(`${name}.bias`, [channels], constantInit(channels, 0)),
+    runMean: b.params.add(`${name}.running_mean`, [channels], constantInit(channels, 0), false),
+    runVar: b.params.add(`${name}.running_var`, [channels], constantInit(channels, 1), false),
+    momentum: o.momentum ?? 0.1,
+    eps: o.eps ?? 1e-5,
   };
 }
 
@@ -156,17 +176,10 @@ export function batchNorm(b: BuildContext, name: string, channels: number, o: Ba
 function trainingBatchNormWithUpdates(
   x: tf.Tensor4D,
   ctx: ForwardContext,
-  p: {
-    gamma: tf.Variable;
-    beta: tf.Variable;
-    runMean: tf.Variable;
-    runVar: tf.Variable;
-    momentum: number;
-    eps: number;
-    relu: boolean;
-  },
+  p: BatchNormParams,
+  relu: boolean,
 ): tf.Tensor4D {
-  const { y, mean, variance } = trainingBatchNorm(x, p.gamma, p.beta, p.eps, p.relu);
+  const { y, mean, variance } = trainingBatchNorm(x, p.gamma, p.beta, p.eps, relu);
   const n = x.size / x.shape[3];
   const unbiased = n > 1 ? n / (n - 1) : 1;
   const m = p.momentum;
@@ -293,34 +306,19 @@ export function convBn(
   o: ConvOptions & { readonly bn?: BatchNormOptions; readonly relu?: boolean } = {},
 ): Layer {
   const convLayer = conv(b, convName, inCh, outCh, k, { ...o, bias: false });
-  batchNorm(b, bnName, outCh, o.bn);
+  const bn = batchNormParams(b, bnName, outCh, o.bn ?? {});
   const w = b.params.get(`${convName}.weight`)!.variable;
-  const gamma = b.params.get(`${bnName}.weight`)!.variable;
-  const beta = b.params.get(`${bnName}.bias`)!.variable;
-  const mean = b.params.get(`${bnName}.running_mean`)!.variable;
-  const variance = b.params.get(`${bnName}.running_var`)!.variable;
-  const eps = o.bn?.eps ?? 1e-5;
   const stride = o.stride ?? 1;
   const pad = o.pad ?? Math.floor(k / 2);
   return (x, ctx) => {
-    if (ctx.training) {
-      return trainingBatchNormWithUpdates(convLayer(x, ctx), ctx, {
-        gamma,
-        beta,
-        runMean: mean,
-        runVar: variance,
-        momentum: o.bn?.momentum ?? 0.1,
-        eps,
-        relu: o.relu ?? false,
-      });
-    }
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+    if (ctx.training) return trainingBatchNormWithUpdates(convLayer(x, ctx), ctx, bn, o.relu ?? false);
+    const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runVar, bn.eps)));
     return tf.fused.conv2d({
       x,
       filter: tf.mul(w, scale) as tf.Tensor4D,
       strides: stride,
       pad,
-      bias: tf.sub(beta, tf.mul(mean, scale)),
+      bias: tf.sub(bn.beta, tf.mul(bn.runMean, scale)),
       activation: o.relu ? 'relu' : 'linear',
     });
   };
