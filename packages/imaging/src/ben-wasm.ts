@@ -123,11 +123,6 @@ export async function ensureBenWasm(): Promise<void> {
   await benKernel.ensure();
 }
 
-/** True when {@link ensureBenWasm} has completed in this thread. */
-export function benWasmReady(): boolean {
-  return benKernel.ready;
-}
-
 /** Same contract and result as `benRows`, on the WebAssembly kernel. */
 export function benRowsWasm(
   src: Uint8Array,

@@ -11,7 +11,7 @@ import { prepareDenoise, finishDenoise, type DenoiseOptions } from './denoise.js
 import { GeometryError } from './errors.js';
 import { defaultThreads, runStrips } from './parallel.js';
 import { type RawImage } from './raw-image.js';
-import { runStripTaskFast } from './strip-worker.js';
+import { runStripTask } from './strip-worker.js';
 
 /** Options of {@link preprocessPage}. */
 export interface PreprocessPageOptions extends DenoiseOptions {
@@ -46,7 +46,7 @@ export async function benFilter(image: RawImage, threads = defaultThreads()): Pr
       rowStart,
       rowEnd,
     }),
-    runStripTaskFast,
+    runStripTask,
   );
   return { width: image.width, height: image.height, channels: image.channels, data: new Uint8Array(out) };
 }
@@ -62,7 +62,7 @@ export async function denoiseColored(
     image.height,
     threads,
     (rowStart, rowEnd) => ({ kind: 'denoise', job, rowStart, rowEnd }),
-    runStripTaskFast,
+    runStripTask,
   );
   return finishDenoise(job);
 }

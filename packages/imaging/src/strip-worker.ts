@@ -1,8 +1,7 @@
 /** Worker thread body: runs one strip of Ben's filter or of the denoiser on shared buffers. */
 import { parentPort } from 'node:worker_threads';
 
-import { benRows } from './ben.js';
-import { benRowsWasm, benWasmReady, ensureBenWasm } from './ben-wasm.js';
+import { benRowsWasm, ensureBenWasm } from './ben-wasm.js';
 import { denoiseJobRows, type DenoiseJob } from './denoise.js';
 import { ensureNlMeansWasm } from './nlmeans-wasm.js';
 
@@ -20,25 +19,20 @@ export type StripTask =
     }
   | { readonly kind: 'denoise'; readonly job: DenoiseJob; readonly rowStart: number; readonly rowEnd: number };
 
-/** Runs a strip in the current thread. */
-export function runStripTask(task: StripTask): void {
+/** Runs a strip in the current thread on the WebAssembly kernels (compiled on first use). */
+export async function runStripTask(task: StripTask): Promise<void> {
   if (task.kind === 'ben') {
-    const rows = benWasmReady() ? benRowsWasm : benRows;
-    rows(task.src, task.width, task.height, task.channels, task.rowStart, task.rowEnd, task.out);
+    await ensureBenWasm();
+    benRowsWasm(task.src, task.width, task.height, task.channels, task.rowStart, task.rowEnd, task.out);
   } else {
+    await ensureNlMeansWasm();
     denoiseJobRows(task.job, task.rowStart, task.rowEnd);
   }
 }
 
-/** Runs a strip in the current thread, on the WebAssembly kernel for denoising. */
-export async function runStripTaskFast(task: StripTask): Promise<void> {
-  await (task.kind === 'denoise' ? ensureNlMeansWasm() : ensureBenWasm());
-  runStripTask(task);
-}
-
 parentPort?.on('message', async (task: StripTask) => {
   try {
-    await runStripTaskFast(task);
+    await runStripTask(task);
     parentPort?.postMessage({ ok: true });
   } catch (err) {
     parentPort?.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) });
