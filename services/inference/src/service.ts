@@ -14,20 +14,10 @@ import {
 } from '@kzr/api/kzr/v1/inference';
 import { charOfCode, isUnicodeCode } from '@kzr/core';
 import { preprocessPage } from '@kzr/imaging';
-import {
-  type CallContext,
-  errorKindOf,
-  type GrpcServiceRegistration,
-  implement,
-  type Logger,
-  ValidationError,
-} from '@kzr/platform';
+import { type CallContext, errorKindOf, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
 
-import { defaultInferenceLimits } from './config.js';
 import { classifyCrops, type LabelScore } from './ensemble/classify.js';
-import { emptyStore } from './models/empty-store.js';
 import { type VotingMode } from './models/manifest.js';
-import { ModelRegistry } from './models/registry.js';
 import { type DetectionSetInput, recognizePage } from './recognize/recognize-page.js';
 import { checkSignal, Serving, type ServingOptions, translate } from './serving.js';
 
@@ -195,26 +185,9 @@ export async function handleRecognizePage(
   };
 }
 
-function isLogger(value: unknown): value is Logger {
-  return typeof (value as Logger).info === 'function' && !('registry' in (value as object));
-}
-
-/**
- * Builds the service registration for a gRPC server. Given only a logger (the older embedded
- * wiring) it serves no model set: every call answers NOT_FOUND until the caller switches to
- * {@link createInference} with a Store.
- */
-export function createInferenceService(options: ServingOptions | Serving | Logger): GrpcServiceRegistration {
-  const serving =
-    options instanceof Serving
-      ? options
-      : isLogger(options)
-        ? new Serving({
-            registry: new ModelRegistry({ store: emptyStore }),
-            limits: defaultInferenceLimits,
-            logger: options,
-          })
-        : new Serving(options);
+/** Builds the service registration for a gRPC server. */
+export function createInferenceService(options: ServingOptions | Serving): GrpcServiceRegistration {
+  const serving = options instanceof Serving ? options : new Serving(options);
   return {
     name: inferenceServiceName,
     definition: InferenceService,
