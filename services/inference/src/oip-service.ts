@@ -15,12 +15,12 @@ import {
   type ModelMetadataResponse,
 } from '@kzr/api/inference/v2/grpc_predict_v2';
 import { type RawImage } from '@kzr/imaging';
-import { type CallContext, errorKindOf, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
+import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
 
 import { classifyCrops } from './ensemble/classify.js';
 import { type LoadedModelSet } from './models/load-model-set.js';
 import { type VotingMode } from './models/manifest.js';
-import { checkSignal, Serving, type ServingOptions } from './serving.js';
+import { checkSignal, measured, Serving, type ServingOptions } from './serving.js';
 
 /** Fully qualified name of the OIP service. */
 export const oipServiceName = 'inference.GRPCInferenceService';
@@ -241,22 +241,13 @@ export function createOipService(options: ServingOptions | Serving): GrpcService
           using lease = serving.lease(request.name || undefined, request.version);
           return metadata(lease.set);
         },
-        modelInfer: async (request, ctx: CallContext) => {
-          const started = performance.now();
-          try {
-            const out = await handleModelInfer(serving, request, ctx.signal);
-            serving.metrics.request(
-              'ModelInfer',
-              'ok',
-              performance.now() - started,
-              `${out.modelName}@${out.modelVersion}`,
-            );
-            return out;
-          } catch (err) {
-            serving.metrics.request('ModelInfer', errorKindOf(err), performance.now() - started);
-            throw err;
-          }
-        },
+        modelInfer: async (request, ctx: CallContext) =>
+          measured(
+            serving,
+            'ModelInfer',
+            () => handleModelInfer(serving, request, ctx.signal),
+            (out) => `${out.modelName}@${out.modelVersion}`,
+          ),
       },
       serving.logger,
     ),

@@ -14,12 +14,12 @@ import {
 } from '@kzr/api/kzr/v1/inference';
 import { charOfCode, isUnicodeCode } from '@kzr/core';
 import { preprocessPage } from '@kzr/imaging';
-import { type CallContext, errorKindOf, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
+import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
 
 import { classifyCrops, type LabelScore } from './ensemble/classify.js';
 import { type VotingMode } from './models/manifest.js';
 import { type DetectionSetInput, recognizePage } from './recognize/recognize-page.js';
-import { checkSignal, Serving, type ServingOptions, translate } from './serving.js';
+import { checkSignal, measured, Serving, type ServingOptions, translate } from './serving.js';
 
 /** Fully qualified service name, as health and reflection report it. */
 export const inferenceServiceName = 'kzr.v1.Inference';
@@ -48,22 +48,9 @@ function labels(top: readonly LabelScore[]): Array<{ code: string; character: st
   }));
 }
 
-/** Times a handler and records its status and serving version. */
-async function measured<T extends { servedBy?: { modelSet: string; version: string } | undefined }>(
-  serving: Serving,
-  method: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const started = performance.now();
-  try {
-    const out = await fn();
-    const by = out.servedBy ? `${out.servedBy.modelSet}@${out.servedBy.version}` : undefined;
-    serving.metrics.request(method, 'ok', performance.now() - started, by);
-    return out;
-  } catch (err) {
-    serving.metrics.request(method, errorKindOf(err), performance.now() - started);
-    throw err;
-  }
+/** The `set@version` label of a kzr.v1 response, for the request metrics. */
+function servedByOf(out: { servedBy?: { modelSet: string; version: string } | undefined }): string | undefined {
+  return out.servedBy ? `${out.servedBy.modelSet}@${out.servedBy.version}` : undefined;
 }
 
 /** ClassifyCrops. */
@@ -195,12 +182,17 @@ export function createInferenceService(options: ServingOptions | Serving): GrpcS
       InferenceService,
       {
         classifyCrops: async (request, ctx: CallContext) =>
-          measured(serving, 'ClassifyCrops', () => handleClassifyCrops(serving, request, ctx.signal)),
+          measured(serving, 'ClassifyCrops', () => handleClassifyCrops(serving, request, ctx.signal), servedByOf),
         recognizePage: async (request, ctx: CallContext) =>
-          measured(serving, 'RecognizePage', () => handleRecognizePage(serving, request, ctx.signal)),
+          measured(serving, 'RecognizePage', () => handleRecognizePage(serving, request, ctx.signal), servedByOf),
         async *recognizePages(requests, ctx: CallContext) {
           for await (const request of requests) {
-            yield await measured(serving, 'RecognizePages', () => handleRecognizePage(serving, request, ctx.signal));
+            yield await measured(
+              serving,
+              'RecognizePages',
+              () => handleRecognizePage(serving, request, ctx.signal),
+              servedByOf,
+            );
           }
         },
       },

@@ -3,7 +3,7 @@
  * image decoding with limits, error translation) and the request metrics.
  */
 import { isImagingError, decodeImage, sniffImageFormat, type RawImage } from '@kzr/imaging';
-import { type Logger, NotFoundError, ValidationError } from '@kzr/platform';
+import { errorKindOf, type Logger, NotFoundError, ValidationError } from '@kzr/platform';
 
 import { type InferenceLimits } from './config.js';
 import { type ModelLease, type ModelRegistry } from './models/registry.js';
@@ -54,6 +54,27 @@ export class Serving {
       throw new ValidationError(`${field}.media_type`, `declared ${declared} but the bytes are ${actual}`);
     }
     return translate(() => decodeImage(bytes, { field, maxPixels, channels: 3 }));
+  }
+}
+
+/**
+ * Times a handler and records its status in the request metrics of `method`, with the serving
+ * `set@version` that `servedBy` reads from a successful response.
+ */
+export async function measured<T>(
+  serving: Serving,
+  method: string,
+  fn: () => Promise<T>,
+  servedBy: (out: T) => string | undefined,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    const out = await fn();
+    serving.metrics.request(method, 'ok', performance.now() - started, servedBy(out));
+    return out;
+  } catch (err) {
+    serving.metrics.request(method, errorKindOf(err), performance.now() - started);
+    throw err;
   }
 }
 
