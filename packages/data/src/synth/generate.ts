@@ -26,7 +26,6 @@ import {
   formatDetectionSet,
   formatTrainCsv,
   formatUnicodeTranslation,
-  type CharLabel,
   type DetectionSet,
   type PageLabels,
 } from '@kzr/core';
@@ -311,7 +310,9 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
   await mkdir(join(staging, 'train_images'), { recursive: true });
   try {
     const tasks = books.flatMap((book) => book.pageIds.map((pageId, p) => ({ book, pageId, p })));
-    const rendered = await pool(tasks.length, o.concurrency, async (t) => {
+    const codes = classes.map((c) => c.code);
+    const chars = classes.map((c) => c.char);
+    const pages: PageLabels[] = await pool(tasks.length, o.concurrency, async (t) => {
       const { book, pageId, p } = tasks[t]!;
       const rng = createRng(deriveSeed(o.seed, 'page', pageId));
       const spec: PageSpec = {
@@ -319,8 +320,8 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
         height: o.pageHeight,
         glyphSize: o.glyphSize,
         style: book.style,
-        codes: classes.map((c) => c.code),
-        chars: classes.map((c) => c.char),
+        codes,
+        chars,
         cumulative,
         empty: p > 0 && rng.next() < o.emptyPageRate,
         jpegQuality: o.jpegQuality,
@@ -329,7 +330,6 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
       await writeFile(join(staging, 'train_images', `${pageId}.jpg`), jpeg);
       return { pageId, labels };
     });
-    const pages: PageLabels[] = rendered.map(({ pageId, labels }) => ({ pageId, labels }));
 
     const detectionSets: DetectionSet[] = o.detectors.map((sim) => ({
       version: 1,
@@ -339,7 +339,7 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
         width: o.pageWidth,
         height: o.pageHeight,
         detections: simulateDetections(
-          page.labels as readonly CharLabel[],
+          page.labels,
           o.pageWidth,
           o.pageHeight,
           sim,
