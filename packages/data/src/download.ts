@@ -10,7 +10,7 @@
  * - Mirror: `baseUrl` replaces the official base; the file's path below it stays the same, so a
  *   mirror is a copy of `http://codh.rois.ac.jp/kmnist/dataset/` (for example a MinIO bucket).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -140,20 +140,23 @@ export interface DownloadResult {
   readonly mismatches: readonly IntegrityError[];
 }
 
+/** Size and digests (lowercase hex) of a file. */
 interface Digests {
-  sha256: Hash;
-  md5: Hash;
-  bytes: number;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly md5: string;
 }
 
 async function hashFile(path: string): Promise<Digests> {
-  const d: Digests = { sha256: createHash('sha256'), md5: createHash('md5'), bytes: 0 };
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  let bytes = 0;
   for await (const chunk of createReadStream(path)) {
-    d.sha256.update(chunk as Buffer);
-    d.md5.update(chunk as Buffer);
-    d.bytes += (chunk as Buffer).length;
+    sha256.update(chunk as Buffer);
+    md5.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
   }
-  return d;
+  return { bytes, sha256: sha256.digest('hex'), md5: md5.digest('hex') };
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {
@@ -164,7 +167,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-function check(spec: DatasetFile, url: string, bytes: number, sha256: string, md5: string): IntegrityError[] {
+function check(spec: DatasetFile, url: string, { bytes, sha256, md5 }: Digests): IntegrityError[] {
   const errors: IntegrityError[] = [];
   if (spec.bytes !== undefined && spec.bytes !== bytes) {
     errors.push(new IntegrityError(spec.name, IntegrityCheck.Size, String(spec.bytes), String(bytes), url));
@@ -244,10 +247,8 @@ export async function downloadFile(spec: DatasetFile, options: DownloadOptions):
 
   if ((await sizeOf(dest)) !== undefined) {
     const d = await hashFile(dest);
-    const sha256 = d.sha256.digest('hex');
-    const md5 = d.md5.digest('hex');
-    if (check(spec, url, d.bytes, sha256, md5).length === 0) {
-      return { path: dest, url, bytes: d.bytes, sha256, md5, cached: true, resumed: false, mismatches: [] };
+    if (check(spec, url, d).length === 0) {
+      return { path: dest, url, ...d, cached: true, resumed: false, mismatches: [] };
     }
     await rm(dest, { force: true }); // a stale or damaged copy: fetch it again
   }
@@ -270,15 +271,13 @@ export async function downloadFile(spec: DatasetFile, options: DownloadOptions):
   }
 
   const d = await hashFile(part);
-  const sha256 = d.sha256.digest('hex');
-  const md5 = d.md5.digest('hex');
-  const mismatches = check(spec, url, d.bytes, sha256, md5);
+  const mismatches = check(spec, url, d);
   if (mismatches.length > 0 && options.allowMismatch !== true) {
     await rm(part, { force: true });
     throw mismatches[0]!;
   }
   await rename(part, dest);
-  return { path: dest, url, bytes: d.bytes, sha256, md5, cached: false, resumed, mismatches };
+  return { path: dest, url, ...d, cached: false, resumed, mismatches };
 }
 
 /** One HTTP transfer into `part`, appending from its current size. Returns true if it resumed. */
