@@ -67,15 +67,26 @@ export function stratifiedFolds(labels: ArrayLike<number>, folds: number, seed: 
   return foldOf;
 }
 
-function subset(data: LabeledData, rows: number[]): LabeledData {
-  const F = data.features.numFeatures;
+/** The rows of fold `k`, in row order. */
+export function foldRows(foldOf: Int32Array, k: number): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < foldOf.length; i++) if (foldOf[i] === k) rows.push(i);
+  return rows;
+}
+
+/** The given rows of a matrix, in the given order. */
+export function selectRows(matrix: FeatureMatrix, rows: readonly number[]): FeatureMatrix {
+  const F = matrix.numFeatures;
   const values = new Float64Array(rows.length * F);
-  const labels = new Float64Array(rows.length);
-  rows.forEach((row, i) => {
-    values.set(data.features.values.subarray(row * F, (row + 1) * F), i * F);
-    labels[i] = data.labels[row] as number;
-  });
-  return { features: { numRows: rows.length, numFeatures: F, values }, labels };
+  rows.forEach((row, i) => values.set(matrix.values.subarray(row * F, (row + 1) * F), i * F));
+  return { numRows: rows.length, numFeatures: F, values };
+}
+
+function subset(data: LabeledData, rows: number[]): LabeledData {
+  return {
+    features: selectRows(data.features, rows),
+    labels: Float64Array.from(rows, (row) => data.labels[row] as number),
+  };
 }
 
 /** Stratified k-fold CV with lockstep early stopping on the mean validation loss. */

@@ -4,10 +4,10 @@
  * minimising 1 − accuracy of the rounded out-of-fold predictions, with a median pruner on the
  * per-iteration validation logloss. Seeded: the same data, options and seed give the same trials.
  */
-import { crossValidate, predictMean } from './cv.js';
+import { crossValidate, foldRows, selectRows } from './cv.js';
 import { DataError } from './errors.js';
 import { accuracy } from './metrics.js';
-import type { Booster } from './model.js';
+import { predict, type Booster } from './model.js';
 import { resolveParams, type GbdtParams } from './params.js';
 import { LgbRandom } from './random.js';
 import type { LabeledData } from './trainer.js';
@@ -288,13 +288,9 @@ export function* searchSteps(
       };
     } else {
       const oof = new Float64Array(data.features.numRows);
-      const F = data.features.numFeatures;
       for (let k = 0; k < folds; k++) {
-        const rows: number[] = [];
-        for (let i = 0; i < cv.foldOf.length; i++) if (cv.foldOf[i] === k) rows.push(i);
-        const values = new Float64Array(rows.length * F);
-        rows.forEach((row, i) => values.set(data.features.values.subarray(row * F, (row + 1) * F), i * F));
-        const p = predictMean([cv.boosters[k] as Booster], { numRows: rows.length, numFeatures: F, values });
+        const rows = foldRows(cv.foldOf, k);
+        const p = predict(cv.boosters[k] as Booster, selectRows(data.features, rows));
         rows.forEach((row, i) => (oof[row] = p[i] as number));
       }
       trial = {
