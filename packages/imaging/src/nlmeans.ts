@@ -9,6 +9,7 @@
  * (running box sums over a tile) instead of pixel by pixel, using the symmetry
  * S_d(p) = S_−d(p + d) to evaluate only half of the search offsets.
  */
+import { roundHalfEven } from './rounding.js';
 
 /** Parameters of one NL-means pass. */
 export interface NlMeansParams {
@@ -52,12 +53,8 @@ export function planNlMeans(params: NlMeansParams, channels: number): NlMeansPla
     const dist = ad * almostToActual;
     let w = Math.exp(-dist / denom);
     if (Number.isNaN(w)) w = 1;
-    const v = fixedPointMult * w;
-    // cvRound: half to even
-    let weight = Math.round(v);
-    if (Math.abs(v % 1) === 0.5 && weight % 2 !== 0) weight -= 1;
-    if (weight < 0.001 * fixedPointMult) weight = 0;
-    weights[ad] = weight;
+    const weight = roundHalfEven(fixedPointMult * w); // cvRound
+    weights[ad] = weight < 0.001 * fixedPointMult ? 0 : weight;
   }
   return {
     channels,
