@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { registerWasmTrainingKernels } from '../src/backend/wasm-kernels.js';
+import { seeded } from './helpers.js';
 
 type Pad = 'same' | 'valid' | number;
 
@@ -16,15 +17,9 @@ interface Case {
   readonly pad: Pad;
 }
 
-function seeded(shape: number[], seed: number): Float32Array {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
+/** Seeded values for a tensor of `shape`. */
+function values(shape: number[], seed: number): Float32Array {
+  return seeded(tf.util.sizeFromShape(shape), seed);
 }
 
 async function gradsOn(
@@ -34,12 +29,12 @@ async function gradsOn(
   wShape: number[],
 ): Promise<[Float32Array, Float32Array]> {
   await tf.setBackend(backend);
-  const x = tf.tensor4d(seeded(xShape, 1), xShape as [number, number, number, number]);
-  const w = tf.tensor4d(seeded(wShape, 2), wShape as [number, number, number, number]);
+  const x = tf.tensor4d(values(xShape, 1), xShape as [number, number, number, number]);
+  const w = tf.tensor4d(values(wShape, 2), wShape as [number, number, number, number]);
   const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
     const y = f(a as tf.Tensor4D, b as tf.Tensor4D);
     // A non-uniform weighting of the output so that dy is not constant.
-    return tf.sum(tf.mul(y, tf.tensor(seeded(y.shape, 3), y.shape)));
+    return tf.sum(tf.mul(y, tf.tensor(values(y.shape, 3), y.shape)));
   });
   const [dx, dw] = g([x, w]);
   const result: [Float32Array, Float32Array] = [(await dx!.data()) as Float32Array, (await dw!.data()) as Float32Array];
@@ -102,9 +97,9 @@ describe('composite wasm training kernels', () => {
 
   it('frees every intermediate tensor of the composite kernels', async () => {
     await tf.setBackend('wasm');
-    const x = tf.tensor4d(seeded([2, 8, 8, 4], 5), [2, 8, 8, 4]);
-    const w = tf.tensor4d(seeded([3, 3, 4, 2], 6), [3, 3, 4, 2]);
-    const dw = tf.tensor4d(seeded([3, 3, 4, 1], 7), [3, 3, 4, 1]);
+    const x = tf.tensor4d(values([2, 8, 8, 4], 5), [2, 8, 8, 4]);
+    const w = tf.tensor4d(values([3, 3, 4, 2], 6), [3, 3, 4, 2]);
+    const dw = tf.tensor4d(values([3, 3, 4, 1], 7), [3, 3, 4, 1]);
     const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
       tf.add(
         tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))),
