@@ -186,14 +186,11 @@ export async function startPreprocessWorker(options: PreprocessWorkerOptions): P
       retryDelaysMs: options.retryDelaysMs,
       maxInFlight: 1,
     },
+    // Returning acks the delivery (the Bus's handler contract), so only once all of it is stored.
     async (message: BusMessage) => {
-      if (message.kind !== 'event' || message.subject !== EventSubject.PagesIngested) {
-        await message.ack();
-        return;
-      }
+      if (message.kind !== 'event' || message.subject !== EventSubject.PagesIngested) return;
       const event = message.event as { dataset: string; pageIds: string[]; labelsKey: string };
       await handlePagesIngested(event, options, () => message.working());
-      await message.ack();
     },
   );
 }
