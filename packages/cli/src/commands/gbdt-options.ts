@@ -1,7 +1,7 @@
 /** Flags shared by `kzr gbdt train|cv|search`: the training table and LightGBM parameters. */
 import { parseCsvTable, parseParamAssignments, splitLabel, type FeatureMatrix } from '@kzr/gbdt';
 
-import { readFlagFile } from './gbdt-io.js';
+import { readTextInput } from './read-text.js';
 
 /** parseArgs options common to the training commands. */
 export const trainingFlags = {
@@ -19,7 +19,7 @@ export interface TrainingTable {
 
 /** Reads `--csv` and splits off the `--label` column. */
 export async function readTrainingTable(path: string, label: string, flag = 'csv'): Promise<TrainingTable> {
-  return splitLabel(parseCsvTable(await readFlagFile(flag, path)), label);
+  return splitLabel(parseCsvTable(await readTextInput(path, `--${flag}`)), label);
 }
 
 /** `--param k=v` flags as a record (LightGBM names or aliases; checked by resolveParams). */

@@ -5,7 +5,7 @@
 import { featuresForModel, parseCsvTable, parseModel, predict } from '@kzr/gbdt';
 
 import { parseCommandArgs, requireFlag } from '../args.js';
-import { readFlagFile } from './gbdt-io.js';
+import { readTextInput } from './read-text.js';
 
 /** Runs `kzr gbdt predict`. */
 export async function run(args: string[]): Promise<number> {
@@ -16,8 +16,8 @@ export async function run(args: string[]): Promise<number> {
   });
   const modelPath = requireFlag(values, 'model');
   const csvPath = requireFlag(values, 'csv');
-  const booster = parseModel(await readFlagFile('model', modelPath));
-  const table = parseCsvTable(await readFlagFile('csv', csvPath));
+  const booster = parseModel(await readTextInput(modelPath, '--model'));
+  const table = parseCsvTable(await readTextInput(csvPath, '--csv'));
   const probabilities = predict(booster, featuresForModel(table, booster, values.label as string));
   process.stdout.write(probabilities.length === 0 ? '' : `${Array.from(probabilities, String).join('\n')}\n`);
   return 0;

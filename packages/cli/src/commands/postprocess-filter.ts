@@ -20,7 +20,7 @@ import { parseModel, predictMean, type Booster } from '@kzr/gbdt';
 import { fromWire, type WirePage } from '@kzr/postprocess';
 
 import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
-import { readFlagFile } from './gbdt-io.js';
+import { readTextInput } from './read-text.js';
 
 /** Runs `kzr postprocess filter`. */
 export async function run(args: string[]): Promise<number> {
@@ -43,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const boosters: Booster[] = [];
   for (const path of filterPaths) {
-    const booster = parseModel(await readFlagFile('filter', path));
+    const booster = parseModel(await readTextInput(path, '--filter'));
     if (booster.maxFeatureIdx + 1 !== FP_FEATURE_COUNT) {
       throw new UsageError(
         '--filter',
@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
     boosters.push(booster);
   }
   let json: unknown;
-  const text = await readFlagFile('pred', predPath);
+  const text = await readTextInput(predPath, '--pred');
   try {
     json = JSON.parse(text);
   } catch (err) {

@@ -14,6 +14,7 @@ import { parseTrainCsv } from '@kzr/core';
 import { cutCharacter, decodeImage, encodePng, isImagingError, PaddingPolicy } from '@kzr/imaging';
 
 import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { readTextInput } from './read-text.js';
 
 const extensions = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
 
@@ -52,12 +53,7 @@ export async function run(args: string[]): Promise<number> {
   if (channels !== 1 && channels !== 3) throw new UsageError('--channels', `expected 1 or 3, got ${channels}`);
   const existing = await readdir(outDir).catch(() => [] as string[]);
   if (existing.length > 0) throw new UsageError('--out', `${outDir} exists and is not empty`);
-  let text: string;
-  try {
-    text = await readFile(labelsPath, 'utf8');
-  } catch (err) {
-    throw new UsageError('--labels', `cannot read ${labelsPath}: ${(err as Error).message}`);
-  }
+  const text = await readTextInput(labelsPath, '--labels');
   let pages;
   try {
     pages = parseTrainCsv(text, labelsPath);

@@ -1,5 +1,5 @@
 /**
- * Reading the text inputs of the data commands: a file that cannot be read becomes a
+ * Reading the text inputs of the commands: a file that cannot be read becomes a
  * {@link UsageError} naming the flag (exit 2), never a stack trace.
  */
 import { readFile } from 'node:fs/promises';
