@@ -1,8 +1,9 @@
 /**
  * What both Bus implementations do with one delivery: check it against its schema, run the
- * handler in a consumer span, and settle it (ack, nak with backoff, or dead-letter and term).
+ * handler in a consumer span, and settle it (ack, nak with backoff, or dead-letter and term);
+ * and the request-subject check both share.
  */
-import { errorKindOf, ErrorKind, KzrError } from '../errors.js';
+import { errorKindOf, ErrorKind, KzrError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   type DeadLetter,
@@ -245,5 +246,15 @@ export class Slots {
     const next = this.#waiting.shift();
     if (next) next();
     else this.#free++;
+  }
+}
+
+/** Request subjects must stay out of the event stream's `kzr.>` space. */
+export function checkRequestSubject(subject: string): void {
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subject) || subject.startsWith('kzr.')) {
+    throw new ValidationError(
+      'subject',
+      `${JSON.stringify(subject)} is not a request subject (dotted tokens, outside kzr.>)`,
+    );
   }
 }

@@ -17,6 +17,7 @@ import {
   type KzrEvent,
 } from './events.js';
 import {
+  checkRequestSubject,
   dispatch,
   type RawDelivery,
   resolveConsumerOptions,
@@ -393,16 +394,6 @@ export class MemoryBus implements Bus {
       encodeDeadLetter(letter),
       `dlq:${letter.consumer}:${letter.id || randomUUID()}`,
       rest,
-    );
-  }
-}
-
-/** Request subjects must stay out of the event stream's `kzr.>` space. */
-export function checkRequestSubject(subject: string): void {
-  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subject) || subject.startsWith('kzr.')) {
-    throw new ValidationError(
-      'subject',
-      `${JSON.stringify(subject)} is not a request subject (dotted tokens, outside kzr.>)`,
     );
   }
 }

@@ -43,8 +43,7 @@ import {
   type EventSubject,
   type KzrEvent,
 } from './events.js';
-import { dispatch, type RawDelivery, resolveConsumerOptions, Slots } from './dispatch.js';
-import { checkRequestSubject } from './memory-bus.js';
+import { checkRequestSubject, dispatch, type RawDelivery, resolveConsumerOptions, Slots } from './dispatch.js';
 import { publishTraced, withPublishSpan } from './tracing.js';
 import type {
   Bus,
