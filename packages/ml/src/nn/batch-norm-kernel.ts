@@ -22,7 +22,7 @@ type Info = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
 
 /** Kernel names. */
-export const BatchNormKernel = {
+const BatchNormKernel = {
   Forward: 'KzrBatchNormTrain',
   Backward: 'KzrBatchNormTrainGrad',
 } as const;
@@ -305,7 +305,7 @@ let registered = false;
  * Registers both kernels for wasm and cpu, and the forward kernel's gradient. Idempotent. Other
  * backends keep the composed form in `layers.ts`.
  */
-export function registerBatchNormKernels(): void {
+function registerBatchNormKernels(): void {
   if (registered) return;
   registered = true;
   for (const backendName of backends) {

@@ -20,7 +20,7 @@ export interface WorkerBatch {
 }
 
 /** Crop bytes above which the crops are not copied into a worker (batches stay on the trainer). */
-export const maxWorkerCropBytes = 256 * 1024 * 1024;
+const maxWorkerCropBytes = 256 * 1024 * 1024;
 
 /** Starts a worker thread running `file` (a sibling module) with `workerData`. */
 export function startSiblingWorker(file: string, workerData: unknown): Worker {

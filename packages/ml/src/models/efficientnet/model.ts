@@ -39,7 +39,7 @@ export function roundFilters(filters: number, width: number): number {
 }
 
 /** lukemelas `round_repeats`: ceil(depth × repeats). */
-export function roundRepeats(repeats: number, depth: number): number {
+function roundRepeats(repeats: number, depth: number): number {
   return Math.ceil(depth * repeats);
 }
 
