@@ -100,11 +100,16 @@ export class GrpcServer implements AsyncDisposable {
     return this.#status;
   }
 
-  /** Sets the health status of the server and all its services. */
+  /**
+   * Sets the health status of the server and all its services; names of {@link setHealth} read
+   * their own status while SERVING and NOT_SERVING otherwise.
+   */
   setStatus(status: ServingStatus): void {
     this.#status = status;
     for (const name of ['', ...this.#names]) this.#health.setStatus(name, status);
-    if (status === 'NOT_SERVING') for (const name of this.#extraHealth.keys()) this.#health.setStatus(name, status);
+    for (const [name, own] of this.#extraHealth) {
+      this.#health.setStatus(name, status === 'SERVING' ? own : 'NOT_SERVING');
+    }
   }
 
   /**
