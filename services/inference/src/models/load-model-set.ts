@@ -218,7 +218,7 @@ export async function loadModelSet(modelSet: string, version: string, options: L
       if (engine.numClasses !== codes.length) {
         throw fail(`member ${m.name}: the model has ${engine.numClasses} outputs, the class map ${codes.length} codes`);
       }
-      // Warm-up: one batch of two rows through the batcher (first-run allocations happen here).
+      // Warm-up: one batch of two rows straight through the engine (first-run allocations happen here).
       const warm = await engine.run(new Float32Array(rowSize * 2), 2);
       if (warm.some((v) => !Number.isFinite(v))) throw fail(`member ${m.name}: warm-up produced non-finite logits`);
       options.logger?.info('member loaded', { modelSet, version, member: m.name, engine: engine.kind });
