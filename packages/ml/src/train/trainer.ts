@@ -200,7 +200,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     const c = config.input.trainCrop;
     const ch = config.model.inputChannels;
-    const size = c * c * ch;
+    // Values per training sample.
+    const sample = c * c * ch;
     const valInputs = prepareValidation(config, options.val);
 
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
@@ -228,7 +229,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           refine !== undefined,
         );
       prep?.startEpoch(epochSeed, order);
-      const sample = c * c * ch;
       const reduction = refine ? 'sum' : 'mean';
       /** Everything a step needs besides the model: its batch, lr, shards and worker requests. */
       const plan = (batch: WorkerBatch, iter: number): StepPlan => {
@@ -343,7 +343,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         model,
         valInputs,
         valLabels,
-        size,
+        sample,
         [c, c, ch],
         config.train.valBatchSize,
       );
