@@ -10,8 +10,8 @@
  *   acc[C + c] += g·x.
  * - `gradWrite(dy, x, y, dx, P, C, abc, relu)`: dx = g·A[c] + x·B[c] + C[c] (abc: 3·C float32).
  *
- * The compiled bytes live in `batch-norm-wasm-bytes.ts`, written by
- * `npx tsx packages/ml/scripts/build-batch-norm-wasm.ts` (wabt); a test checks they match.
+ * The compiled bytes live in `batch-norm-wasm-bytes.ts`; `test/batch-norm-wasm.test.ts` compiles
+ * this text with wabt and checks they match (with `KZR_WRITE_WASM=1` it rewrites them).
  */
 export const batchNormWat = String.raw`
 (module
