@@ -8,8 +8,8 @@ import { ValidationError } from '@kzr/platform';
 
 /** Bad command-line input; `field` names the flag or argument (for example `--seed`). */
 export class UsageError extends ValidationError {
-  constructor(field: string, message: string) {
-    super(field, message);
+  constructor(field: string, message: string, options?: ErrorOptions) {
+    super(field, message, options);
     this.name = 'UsageError';
   }
 }

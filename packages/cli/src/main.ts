@@ -2,7 +2,7 @@
  * The `kzr` command line. Each command prints JSON to stdout; bad input prints what is wrong to
  * stderr and exits 2. Commands load lazily, so `kzr score` never pays for TensorFlow.js.
  */
-import { isConfigError, isValidationError } from '@kzr/platform';
+import { exitCodeOf, failureText } from './exit-code.js';
 
 /** A command module: runs with the arguments after its name, resolves with the exit code. */
 export interface Command {
@@ -127,8 +127,6 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  const usageError = isConfigError(err) || isValidationError(err);
-  const detail = usageError ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`kzr: ${detail}\n`);
-  process.exitCode = usageError ? 2 : 1;
+  process.stderr.write(`kzr: ${failureText(err)}\n`);
+  process.exitCode = exitCodeOf(err);
 }

@@ -113,7 +113,7 @@ describe('kzr data split', () => {
       runKzr(['data', 'split', '--labels', bad, '--val-book', '200015779', '--seed', '1', '--out', out]),
     ]);
     assert.equal(noBook.code, 2);
-    assert.match(noBook.stderr, /--val-book: .*no crop belongs to book "999"/);
+    assert.match(noBook.stderr, /^kzr: --val-book: no crop belongs to book "999"\n$/);
     assert.equal(noSeed.code, 2);
     assert.match(noSeed.stderr, /--seed: is required/);
     assert.equal(badLabels.code, 2);

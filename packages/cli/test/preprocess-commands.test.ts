@@ -59,7 +59,7 @@ describe('kzr preprocess page', () => {
     await writeFile(join(dir, 'bad.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
     const res = await runKzr(['preprocess', 'page', join(dir, 'bad.jpg'), join(dir, 'out.png')]);
     assert.equal(res.code, 2);
-    assert.match(res.stderr, /corrupt jpeg/);
+    assert.match(res.stderr, /^kzr: <in>: corrupt jpeg image/);
     assert.deepEqual(await readdir(dir), ['bad.jpg']);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * `@kzr/core`: pure domain code, no I/O and no dependencies. Kaggle and CODH formats,
  * detection-set JSON, book ids, the class map, the book-title split and sampling, IoU, NMS,
- * voting, the Kaggle F1 metric and reading order. Callers read and write files; core parses
- * and formats text.
+ * voting, the Kaggle F1 metric, reading order, and the error base every package extends.
+ * Callers read and write files; core parses and formats text.
  */
 export { bookIdOf, compareCodeStrings, countPagesByBook, requireBookId } from './books.js';
 export { buildClassMap } from './class-map.js';
@@ -10,7 +10,15 @@ export { CODH_HEADER, codhToPageLabels, parseCodhCoordinates } from './codh-coor
 export { isUnicodeCode } from './csv-text.js';
 export { cropPathOf, formatCropList, parseCropList } from './crop-list.js';
 export { DETECTION_SET_VERSION, formatDetectionSet, parseDetectionSet, toDetectionSet } from './detection-set.js';
-export { InvalidArgumentError, ParseError } from './errors.js';
+export {
+  ErrorKind,
+  errorKindOf,
+  IntegrityCheck,
+  IntegrityError,
+  InvalidArgumentError,
+  KzrError,
+  ParseError,
+} from './errors.js';
 export { boxCenter, iou, nms } from './geometry.js';
 export {
   formatSubmissionCsv,
@@ -46,7 +54,7 @@ export type { ClassMap } from './class-map.js';
 export type { CodhChar } from './codh-coordinates.js';
 export type { CropEntry } from './crop-list.js';
 export type { Detection, DetectionSet, PageDetections } from './detection-set.js';
-export type { ParseErrorLocation } from './errors.js';
+export type { IntegrityErrorOptions, KzrErrorOptions, ParseErrorLocation } from './errors.js';
 export type { Box, NmsOptions } from './geometry.js';
 export type { CharLabel, CharPoint, PageLabels, PagePredictions } from './kaggle-csv.js';
 export type { F1Score, PageMatch } from './metric.js';

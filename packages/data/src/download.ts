@@ -16,7 +16,9 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { DataArgumentError, DownloadError, IntegrityCheck, IntegrityError } from './errors.js';
+import { IntegrityCheck, IntegrityError } from '@kzr/core';
+
+import { DataArgumentError, DownloadError } from './errors.js';
 
 /** The official location of the datasets (rois-codh/kmnist README). */
 export const OFFICIAL_BASE_URL = 'http://codh.rois.ac.jp/kmnist/dataset/';
@@ -167,16 +169,20 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-function check(spec: DatasetFile, url: string, { bytes, sha256, md5 }: Digests): IntegrityError[] {
+/** What a thrown mismatch tells the user to do. */
+const discardedHint = 'the download was discarded; use another mirror, or pass allowMismatch to keep it';
+
+function check(spec: DatasetFile, url: string, { bytes, sha256, md5 }: Digests, hint?: string): IntegrityError[] {
   const errors: IntegrityError[] = [];
+  const options = { url, hint };
   if (spec.bytes !== undefined && spec.bytes !== bytes) {
-    errors.push(new IntegrityError(spec.name, IntegrityCheck.Size, String(spec.bytes), String(bytes), url));
+    errors.push(new IntegrityError(spec.name, IntegrityCheck.Size, String(spec.bytes), String(bytes), options));
   }
   if (spec.sha256 !== undefined && spec.sha256 !== sha256) {
-    errors.push(new IntegrityError(spec.name, IntegrityCheck.Sha256, spec.sha256, sha256, url));
+    errors.push(new IntegrityError(spec.name, IntegrityCheck.Sha256, spec.sha256, sha256, options));
   }
   if (spec.md5 !== undefined && spec.md5 !== md5) {
-    errors.push(new IntegrityError(spec.name, IntegrityCheck.Md5, spec.md5, md5, url));
+    errors.push(new IntegrityError(spec.name, IntegrityCheck.Md5, spec.md5, md5, options));
   }
   return errors;
 }
@@ -271,7 +277,7 @@ export async function downloadFile(spec: DatasetFile, options: DownloadOptions):
   }
 
   const d = await hashFile(part);
-  const mismatches = check(spec, url, d);
+  const mismatches = check(spec, url, d, options.allowMismatch === true ? undefined : discardedHint);
   if (mismatches.length > 0 && options.allowMismatch !== true) {
     await rm(part, { force: true });
     throw mismatches[0]!;

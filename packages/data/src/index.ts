@@ -1,5 +1,5 @@
 // Dataset I/O beside core: npy/npz and tar readers, dataset downloader, synthetic Kaggle-format books.
-export { DataArgumentError, DataFormatError, DownloadError, IntegrityCheck, IntegrityError } from './errors.js';
+export { DataArgumentError, DataFormatError, DownloadError } from './errors.js';
 export {
   DATASET_FILES,
   DatasetName,

@@ -1,17 +1,16 @@
 /**
- * Errors of `@kzr/imaging`. Each failure mode has its own class with a machine-readable
- * `field`; callers (the preprocess service) map them to INVALID_ARGUMENT.
+ * Errors of `@kzr/imaging`. Each failure mode has its own class; all are core's
+ * {@link InvalidArgumentError} (kind `invalid`, a `field` naming the input at fault, the message
+ * `field: problem`), so a service's gRPC interceptor answers INVALID_ARGUMENT and the CLI exits 2
+ * without converting them.
  */
+import { InvalidArgumentError } from '@kzr/core';
 
-/** Base class of every imaging error; `field` names the input that was wrong. */
-export class ImagingError extends Error {
-  /** The input at fault, for example `image` or `boxes[3]`. */
-  readonly field: string;
-
+/** Base class of every imaging error; `field` names the input that was wrong, for example `image` or `boxes[3]`. */
+export class ImagingError extends InvalidArgumentError {
   constructor(field: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(field, message, options);
     this.name = 'ImagingError';
-    this.field = field;
   }
 }
 
@@ -45,9 +44,4 @@ export class ShardFormatError extends ImagingError {
     super(field, message, options);
     this.name = 'ShardFormatError';
   }
-}
-
-/** True when `err` is any {@link ImagingError}. */
-export function isImagingError(err: unknown): err is ImagingError {
-  return err instanceof ImagingError;
 }

@@ -5,14 +5,7 @@ export { benRowsWasm, ensureBenWasm } from './ben-wasm.js';
 export { reflect101 } from './border.js';
 export { cropRaw, cutCharacter } from './crop.js';
 export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, sniffImageFormat } from './decode.js';
-export {
-  GeometryError,
-  ImageDecodeError,
-  ImageTooLargeError,
-  ImagingError,
-  isImagingError,
-  ShardFormatError,
-} from './errors.js';
+export { GeometryError, ImageDecodeError, ImageTooLargeError, ImagingError, ShardFormatError } from './errors.js';
 export { denoiseColoredSync } from './denoise.js';
 export { toGrayscale, toRgb } from './grayscale.js';
 export { lab8ToLinearRgb, linearRgbToLab8 } from './lab.js';

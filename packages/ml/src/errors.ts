@@ -1,42 +1,26 @@
 /**
- * Failure modes of the ML engine. `ml` may not import `@kzr/platform`, so these follow the same
- * shape as platform's errors: a machine-readable `kind` (`invalid`, `not-found`, `internal`), a
- * `retryable` flag and, for validation failures, the offending `field`.
+ * Failure modes of the ML engine. Each extends core's {@link KzrError}: a machine-readable
+ * `kind` (`invalid`, `not-found`, `unavailable`, `internal`), a `retryable` flag and, for
+ * validation failures, the offending `field`.
  */
-
-/** What kind of failure an ML error is (the same values as platform's `ErrorKind`). */
-export const MlErrorKind = {
-  Invalid: 'invalid',
-  NotFound: 'not-found',
-  Unavailable: 'unavailable',
-  Internal: 'internal',
-} as const;
-export type MlErrorKind = (typeof MlErrorKind)[keyof typeof MlErrorKind];
+import { ErrorKind, KzrError, type KzrErrorOptions } from '@kzr/core';
 
 /** Base class of the ML engine's errors. */
-export class MlError extends Error {
-  /** The failure mode. */
-  readonly kind: MlErrorKind;
-  /** True when retrying the same operation later may succeed. */
-  readonly retryable: boolean;
-
-  constructor(kind: MlErrorKind, message: string, options?: ErrorOptions & { retryable?: boolean }) {
-    super(message, options);
+export class MlError extends KzrError {
+  constructor(kind: ErrorKind, message: string, options?: KzrErrorOptions) {
+    super(kind, message, options);
     this.name = 'MlError';
-    this.kind = kind;
-    this.retryable = options?.retryable ?? kind === MlErrorKind.Unavailable;
   }
 }
 
 /** A model config, a tensor shape or an input is invalid; `field` names it. */
 export class MlValidationError extends MlError {
   /** The offending field, for example `config.arch` or `crops[3]`. */
-  readonly field: string;
+  declare readonly field: string;
 
   constructor(field: string, message: string, options?: ErrorOptions) {
-    super(MlErrorKind.Invalid, `${field}: ${message}`, options);
-    this.name = 'ValidationError';
-    this.field = field;
+    super(ErrorKind.Invalid, `${field}: ${message}`, { ...options, field });
+    this.name = 'MlValidationError';
   }
 }
 
@@ -46,7 +30,7 @@ export class BackendUnavailableError extends MlError {
   readonly backend: string;
 
   constructor(backend: string, message: string, options?: ErrorOptions) {
-    super(MlErrorKind.Unavailable, message, { ...options, retryable: false });
+    super(ErrorKind.Unavailable, message, { ...options, retryable: false });
     this.name = 'BackendUnavailableError';
     this.backend = backend;
   }
@@ -63,7 +47,7 @@ export class NonFiniteLossError extends MlError {
 
   constructor(epoch: number, iteration: number, loss: number) {
     super(
-      MlErrorKind.Internal,
+      ErrorKind.Internal,
       `training loss became ${loss} at epoch ${epoch}, iteration ${iteration}; stopped, the last good checkpoint is kept`,
     );
     this.name = 'NonFiniteLossError';
@@ -76,14 +60,9 @@ export class NonFiniteLossError extends MlError {
 /** A checkpoint is missing or does not match the model it is loaded into. */
 export class CheckpointError extends MlError {
   constructor(message: string, options?: ErrorOptions) {
-    super(MlErrorKind.NotFound, message, options);
+    super(ErrorKind.NotFound, message, options);
     this.name = 'CheckpointError';
   }
-}
-
-/** True when `err` is an {@link MlValidationError}. */
-export function isMlValidationError(err: unknown): err is MlValidationError {
-  return err instanceof MlValidationError;
 }
 
 /** True when `err` is a {@link NonFiniteLossError}. */

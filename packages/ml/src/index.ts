@@ -5,10 +5,8 @@ export { compositeWasmKernels, registerWasmTrainingKernels } from './backend/was
 export {
   BackendUnavailableError,
   CheckpointError,
-  isMlValidationError,
   isNonFiniteLossError,
   MlError,
-  MlErrorKind,
   MlValidationError,
   NonFiniteLossError,
 } from './errors.js';

@@ -18,19 +18,7 @@ export { shutdownTelemetry } from './telemetry/global.js';
 export { S3Store } from './store/s3-store.js';
 export { compileServerConfig, compileServiceConfig, LogLevel, readPort } from './config.js';
 export { readBool, readBytes, readChoice, readInt, readString } from './env.js';
-export {
-  ConfigError,
-  ConflictError,
-  ErrorKind,
-  errorKindOf,
-  isConfigError,
-  IntegrityError,
-  isValidationError,
-  KzrError,
-  NotFoundError,
-  NotReadyError,
-  ValidationError,
-} from './errors.js';
+export { ConfigError, ConflictError, isConfigError, NotFoundError, NotReadyError, ValidationError } from './errors.js';
 export { implement, toServiceError } from './grpc/handlers.js';
 export { runServiceMain } from './grpc/main.js';
 export { serve } from './grpc/serve.js';

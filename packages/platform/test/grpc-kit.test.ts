@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
 import { InferenceClient, InferenceService, type RecognizePageResponse } from '@kzr/api/kzr/v1/inference';
 import { PostprocessClient, PostprocessService, type ScoreResponse } from '@kzr/api/kzr/v1/postprocess';
+import { ErrorKind, KzrError, ParseError } from '@kzr/core';
 import { checkHealth, listServicesByReflection } from '@kzr/testkit';
 
 import {
@@ -84,6 +85,32 @@ describe('gRPC server kit', () => {
     assert.deepEqual(await codeOf('missing'), [grpc.status.NOT_FOUND, 'filter version "v9" not found']);
     assert.deepEqual(await codeOf('loading'), [grpc.status.UNAVAILABLE, 'model set "kz" is still loading']);
     assert.deepEqual(await codeOf('boom'), [grpc.status.INTERNAL, 'internal error']);
+    client.close();
+  });
+
+  it("maps any package's KzrError by its kind and field, and a lookalike error as internal", async () => {
+    await using server = await startWith({
+      score: async (request) => {
+        if (request.truthCsv === 'parse') {
+          throw new ParseError({ file: 'truth.csv', line: 2, field: 'labels[0].x' }, 'expected a number');
+        }
+        if (request.truthCsv === 'conflict') throw new KzrError(ErrorKind.Conflict, 'run "r1" already exists');
+        // Shaped like an invalid-argument error, but not one: no kind is read off plain objects.
+        throw Object.assign(new Error('x: looks invalid'), { kind: 'invalid', field: 'x' });
+      },
+    });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const statusOf = async (truth: string): Promise<grpc.ServiceError> =>
+      (await score(client, truth).catch((e: unknown) => e)) as grpc.ServiceError;
+    const parse = await statusOf('parse');
+    assert.equal(parse.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(parse.details, 'truth.csv:2: labels[0].x: expected a number');
+    assert.deepEqual(parse.metadata.get('kzr-field'), ['labels[0].x']);
+    const conflict = await statusOf('conflict');
+    assert.deepEqual([conflict.code, conflict.details], [grpc.status.ALREADY_EXISTS, 'run "r1" already exists']);
+    assert.deepEqual(conflict.metadata.get('kzr-field'), []);
+    const lookalike = await statusOf('lookalike');
+    assert.deepEqual([lookalike.code, lookalike.details], [grpc.status.INTERNAL, 'internal error']);
     client.close();
   });
 

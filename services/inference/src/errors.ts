@@ -1,9 +1,9 @@
 /**
- * Failure modes of the inference service. The gRPC layer maps them by `kind` (platform's
+ * Failure modes of the inference service. The gRPC layer maps them by `kind` (core's
  * {@link KzrError}): bad input → INVALID_ARGUMENT, unknown model set → NOT_FOUND, a set still
  * loading → UNAVAILABLE.
  */
-import { ErrorKind, KzrError } from '@kzr/platform';
+import { ErrorKind, KzrError } from '@kzr/core';
 
 /** A model cannot be written to ONNX (an unknown architecture or a layout the exporter does not know). */
 export class OnnxExportError extends KzrError {
@@ -25,9 +25,4 @@ export class ModelLoadError extends KzrError {
     this.modelSet = modelSet;
     this.version = version;
   }
-}
-
-/** True for a {@link ModelLoadError}. */
-export function isModelLoadError(err: unknown): err is ModelLoadError {
-  return err instanceof ModelLoadError;
 }

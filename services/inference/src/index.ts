@@ -10,7 +10,7 @@ export { buildRows, classifyCrops, memberLogits, viewsPerCrop, vote } from './en
 export { EngineKind } from './engine/engine.js';
 export { createOnnxEngine, nhwcToNchw } from './engine/onnx-engine.js';
 export { buildClassifierWithWeights, createTfjsEngine } from './engine/tfjs-engine.js';
-export { isModelLoadError, ModelLoadError, OnnxExportError } from './errors.js';
+export { ModelLoadError, OnnxExportError } from './errors.js';
 export { modelSetHealthName, reportModelSetHealth } from './health.js';
 export { loadCheckpointMember } from './models/checkpoint-member.js';
 export { LoadedModelSet, loadModelSet } from './models/load-model-set.js';

@@ -19,7 +19,7 @@ import { type CallContext, type GrpcServiceRegistration, implement, ValidationEr
 import { classifyCrops, type LabelScore } from './ensemble/classify.js';
 import { type VotingMode } from './models/manifest.js';
 import { type DetectionSetInput, recognizePage } from './recognize/recognize-page.js';
-import { checkSignal, measured, Serving, type ServingOptions, translate } from './serving.js';
+import { checkSignal, measured, Serving, type ServingOptions } from './serving.js';
 
 /** Fully qualified service name, as health and reflection report it. */
 export const inferenceServiceName = 'kzr.v1.Inference';
@@ -140,15 +140,13 @@ export async function handleRecognizePage(
   const decoded = await serving.decode(bytes, mediaType, 'image', serving.limits.maxPagePixels);
   // A scan is preprocessed first (Ben's filter + denoising, spec §2.1) unless the client says
   // the page already is, as the classifiers saw preprocessed pages in training.
-  const page = request.preprocessed ? decoded : await translate(() => preprocessPage(decoded));
+  const page = request.preprocessed ? decoded : await preprocessPage(decoded);
   checkSignal(signal);
-  const result = await translate(() =>
-    recognizePage(lease.set, page, sets, {
-      lowConfidenceThreshold: threshold,
-      ...(voting ? { voting } : {}),
-      ...(signal ? { signal } : {}),
-    }),
-  );
+  const result = await recognizePage(lease.set, page, sets, {
+    lowConfidenceThreshold: threshold,
+    ...(voting ? { voting } : {}),
+    ...(signal ? { signal } : {}),
+  });
   checkSignal(signal);
   return {
     servedBy: { modelSet: lease.set.modelSet, version: lease.set.version },

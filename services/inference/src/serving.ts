@@ -1,9 +1,10 @@
 /**
  * What the gRPC services share: the registry, the limits, request helpers (model resolution,
- * image decoding with limits, error translation) and the request metrics.
+ * image decoding with limits) and the request metrics.
  */
-import { isImagingError, decodeImage, sniffImageFormat, type RawImage } from '@kzr/imaging';
-import { errorKindOf, type Logger, NotFoundError, ValidationError } from '@kzr/platform';
+import { errorKindOf } from '@kzr/core';
+import { decodeImage, sniffImageFormat, type RawImage } from '@kzr/imaging';
+import { type Logger, NotFoundError, ValidationError } from '@kzr/platform';
 
 import { type InferenceLimits } from './config.js';
 import { type ModelLease, type ModelRegistry } from './models/registry.js';
@@ -53,7 +54,7 @@ export class Serving {
     if (declared !== undefined && actual !== undefined && declared !== actual) {
       throw new ValidationError(`${field}.media_type`, `declared ${declared} but the bytes are ${actual}`);
     }
-    return translate(() => decodeImage(bytes, { field, maxPixels, channels: 3 }));
+    return decodeImage(bytes, { field, maxPixels, channels: 3 });
   }
 }
 
@@ -74,16 +75,6 @@ export async function measured<T>(
     return out;
   } catch (err) {
     serving.metrics.request(method, errorKindOf(err), performance.now() - started);
-    throw err;
-  }
-}
-
-/** Runs `fn`, turning imaging's errors (which carry a field) into ValidationErrors. */
-export async function translate<T>(fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isImagingError(err)) throw new ValidationError(err.field, err.message, { cause: err });
     throw err;
   }
 }

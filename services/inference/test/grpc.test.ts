@@ -270,6 +270,24 @@ describe('kzr.v1.Inference', () => {
       }),
       (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /media_type/.test(e.details),
     );
+    // A decode error of imaging reaches the client as INVALID_ARGUMENT naming the crop, untranslated.
+    await assert.rejects(
+      call(client.classifyCrops.bind(client), {
+        model: { modelSet: 'tiny', version: '' },
+        crops: [
+          { data: png, mediaType: MediaType.MEDIA_TYPE_PNG },
+          { data: png.subarray(0, 60), mediaType: MediaType.MEDIA_TYPE_PNG },
+        ],
+        topK: 1,
+        voting: 0,
+      }),
+      (e: grpc.ServiceError) => {
+        assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+        assert.match(e.details, /^crops\[1\]: corrupt png image/);
+        assert.deepEqual(e.metadata.get('kzr-field'), ['crops[1]']);
+        return true;
+      },
+    );
     await assert.rejects(
       call(client.classifyCrops.bind(client), {
         model: { modelSet: 'other', version: '' },

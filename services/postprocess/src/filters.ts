@@ -4,9 +4,10 @@
  * `model.txt` (fold 0; further folds `model-<k>.txt`) and `features.json`; the filter predicts
  * the mean of its boosters' probabilities.
  */
+import { KzrError } from '@kzr/core';
 import { FP_FEATURE_NAMES } from '@kzr/core/postprocess';
 import { featureImportance, formatModel, parseModel, type Booster } from '@kzr/gbdt';
-import { KzrError, NotFoundError, ValidationError, type Store } from '@kzr/platform';
+import { NotFoundError, ValidationError, type Store } from '@kzr/platform';
 
 /** A loaded filter version. */
 export interface Filter {

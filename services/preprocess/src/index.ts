@@ -1,5 +1,4 @@
 export { compilePreprocessConfig, compilePreprocessLimits, defaultPreprocessPort } from './config.js';
-export { asValidationError, validating } from './errors.js';
 export { ingestKaggleDir } from './ingest.js';
 export { cutCrops, decodePage, imageBytes, paddingFromWire } from './pages.js';
 export { createPreprocessService, preprocessHandlers, preprocessServiceName } from './service.js';

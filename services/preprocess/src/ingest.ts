@@ -78,14 +78,9 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
   const trainCsv = await readOptional(join(sourceDir, 'train.csv'));
   const translation = await readOptional(join(sourceDir, 'unicode_translation.csv'));
   if (trainCsv !== undefined) {
-    try {
-      const labelled = parseTrainCsv(trainCsv.toString('utf8'), 'train.csv');
-      const missing = labelled.find((p) => !seen.has(p.pageId));
-      if (missing) throw new ValidationError('train.csv', `labels for page ${missing.pageId}, which has no image`);
-    } catch (err) {
-      if (err instanceof ValidationError) throw err;
-      throw new ValidationError('train.csv', (err as Error).message, { cause: err });
-    }
+    const labelled = parseTrainCsv(trainCsv.toString('utf8'), 'train.csv');
+    const missing = labelled.find((p) => !seen.has(p.pageId));
+    if (missing) throw new ValidationError('train.csv', `labels for page ${missing.pageId}, which has no image`);
   }
   const detectionFiles = (await readdir(join(sourceDir, 'detections')).catch(() => [] as string[]))
     .filter((n) => n.endsWith('.json'))
@@ -93,11 +88,7 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
   const detections: { name: string; bytes: Buffer }[] = [];
   for (const name of detectionFiles) {
     const bytes = await readFile(join(sourceDir, 'detections', name));
-    try {
-      parseDetectionSet(bytes.toString('utf8'));
-    } catch (err) {
-      throw new ValidationError(`detections/${name}`, (err as Error).message, { cause: err });
-    }
+    parseDetectionSet(bytes.toString('utf8'), `detections/${name}`);
     detections.push({ name, bytes });
   }
   // Validate every image's format (by its header) before writing anything; pages are then

@@ -16,8 +16,6 @@ import {
 } from '@kzr/imaging';
 import { type Store, ValidationError } from '@kzr/platform';
 
-import { asValidationError, validating } from './errors.js';
-
 const mediaTypeFormat: Record<number, string> = {
   [MediaType.MEDIA_TYPE_JPEG]: 'jpeg',
   [MediaType.MEDIA_TYPE_PNG]: 'png',
@@ -46,7 +44,7 @@ export async function imageBytes(image: Image | undefined, store: Store | undefi
 
 /** Decodes request image bytes to RGB within the pixel limit (INVALID_ARGUMENT otherwise). */
 export function decodePage(bytes: Uint8Array, maxPagePixels: number, field = 'image'): Promise<RawImage> {
-  return validating(() => decodeImage(bytes, { maxPixels: maxPagePixels, field }));
+  return decodeImage(bytes, { maxPixels: maxPagePixels, field });
 }
 
 /** The imaging policy for a wire padding value (UNSPECIFIED = TRAIN). */
@@ -84,12 +82,8 @@ export interface CutCropsOptions {
  * them in order.
  */
 export function cutCrops(page: RawImage, boxes: readonly Box[], options: CutCropsOptions): IndexedCrop[] {
-  try {
-    return boxes.map((box, i) => {
-      const cut = cutCharacter(page, box, { ...options, field: `boxes[${i}]` });
-      return { boxIndex: i, image: cut.image, paddedBox: cut.paddedBox };
-    });
-  } catch (err) {
-    throw asValidationError(err);
-  }
+  return boxes.map((box, i) => {
+    const cut = cutCharacter(page, box, { ...options, field: `boxes[${i}]` });
+    return { boxIndex: i, image: cut.image, paddedBox: cut.paddedBox };
+  });
 }

@@ -31,8 +31,6 @@ import {
   ValidationError,
 } from '@kzr/platform';
 
-import { asValidationError } from './errors.js';
-
 /** Options of {@link startPreprocessWorker}. */
 export interface PreprocessWorkerOptions {
   readonly bus: Bus;
@@ -86,11 +84,7 @@ export async function handlePagesIngested(
   let labels = new Map<string, PageLabels>();
   if (event.labelsKey !== '') {
     const text = (await store.getBytes(event.labelsKey)).toString('utf8');
-    try {
-      labels = new Map(parseTrainCsv(text, event.labelsKey).map((p) => [p.pageId, p]));
-    } catch (err) {
-      throw new ValidationError(event.labelsKey, (err as Error).message, { cause: err });
-    }
+    labels = new Map(parseTrainCsv(text, event.labelsKey).map((p) => [p.pageId, p]));
   }
   const writer = new ShardWriter({ maxShardBytes: options.maxShardBytes });
   const shardKeys: string[] = [];
@@ -113,15 +107,10 @@ export async function handlePagesIngested(
     if ((await preprocessedFrom(store, outKey)) === source.sha256) {
       page = await decodeImage(await store.getBytes(outKey), { maxPixels: options.maxPagePixels });
     } else {
-      let raw: RawImage;
-      try {
-        raw = await decodeImage(await store.getBytes(source.key), {
-          maxPixels: options.maxPagePixels,
-          field: source.key,
-        });
-      } catch (err) {
-        throw asValidationError(err);
-      }
+      const raw = await decodeImage(await store.getBytes(source.key), {
+        maxPixels: options.maxPagePixels,
+        field: source.key,
+      });
       page = await preprocessPage(raw, { threads: options.threads });
       await store.put(outKey, await encodePng(page), {
         contentType: 'image/png',
@@ -132,12 +121,7 @@ export async function handlePagesIngested(
     if (pageLabels === undefined) continue;
     const book = requireBookId(pageId);
     for (const [i, label] of pageLabels.labels.entries()) {
-      let cut;
-      try {
-        cut = cutCharacter(page, label, { policy: PaddingPolicy.Train, field: `${pageId}.labels[${i}]` });
-      } catch (err) {
-        throw asValidationError(err);
-      }
+      const cut = cutCharacter(page, label, { policy: PaddingPolicy.Train, field: `${pageId}.labels[${i}]` });
       await storeShard(
         writer.add(cut.image, {
           label: label.code,

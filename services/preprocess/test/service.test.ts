@@ -198,9 +198,11 @@ describe('kzr.v1.Preprocess', () => {
   });
 
   it('answers INVALID_ARGUMENT naming the problem', async () => {
+    // Imaging's errors reach the client as they are: INVALID_ARGUMENT, the field first in the message.
     const corrupt = await statusOf(preprocess({ image: inline(png.subarray(0, 60)) }));
     assert.equal(corrupt.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(corrupt.details, /corrupt png/);
+    assert.match(corrupt.details, /^image: corrupt png/);
+    assert.deepEqual(corrupt.metadata.get('kzr-field'), ['image']);
     const gif = await statusOf(preprocess({ image: inline(Buffer.from('GIF89a-not-supported')) }));
     assert.equal(gif.code, grpc.status.INVALID_ARGUMENT);
     assert.match(gif.details, /unsupported image format/);
@@ -210,7 +212,7 @@ describe('kzr.v1.Preprocess', () => {
     assert.match((await statusOf(preprocess({ image: inline(big) }))).details, /exceeds the limit/);
     const outside = await statusOf(crop({ image: inline(png), boxes: [{ x: 80, y: 10, width: 20, height: 5 }] }));
     assert.equal(outside.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(outside.details, /boxes\[0\].*outside the 90x70 page/);
+    assert.match(outside.details, /^boxes\[0\]: box .* lies outside the 90x70 page/);
     assert.deepEqual(outside.metadata.get('kzr-field'), ['boxes[0]']);
     const empty = await statusOf(
       crop({

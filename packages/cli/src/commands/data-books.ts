@@ -2,7 +2,7 @@
  * `kzr data books <page-id-list>`: pages per book of a page-id list (one id per line, as
  * upstream's `train_images.list`), largest book first (ties by book id): `{"hnsd": 515, "umgy": 496, ...}`.
  */
-import { countPagesByBook, isPageId, requireBookId } from '@kzr/core';
+import { countPagesByBook, InvalidArgumentError, isPageId, requireBookId } from '@kzr/core';
 
 import { parseCommandArgs, UsageError } from '../args.js';
 import { readTextInput } from './read-text.js';
@@ -21,7 +21,8 @@ export async function run(args: string[]): Promise<number> {
     try {
       requireBookId(id);
     } catch (err) {
-      throw new UsageError('<page-id-list>', `${file}:${i + 1}: ${(err as Error).message}`);
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      throw new UsageError('<page-id-list>', `${file}:${i + 1}: ${err.message}`, { cause: err });
     }
     return id;
   });

@@ -10,7 +10,15 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { buildClassMap, ClassRule, cropsFromLabels, formatCropList, parseTrainCsv, splitByBook } from '@kzr/core';
+import {
+  buildClassMap,
+  ClassRule,
+  cropsFromLabels,
+  formatCropList,
+  InvalidArgumentError,
+  parseTrainCsv,
+  splitByBook,
+} from '@kzr/core';
 
 import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
 import { readTextInput } from './read-text.js';
@@ -52,11 +60,10 @@ export async function run(args: string[]): Promise<number> {
   try {
     split = splitByBook(crops, { valBook, seed });
   } catch (err) {
-    // A page without a book or a book without crops: bad input for this command.
-    throw new UsageError(
-      (err as { field?: string }).field === 'valBook' ? '--val-book' : '--labels',
-      (err as Error).message,
-    );
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    // A book without crops is a bad --val-book; a crop without a book, a bad --labels file.
+    if (err.field === 'valBook') throw new UsageError('--val-book', err.problem, { cause: err });
+    throw new UsageError('--labels', err.message, { cause: err });
   }
   const classMap = buildClassMap(crops.map((c) => c.code));
   const names = {

@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     if (!DataArgumentError.is(err) || !err.field.startsWith('options.')) throw err;
     const option = err.field.slice('options.'.length);
     const flag = option === 'outDir' ? 'out' : option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    throw new UsageError(`--${flag}`, err.message.slice(err.field.length + 2));
+    throw new UsageError(`--${flag}`, err.problem, { cause: err });
   }
   printJson({
     out: dataset.outDir,

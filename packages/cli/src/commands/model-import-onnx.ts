@@ -17,7 +17,6 @@ import {
   checkName,
   createOnnxEngine,
   EngineChoice,
-  type InputSpec,
   loadCheckpointMember,
   type MemberSource,
   parseClassMapFile,
@@ -25,7 +24,7 @@ import {
   publishModelSet,
   VotingMode,
 } from '@kzr/inference';
-import { createLogger, EventSubject, isValidationError, openAdapters } from '@kzr/platform';
+import { createLogger, EventSubject, openAdapters } from '@kzr/platform';
 
 import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
@@ -88,13 +87,8 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError('--voting', 'expected hard or soft');
   if (!(Object.values(EngineChoice) as string[]).includes(engine))
     throw new UsageError('--engine', 'expected auto, onnx or tfjs');
-  try {
-    checkName('--model-set', modelSet);
-    checkName('--version', version);
-  } catch (err) {
-    if (isValidationError(err)) throw new UsageError(err.field ?? 'arguments', err.message);
-    throw err;
-  }
+  checkName('--model-set', modelSet);
+  checkName('--version', version);
   let codes: readonly string[] | undefined =
     typeof values.classes === 'string' ? await readClasses(values.classes) : undefined;
   const members: MemberSource[] = [];
@@ -105,20 +99,14 @@ export async function run(args: string[]): Promise<number> {
       if (extname(path).toLowerCase() === '.onnx') {
         if (!codes) throw new UsageError('--classes', 'is required for ONNX members');
         const [channels, scaleSize, cropSize] = numbers('input', values.input);
-        let input: InputSpec;
-        try {
-          input = parseInputSpec('--input', {
-            channels,
-            scaleSize,
-            cropSize,
-            mean: numbers('mean', values.mean),
-            std: numbers('std', values.std),
-            layout: values.layout ?? 'nchw',
-          });
-        } catch (err) {
-          if (isValidationError(err)) throw new UsageError(err.field ?? '--input', err.message);
-          throw err;
-        }
+        const input = parseInputSpec('--input', {
+          channels,
+          scaleSize,
+          cropSize,
+          mean: numbers('mean', values.mean),
+          std: numbers('std', values.std),
+          layout: values.layout ?? 'nchw',
+        });
         const onnx = new Uint8Array(
           await readFile(path).catch(() => {
             throw new UsageError(`members[${i}]`, `cannot read ${path}`);

@@ -3,7 +3,7 @@
  * JSON (`backboneParams` excludes the cosine head), counted from the built model's trainable
  * variables.
  */
-import { countParams, createClassifier, initBackend, isMlValidationError, readModelConfig } from '@kzr/ml';
+import { countParams, createClassifier, initBackend, readModelConfig } from '@kzr/ml';
 
 import { parseCommandArgs, printJson, UsageError } from '../args.js';
 
@@ -12,13 +12,7 @@ export async function run(args: string[]): Promise<number> {
   const { positionals } = parseCommandArgs(args, {}, true);
   const [path, ...extra] = positionals;
   if (path === undefined || extra.length > 0) throw new UsageError('config', 'expected exactly one model config path');
-  let config;
-  try {
-    config = await readModelConfig(path);
-  } catch (err) {
-    if (isMlValidationError(err)) throw new UsageError(err.field, err.message.slice(err.field.length + 2));
-    throw err;
-  }
+  const config = await readModelConfig(path);
   const backend = await initBackend();
   const model = createClassifier(config.model);
   try {

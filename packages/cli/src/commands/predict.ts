@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
 import { decodeImage, type RawImage } from '@kzr/imaging';
-import { directoryStorage, initBackend, isMlValidationError, loadCrops, Predictor } from '@kzr/ml';
+import { directoryStorage, initBackend, loadCrops, Predictor } from '@kzr/ml';
 
 import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
 
@@ -29,13 +29,8 @@ async function readCrops(path: string): Promise<Array<{ name: string; image: Raw
       );
     }
   }
-  try {
-    const crops = await loadCrops(path, '--crops');
-    return crops.map((c, i) => ({ name: `${i}`, image: c.image }));
-  } catch (err) {
-    if (isMlValidationError(err)) throw new UsageError(err.field, err.message.slice(err.field.length + 2));
-    throw err;
-  }
+  const crops = await loadCrops(path, '--crops');
+  return crops.map((c, i) => ({ name: `${i}`, image: c.image }));
 }
 
 /** Runs the command; resolves with the exit code. */

@@ -11,7 +11,7 @@ import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from '
 import { dirname, join } from 'node:path';
 
 import { parseTrainCsv } from '@kzr/core';
-import { cutCharacter, decodeImage, encodePng, isImagingError, PaddingPolicy } from '@kzr/imaging';
+import { cutCharacter, decodeImage, encodePng, PaddingPolicy } from '@kzr/imaging';
 
 import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
 import { readTextInput } from './read-text.js';
@@ -54,12 +54,7 @@ export async function run(args: string[]): Promise<number> {
   const existing = await readdir(outDir).catch(() => [] as string[]);
   if (existing.length > 0) throw new UsageError('--out', `${outDir} exists and is not empty`);
   const text = await readTextInput(labelsPath, '--labels');
-  let pages;
-  try {
-    pages = parseTrainCsv(text, labelsPath);
-  } catch (err) {
-    throw new UsageError('--labels', (err as Error).message);
-  }
+  const pages = parseTrainCsv(text, labelsPath);
   const paths = await Promise.all(pages.map((p) => findPage(imagesDir, p.pageId)));
 
   const staging = `${outDir.replace(/\/+$/, '')}.partial-${process.pid}`;
@@ -90,7 +85,6 @@ export async function run(args: string[]): Promise<number> {
     await rename(staging, outDir);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
-    if (isImagingError(err)) throw new UsageError(err.field, err.message);
     throw err;
   }
   const seconds = (performance.now() - started) / 1000;

@@ -5,7 +5,7 @@
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 
-import { decodeImage, encodePng, isImagingError, preprocessPage } from '@kzr/imaging';
+import { decodeImage, encodePng, preprocessPage } from '@kzr/imaging';
 
 import { intFlag, parseCommandArgs, printJson, UsageError } from '../args.js';
 
@@ -27,21 +27,13 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError('<in>', `cannot read ${input}: ${(err as Error).message}`);
   }
   const started = performance.now();
-  let png: Buffer;
-  let size: { width: number; height: number };
-  try {
-    const page = await decodeImage(bytes, { field: '<in>' });
-    const out = await preprocessPage(page, {
-      ben: values['no-ben'] !== true,
-      denoise: values['no-denoise'] !== true,
-      threads,
-    });
-    png = await encodePng(out);
-    size = { width: out.width, height: out.height };
-  } catch (err) {
-    if (isImagingError(err)) throw new UsageError(err.field, err.message);
-    throw err;
-  }
+  const page = await decodeImage(bytes, { field: '<in>' });
+  const out = await preprocessPage(page, {
+    ben: values['no-ben'] !== true,
+    denoise: values['no-denoise'] !== true,
+    threads,
+  });
+  const png = await encodePng(out);
   const tmp = `${output}.partial-${process.pid}`;
   try {
     await writeFile(tmp, png);
@@ -50,6 +42,11 @@ export async function run(args: string[]): Promise<number> {
     await rm(tmp, { force: true });
     throw err;
   }
-  printJson({ out: output, ...size, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
+  printJson({
+    out: output,
+    width: out.width,
+    height: out.height,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+  });
   return 0;
 }

@@ -18,7 +18,6 @@ import { FsStore, NotFoundError, S3Store, type Store } from '@kzr/platform';
 import {
   directoryStorage,
   initBackend,
-  isMlValidationError,
   isNonFiniteLossError,
   loadCrops,
   prepareTrainBatch,
@@ -33,11 +32,6 @@ import {
 
 import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
-
-function usageFrom(err: unknown): never {
-  if (isMlValidationError(err)) throw new UsageError(err.field, err.message.slice(err.field.length + 2));
-  throw err;
-}
 
 async function writePreview(
   config: ModelConfig,
@@ -140,14 +134,14 @@ export async function run(args: string[]): Promise<number> {
   const configPath = requireFlag(values, 'config');
   const trainPath = requireFlag(values, 'train');
   const out = requireFlag(values, 'out');
-  const config = await readModelConfig(configPath).catch(usageFrom);
-  const trainCrops = await loadCrops(trainPath, '--train').catch(usageFrom);
+  const config = await readModelConfig(configPath);
+  const trainCrops = await loadCrops(trainPath, '--train');
   if (values['preview'] !== undefined) {
     const n = intFlag(values, 'preview', 16, 1, 4096);
     printJson({ preview: await writePreview(config, trainCrops, n, out) });
     return 0;
   }
-  const valCrops = await loadCrops(requireFlag(values, 'val'), '--val').catch(usageFrom);
+  const valCrops = await loadCrops(requireFlag(values, 'val'), '--val');
   const epochs = values['epochs'] === undefined ? undefined : intFlag(values, 'epochs', 1, 1, 100000);
   let refine: { lr: number } | undefined;
   if (values['refine-lr'] !== undefined) {
@@ -189,7 +183,7 @@ export async function run(args: string[]): Promise<number> {
         if (tty) process.stderr.write('\n');
         printJson({ type: 'epoch', ...metrics, itersPerEpoch: lastEpochIters });
       },
-    }).catch(usageFrom);
+    });
     printJson({ type: 'done', backend: backend.name, workers, best: result.best, classes: result.classes.length, out });
     return 0;
   } catch (err) {

@@ -7,8 +7,10 @@
  */
 import { Worker } from 'node:worker_threads';
 
+import { ErrorKind } from '@kzr/core';
+
 import { type ModelConfig } from '../config/model-config.js';
-import { MlError, MlErrorKind } from '../errors.js';
+import { MlError } from '../errors.js';
 import type { BatchWorkerInit, BatchWorkerMessage, BatchWorkerReply } from './batch-worker.js';
 import { type LabelledCrop } from './dataset.js';
 
@@ -44,7 +46,7 @@ export class BatchPrep {
     worker.on('message', (msg: BatchWorkerReply | { ready: true }) => {
       if ('ready' in msg) return;
       if ('error' in msg) {
-        this.fail(new MlError(MlErrorKind.Internal, `batch worker failed: ${msg.error}`));
+        this.fail(new MlError(ErrorKind.Internal, `batch worker failed: ${msg.error}`));
         return;
       }
       const waiter = this.pending.get(msg.iter);
@@ -52,7 +54,7 @@ export class BatchPrep {
       waiter?.resolve({ x: msg.x, targets: msg.targets, n: msg.n });
     });
     worker.on('error', (err) =>
-      this.fail(new MlError(MlErrorKind.Internal, `batch worker crashed: ${err.message}`, { cause: err })),
+      this.fail(new MlError(ErrorKind.Internal, `batch worker crashed: ${err.message}`, { cause: err })),
     );
   }
 
@@ -78,7 +80,7 @@ export class BatchPrep {
       };
       const onError = (err: Error): void => {
         cleanup();
-        reject(new MlError(MlErrorKind.Internal, `batch worker crashed: ${err.message}`, { cause: err }));
+        reject(new MlError(ErrorKind.Internal, `batch worker crashed: ${err.message}`, { cause: err }));
       };
       const cleanup = (): void => {
         worker.off('message', onMessage);

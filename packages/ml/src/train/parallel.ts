@@ -13,8 +13,10 @@
  */
 import type { Worker } from 'node:worker_threads';
 
+import { ErrorKind } from '@kzr/core';
+
 import { type BackendName } from '../backend/select-backend.js';
-import { MlError, MlErrorKind } from '../errors.js';
+import { MlError } from '../errors.js';
 import { type ArchitectureConfig } from '../models/types.js';
 import { startSiblingWorker } from './batch-prep.js';
 import type { GradMessage, GradReply, GradStep, GradWorkerInit } from './grad-worker.js';
@@ -45,7 +47,7 @@ export class GradWorkerPool {
     for (const w of workers) {
       // An update (which has no reply of its own) reports its failure here.
       w.on('message', (msg: GradReply | { ready: true }) => {
-        if ('error' in msg) this.failure ??= new MlError(MlErrorKind.Internal, `gradient worker failed: ${msg.error}`);
+        if ('error' in msg) this.failure ??= new MlError(ErrorKind.Internal, `gradient worker failed: ${msg.error}`);
       });
     }
   }
@@ -100,16 +102,16 @@ export class GradWorkerPool {
     return new Promise((resolve, reject) => {
       const onMessage = (msg: GradReply | { ready: true }): void => {
         cleanup();
-        if ('error' in msg) reject(new MlError(MlErrorKind.Internal, `gradient worker failed: ${msg.error}`));
+        if ('error' in msg) reject(new MlError(ErrorKind.Internal, `gradient worker failed: ${msg.error}`));
         else resolve(msg);
       };
       const onError = (err: Error): void => {
         cleanup();
-        reject(new MlError(MlErrorKind.Internal, `gradient worker crashed: ${err.message}`, { cause: err }));
+        reject(new MlError(ErrorKind.Internal, `gradient worker crashed: ${err.message}`, { cause: err }));
       };
       const onExit = (code: number): void => {
         cleanup();
-        reject(new MlError(MlErrorKind.Internal, `gradient worker exited with code ${code}`));
+        reject(new MlError(ErrorKind.Internal, `gradient worker exited with code ${code}`));
       };
       const cleanup = (): void => {
         worker.off('message', onMessage);
@@ -153,7 +155,7 @@ export class GradWorkerPool {
   /** The losses of the running step, with each worker's gradient (shared memory views). */
   async results(): Promise<Array<{ loss: number; grads: Float32Array }>> {
     const pending = this.pending;
-    if (!pending) throw new MlError(MlErrorKind.Internal, 'no gradient step is running');
+    if (!pending) throw new MlError(ErrorKind.Internal, 'no gradient step is running');
     this.pending = undefined;
     const replies = await pending;
     return replies.map((r, i) => ({ loss: r.loss, grads: this.grads[i]![this.runningBuffer] }));

@@ -3,7 +3,9 @@
  * handler in a consumer span, and settle it (ack, nak with backoff, or dead-letter and term);
  * and the request-subject check both share.
  */
-import { errorKindOf, ErrorKind, KzrError, ValidationError } from '../errors.js';
+import { KzrError } from '@kzr/core';
+
+import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   type DeadLetter,
@@ -52,16 +54,10 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     retryDelaysMs: options.retryDelaysMs ?? [1000, 10_000, 60_000],
   };
   if (!/^[A-Za-z0-9_-]+$/.test(resolved.durable)) {
-    throw new KzrError(
-      ErrorKind.Invalid,
-      `durable: ${JSON.stringify(resolved.durable)} must be letters, digits, _ or -`,
-    );
+    throw new ValidationError('durable', `${JSON.stringify(resolved.durable)} must be letters, digits, _ or -`);
   }
   if (!/^kzr\.[A-Za-z0-9_.*>-]+$/.test(resolved.filterSubject)) {
-    throw new KzrError(
-      ErrorKind.Invalid,
-      `filterSubject: ${JSON.stringify(resolved.filterSubject)} must be under kzr.`,
-    );
+    throw new ValidationError('filterSubject', `${JSON.stringify(resolved.filterSubject)} must be under kzr.`);
   }
   for (const [key, value, min] of [
     ['ackWaitMs', resolved.ackWaitMs, 1],
@@ -69,11 +65,11 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     ['maxInFlight', resolved.maxInFlight, 1],
   ] as const) {
     if (!Number.isInteger(value) || value < min) {
-      throw new KzrError(ErrorKind.Invalid, `${key}: expected an integer >= ${min}, got ${value}`);
+      throw new ValidationError(key, `expected an integer >= ${min}, got ${value}`);
     }
   }
   if (resolved.retryDelaysMs.length === 0 || resolved.retryDelaysMs.some((d) => !(d >= 0))) {
-    throw new KzrError(ErrorKind.Invalid, 'retryDelaysMs: expected a non-empty list of delays >= 0');
+    throw new ValidationError('retryDelaysMs', 'expected a non-empty list of delays >= 0');
   }
   return resolved;
 }
@@ -87,11 +83,9 @@ export interface DispatchContext {
   deadLetter(letter: DeadLetter, headers: Readonly<Record<string, string>>): Promise<void>;
 }
 
+/** A kzr error says whether a retry may help; anything else (a bug, a driver failure) is retried until `maxDeliver`. */
 function isRetryable(err: unknown): boolean {
-  if (err instanceof KzrError) return err.retryable;
-  if (typeof err === 'object' && err !== null && 'retryable' in err)
-    return (err as { retryable: unknown }).retryable !== false;
-  return errorKindOf(err) !== ErrorKind.Invalid;
+  return err instanceof KzrError ? err.retryable : true;
 }
 
 function reasonOf(err: unknown): string {

@@ -6,7 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { ErrorKind, KzrError, NotReadyError, ValidationError } from '../errors.js';
+import { ErrorKind, KzrError } from '@kzr/core';
+
+import { NotReadyError, ValidationError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import {
   type DeadLetter,

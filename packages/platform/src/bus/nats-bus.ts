@@ -32,8 +32,9 @@ import {
   type Subscription as NatsSubscription,
   TimeoutError,
 } from '@nats-io/transport-node';
+import { ErrorKind, KzrError } from '@kzr/core';
 
-import { ErrorKind, KzrError, NotReadyError, ValidationError } from '../errors.js';
+import { NotReadyError, ValidationError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import {
   type DeadLetter,

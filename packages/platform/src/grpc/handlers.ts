@@ -10,8 +10,8 @@
  * run, which loses the error's class; so the mapping wraps the handlers instead.
  */
 import * as grpc from '@grpc/grpc-js';
+import { ErrorKind, errorKindOf, KzrError } from '@kzr/core';
 
-import { ErrorKind, errorKindOf, KzrError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** What a handler knows about its call besides the request. */
@@ -59,17 +59,20 @@ const statusOfKind: Record<ErrorKind, grpc.status> = {
   internal: grpc.status.INTERNAL,
 };
 
-/** Maps a thrown value to the status a client sees. */
+/**
+ * Maps a thrown value to the status a client sees, by the {@link KzrError}'s `kind`; its message
+ * (which names the field) becomes the details and its `field` the `kzr-field` metadata. Anything
+ * else, and `internal` errors, are logged and answered INTERNAL without details.
+ */
 export function toServiceError(err: unknown, logger: Logger, method: string): grpc.ServiceError {
   const kind = errorKindOf(err);
   const metadata = new grpc.Metadata();
   let details = 'internal error';
-  if (kind === ErrorKind.Internal) {
-    logger.error('handler failed', { method, err });
+  if (err instanceof KzrError && kind !== ErrorKind.Internal) {
+    details = err.message;
+    if (err.field !== undefined) metadata.set('kzr-field', err.field);
   } else {
-    details = (err as Error).message;
-    const field = (err as { field?: unknown }).field;
-    if (typeof field === 'string') metadata.set('kzr-field', field);
+    logger.error('handler failed', { method, err });
   }
   return Object.assign(new Error(details), { code: statusOfKind[kind], details, metadata });
 }

@@ -6,8 +6,9 @@
  * `resourceVersion`, so a dropped connection loses no transition.
  */
 import { ApiException, BatchV1Api, type KubeConfig, type V1Job, Watch } from '@kubernetes/client-node';
+import { ErrorKind, KzrError } from '@kzr/core';
 
-import { ConflictError, KzrError, ErrorKind, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import {
   checkJobSpec,

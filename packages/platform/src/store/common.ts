@@ -2,7 +2,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 
-import { IntegrityError, ValidationError } from '../errors.js';
+import { IntegrityCheck, IntegrityError } from '@kzr/core';
+
+import { ValidationError } from '../errors.js';
 import type { GetOptions, PutBody } from './types.js';
 
 /**
@@ -101,7 +103,7 @@ export function verifying(key: string, expected: string): Transform {
     },
     flush(callback) {
       const actual = hash.digest('hex');
-      callback(actual === expected ? null : new IntegrityError(key, expected, actual));
+      callback(actual === expected ? null : new IntegrityError(key, IntegrityCheck.Sha256, expected, actual));
     },
   });
 }

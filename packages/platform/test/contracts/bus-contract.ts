@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import type { PagesIngested } from '@kzr/api/kzr/v1/events';
+import { errorKindOf } from '@kzr/core';
 
 import { sleep, waitUntil } from './wait.js';
 
@@ -14,7 +15,6 @@ import {
   type Bus,
   type BusMessage,
   deadLetterSubject,
-  errorKindOf,
   EventSubject,
   NotFoundError,
   NotReadyError,

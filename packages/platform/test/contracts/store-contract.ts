@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
-import { IntegrityError, NotFoundError, type Store, ValidationError } from '@kzr/platform';
+import { IntegrityError } from '@kzr/core';
+
+import { NotFoundError, type Store, ValidationError } from '@kzr/platform';
 
 /** How a suite gets stores of one implementation. */
 export interface StoreHarness {
@@ -180,6 +182,8 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await harness.corrupt(store, 'filters/v1/model.txt', damaged);
       await assert.rejects(store.getBytes('filters/v1/model.txt', { sha256: put.sha256 }), (err: unknown) => {
         assert.ok(err instanceof IntegrityError);
+        assert.equal(err.field, 'filters/v1/model.txt');
+        assert.equal(err.check, 'sha256');
         assert.equal(err.expected, put.sha256);
         assert.equal(err.actual, sha256(damaged));
         return true;

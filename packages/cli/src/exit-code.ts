@@ -1,0 +1,30 @@
+/**
+ * How `kzr` ends on a thrown error. The exit code and what is printed follow the error's
+ * {@link ErrorKind}, never its message: bad input or configuration is the user's to fix (exit 2,
+ * the one-line `field: problem` message); another kzr failure (not found, unavailable, …) exits 1
+ * with its message; anything else is a bug and exits 1 with its stack.
+ */
+import { ErrorKind, KzrError } from '@kzr/core';
+
+/** Exit code of each kind of failure. */
+const exitCodeOfKind: Record<ErrorKind, number> = {
+  [ErrorKind.Invalid]: 2,
+  [ErrorKind.Config]: 2,
+  [ErrorKind.NotFound]: 1,
+  [ErrorKind.Unavailable]: 1,
+  [ErrorKind.Deadline]: 1,
+  [ErrorKind.Cancelled]: 1,
+  [ErrorKind.Conflict]: 1,
+  [ErrorKind.Internal]: 1,
+};
+
+/** The exit code for a thrown value: 2 for `invalid` and `config`, 1 for everything else. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof KzrError ? exitCodeOfKind[err.kind] : 1;
+}
+
+/** What `kzr` prints (after `kzr: `) for a thrown value: the message of a kzr error, else the stack. */
+export function failureText(err: unknown): string {
+  if (err instanceof KzrError && err.kind !== ErrorKind.Internal) return err.message;
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
