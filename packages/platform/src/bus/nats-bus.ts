@@ -101,7 +101,7 @@ function isTransient(err: unknown): boolean {
 
 interface Reply {
   ok?: unknown;
-  error?: { kind: string; message: string };
+  error?: { kind: string; message: string; field?: string | undefined };
 }
 
 /** NATS JetStream {@link Bus}. */
@@ -379,7 +379,7 @@ export class NatsBus implements Bus {
       const kind = (Object.values(ErrorKind) as string[]).includes(body.error.kind)
         ? (body.error.kind as ErrorKind)
         : ErrorKind.Internal;
-      throw new KzrError(kind, body.error.message);
+      throw new KzrError(kind, body.error.message, { field: body.error.field });
     }
     return body.ok ?? null;
   }
@@ -400,6 +400,7 @@ export class NatsBus implements Bus {
               error: {
                 kind: error instanceof KzrError ? error.kind : ErrorKind.Internal,
                 message: error instanceof Error ? error.message : String(error),
+                field: error instanceof KzrError ? error.field : undefined,
               },
             };
           }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
 import type { PagesIngested } from '@kzr/api/kzr/v1/events';
-import { errorKindOf } from '@kzr/core';
+import { errorKindOf, KzrError } from '@kzr/core';
 
 import { sleep, waitUntil } from './wait.js';
 
@@ -336,6 +336,14 @@ export function busContract(name: string, harness: BusHarness): void {
       await assert.rejects(client.request('rpc.fail', {}), (err: unknown) => {
         assert.equal(errorKindOf(err), 'not-found');
         assert.match((err as Error).message, /model set "missing" not found/);
+        return true;
+      });
+      await server.respond('rpc.invalid', async () => {
+        throw new ValidationError('dataset', 'unknown dataset "x"');
+      });
+      await assert.rejects(client.request('rpc.invalid', {}), (err: unknown) => {
+        assert.ok(err instanceof KzrError);
+        assert.deepEqual([err.kind, err.field, err.message], ['invalid', 'dataset', 'dataset: unknown dataset "x"']);
         return true;
       });
       await server.respond('rpc.slow', () => sleep(1000).then(() => 'late'));
