@@ -25,6 +25,7 @@ import type {
   MessageHandler,
   PublishOptions,
   PublishResult,
+  RawPublish,
   RequestHandler,
   RequestOptions,
   Subscription,
@@ -94,6 +95,8 @@ export class MemoryBus implements Bus {
   readonly #source: string;
   readonly #logger: Logger;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** {@link MemoryBus.publishRaw} bound, for the shared publish and dead-letter paths. */
+  readonly #publishRaw: RawPublish = (...args) => this.publishRaw(...args);
   #closed = false;
 
   constructor(options: MemoryBusOptions = {}) {
@@ -108,7 +111,7 @@ export class MemoryBus implements Bus {
     options: PublishOptions,
   ): Promise<PublishResult> {
     this.#checkOpen();
-    return publishTraced('kzr.memory', this.#source, subject, event, options, (...args) => this.publishRaw(...args));
+    return publishTraced('kzr.memory', this.#source, subject, event, options, this.#publishRaw);
   }
 
   /**
@@ -346,7 +349,7 @@ export class MemoryBus implements Bus {
         system: 'kzr.memory',
         options: { ...subscriber.options, ackWaitMs: options.ackWaitMs, maxDeliver: options.maxDeliver },
         logger: this.#logger,
-        publishRaw: (...args) => this.publishRaw(...args),
+        publishRaw: this.#publishRaw,
       },
       subscriber.handler,
     ).finally(() => {
@@ -367,7 +370,7 @@ export class MemoryBus implements Bus {
   #deadLetterAfterAckWait(durable: Durable, message: StoredMessage, deliveryCount: number): void {
     const { maxDeliver, durable: consumer } = durable.options;
     publishDeadLetter(
-      (...args) => this.publishRaw(...args),
+      this.#publishRaw,
       { ...message, deliveryCount },
       consumer,
       `max deliveries reached (${maxDeliver}); ack wait expired`,

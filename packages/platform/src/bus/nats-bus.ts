@@ -117,7 +117,7 @@ export class NatsBus implements Bus {
   readonly #logger: Logger;
   readonly #publishTimeoutMs: number;
   readonly #subscriptions = new Set<Subscription>();
-  /** {@link NatsBus.publishRaw} bound, for dead letters. */
+  /** {@link NatsBus.publishRaw} bound, for the shared publish and dead-letter paths. */
   readonly #publishRaw: RawPublish = (...args) => this.publishRaw(...args);
   #closing: Promise<void> | undefined;
 
@@ -182,7 +182,7 @@ export class NatsBus implements Bus {
     options: PublishOptions,
   ): Promise<PublishResult> {
     this.#checkOpen();
-    return publishTraced('nats', this.#source, subject, event, options, (...args) => this.publishRaw(...args));
+    return publishTraced('nats', this.#source, subject, event, options, this.#publishRaw);
   }
 
   /**
