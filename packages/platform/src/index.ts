@@ -31,11 +31,13 @@ export type { DeadLetter, EventMap, KzrEvent } from './bus/events.js';
 export type { MemoryBusOptions } from './bus/memory-bus.js';
 export type { NatsBusOptions } from './bus/nats-bus.js';
 export type {
+  AnyEventMessage,
   Bus,
   BusMessage,
   ConsumerOptions,
   DeadLetterMessage,
   EventMessage,
+  MessageFor,
   MessageHandler,
   PublishOptions,
   PublishResult,

@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sleep, waitUntil } from './contracts/wait.js';
 import { busContract } from './contracts/bus-contract.js';
 
-import { type Bus, createLogger, EventSubject, NatsBus } from '@kzr/platform';
+import { type Bus, createLogger, type EventMessage, EventSubject, NatsBus } from '@kzr/platform';
 
 const quiet = createLogger({ level: 'error' });
 let server: NatsServer;
@@ -62,8 +62,7 @@ describe('NATS Bus across a server restart', () => {
       await bus.consume(
         { durable: 'restart', filterSubject: 'kzr.pages.ingested', ackWaitMs: 3000, maxInFlight: 5 },
         async (m) => {
-          assert.equal(m.kind, 'event');
-          const name = (m.event as PagesIngested).dataset;
+          const name = m.event.dataset;
           deliveries.set(name, (deliveries.get(name) ?? 0) + 1);
           const index = Number(name.slice(1));
           if (index < 10) {
@@ -102,8 +101,8 @@ describe('NATS Bus across a server restart', () => {
     await jsm.streams.delete('KZR').catch(() => false);
     const first = await NatsBus.connect({ servers: server.url, name: 'resume-1' });
     const seen: string[] = [];
-    const handler = async (m: Parameters<Parameters<Bus['consume']>[1]>[0]): Promise<void> => {
-      if (m.kind === 'event') seen.push((m.event as PagesIngested).dataset);
+    const handler = async (m: EventMessage<typeof EventSubject.PagesIngested>): Promise<void> => {
+      seen.push(m.event.dataset);
     };
     const sub = await first.consume({ durable: 'resume', filterSubject: 'kzr.pages.ingested' }, handler);
     await first.publish(EventSubject.PagesIngested, pages('before'), { id: 'b-1' });

@@ -63,7 +63,7 @@ describe('telemetry export', () => {
       let handled = 0;
       await bus.consume({ durable: 'metrics', filterSubject: 'kzr.pages.ingested' }, async (m) => {
         handled++;
-        if (m.kind === 'event' && m.id === 'm-2') throw new ValidationError('dataset', 'unknown');
+        if (m.id === 'm-2') throw new ValidationError('dataset', 'unknown');
       });
       for (let i = 1; i <= 3; i++) {
         await bus.publish(

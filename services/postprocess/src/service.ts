@@ -266,10 +266,9 @@ export function createPostprocessService(logger: Logger, deps: PostprocessDeps =
       return deps.bus.consume(
         { durable: deps.durable ?? 'postprocess-filters', filterSubject: EventSubject.FilterPublished },
         async (message) => {
-          if (message.kind !== 'event' || message.subject !== EventSubject.FilterPublished) return;
-          const event = message.event as { version: string };
-          await state.swapTo(event.version);
-          logger.info('filter hot-swapped', { version: event.version });
+          const { version } = message.event;
+          await state.swapTo(version);
+          logger.info('filter hot-swapped', { version });
         },
       );
     },

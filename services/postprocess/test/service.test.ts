@@ -19,7 +19,7 @@ import {
   type ScoreResponse,
 } from '@kzr/api/kzr/v1/postprocess';
 import { formatTrainCsv } from '@kzr/core';
-import { createLogger, EventSubject, FsStore, GrpcServer, MemoryBus, type EventMessage } from '@kzr/platform';
+import { createLogger, EventSubject, FsStore, GrpcServer, MemoryBus } from '@kzr/platform';
 
 import { syntheticPages } from './pages.js';
 import { createPostprocessService, type PostprocessDeps } from '../src/index.js';
@@ -151,7 +151,7 @@ describe('kzr.v1.Postprocess', () => {
     const b = await start({ store, bus, durable: 'replica-b' });
     const published: string[] = [];
     await bus.consume({ durable: 'test-watch', filterSubject: EventSubject.FilterPublished }, async (m) => {
-      published.push((m as EventMessage<typeof EventSubject.FilterPublished>).event.version);
+      published.push(m.event.version);
     });
     try {
       // No filter yet: the current one is unavailable, a named unknown one is not found.

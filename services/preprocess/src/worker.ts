@@ -22,7 +22,6 @@ import {
 } from '@kzr/imaging';
 import {
   type Bus,
-  type BusMessage,
   EventSubject,
   type Logger,
   NotFoundError,
@@ -171,10 +170,8 @@ export async function startPreprocessWorker(options: PreprocessWorkerOptions): P
       maxInFlight: 1,
     },
     // Returning acks the delivery (the Bus's handler contract), so only once all of it is stored.
-    async (message: BusMessage) => {
-      if (message.kind !== 'event' || message.subject !== EventSubject.PagesIngested) return;
-      const event = message.event as { dataset: string; pageIds: string[]; labelsKey: string };
-      await handlePagesIngested(event, options, () => message.working());
+    async (message) => {
+      await handlePagesIngested(message.event, options, () => message.working());
     },
   );
 }

@@ -101,11 +101,11 @@ describe('preprocess end to end (NATS JetStream + S3)', () => {
     assert.ok(storedAtDeath.has('crops/e2e/train/index.json'));
 
     // Act 2: a second replica on the same durable receives the redelivery.
-    const readyEvents: unknown[] = [];
+    const readyEvents: Array<{ cropCount: number; shardKeys: string[] }> = [];
     await using _watch = await bus.consume(
       { durable: 'e2e-watch', filterSubject: EventSubject.CropsReady },
       async (m) => {
-        readyEvents.push(m.kind === 'event' ? m.event : m);
+        readyEvents.push(m.event);
         await m.ack();
       },
     );
@@ -117,7 +117,7 @@ describe('preprocess end to end (NATS JetStream + S3)', () => {
     assert.equal(readyEvents.length, 1, 'exactly one kzr.crops.ready in the stream');
     const after = new Map((await store.list('crops/e2e/train/')).map((o) => [o.key, o.sha256] as const));
     assert.deepEqual(after, storedAtDeath, 'shards and index unchanged (same sha256)');
-    const event = readyEvents[0] as { cropCount: number; shardKeys: string[] };
+    const event = readyEvents[0]!;
     assert.equal(event.cropCount, 3);
     for (const key of event.shardKeys) assert.ok(after.has(key));
   });

@@ -84,7 +84,7 @@ describe('preprocess worker', () => {
     await using _collector = await bus.consume(
       { durable: 'test-trainer', filterSubject: EventSubject.CropsReady },
       async (m) => {
-        if (m.kind === 'event') ready.push(m.event as never);
+        ready.push(m.event);
         await m.ack();
       },
     );
@@ -156,7 +156,7 @@ describe('preprocess worker', () => {
     await using _collector = await bus.consume(
       { durable: 'test-trainer-2', filterSubject: EventSubject.CropsReady },
       async (m) => {
-        if (m.kind === 'event') ready.push(m.event as never);
+        ready.push(m.event);
         await m.ack();
       },
     );

@@ -1,8 +1,10 @@
 /**
  * What both Bus implementations do with one delivery: check it against its schema, run the
  * handler in a consumer span, and settle it (ack, nak with backoff, or dead-letter and term);
- * and the request-subject check both share.
+ * the dead-letter publishing of every give-up path; and the request-subject check both share.
  */
+import { randomUUID } from 'node:crypto';
+
 import { KzrError } from '@kzr/core';
 
 import { ValidationError } from '../errors.js';
@@ -11,12 +13,14 @@ import {
   type DeadLetter,
   decodeDeadLetter,
   decodeEvent,
+  deadLetterPrefix,
+  deadLetterSubject,
+  encodeDeadLetter,
   type EventSubject,
   isDeadLetterSubject,
-  type KzrEvent,
 } from './events.js';
 import { recordProcessed, withProcessSpan } from './tracing.js';
-import type { BusMessage, ConsumerOptions, MessageHandler } from './types.js';
+import type { BusMessage, ConsumerOptions, MessageFor, MessageHandler, RawPublish } from './types.js';
 
 /** One delivery as an implementation sees it. */
 export interface RawDelivery {
@@ -74,13 +78,72 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   return resolved;
 }
 
+/**
+ * The handler as dispatch calls it. Sound because an implementation only delivers messages on
+ * subjects its filter matches (`subjectMatches`) and dispatch hands a handler only a checked
+ * event of its subject or a dead letter, which is what {@link MessageFor} lists.
+ */
+export function anyMessageHandler<F extends string>(handler: MessageHandler<MessageFor<F>>): MessageHandler {
+  return handler as MessageHandler;
+}
+
 /** What dispatch needs from the implementation. */
 export interface DispatchContext {
   readonly system: string;
   readonly options: ResolvedConsumerOptions;
   readonly logger: Logger;
-  /** Publishes a dead letter to `kzr.dlq.<subject>` (deduplicated by consumer and id). */
-  deadLetter(letter: DeadLetter, headers: Readonly<Record<string, string>>): Promise<void>;
+  /** The implementation's raw publish, for dead letters. */
+  readonly publishRaw: RawPublish;
+}
+
+/** A message as it is given up: the stored bytes and how often they were delivered. */
+export interface GivenUpMessage {
+  readonly subject: string;
+  /** Event id; empty when unknown (the letter then gets a fresh id). */
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly deliveryCount: number;
+}
+
+/** The body as a dead letter keeps it: its JSON when it parses (the usual case), else its text. */
+function payloadOf(body: Uint8Array): unknown {
+  const text = new TextDecoder().decode(body);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Republishes a message that `consumer` gave up to `kzr.dlq.<subject>` with `reason`, on every
+ * path that gives one up (a permanent failure, the last nak, an invalid message, the last ack
+ * wait expiring). The letter's id is `dlq:<consumer>:<event id>`, so two give-ups of the same
+ * delivery (a last nak racing the expiry of its ack wait) store one letter.
+ */
+export async function publishDeadLetter(
+  publishRaw: RawPublish,
+  message: GivenUpMessage,
+  consumer: string,
+  reason: string,
+): Promise<void> {
+  const letter: DeadLetter = {
+    subject: message.subject,
+    id: message.id,
+    reason,
+    deliveryCount: message.deliveryCount,
+    consumer,
+    event: payloadOf(message.body),
+  };
+  // The original's message id would make the stream drop the letter as its duplicate.
+  const { 'Nats-Msg-Id': _id, ...headers } = message.headers;
+  await publishRaw(
+    deadLetterSubject(message.subject),
+    encodeDeadLetter(letter),
+    `dlq:${consumer}:${message.id || randomUUID()}`,
+    headers,
+  );
 }
 
 /** A kzr error says whether a retry may help; anything else (a bug, a driver failure) is retried until `maxDeliver`. */
@@ -99,26 +162,16 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
   let outcome = 'ack';
   const startedMs = performance.now();
   let id = raw.id ?? '';
-  let eventJson: unknown;
 
   const toDeadLetter = async (reason: string): Promise<void> => {
     outcome = 'dead_letter';
-    if (isDeadLetterSubject(raw.subject)) {
+    // A dead letter is never dead-lettered again (that would loop on a consumer of `kzr.>`).
+    if (raw.subject.startsWith(deadLetterPrefix)) {
       raw.term();
       return;
     }
     try {
-      await ctx.deadLetter(
-        {
-          subject: raw.subject as EventSubject,
-          id,
-          reason,
-          deliveryCount: raw.deliveryCount,
-          consumer: options.durable,
-          event: eventJson ?? new TextDecoder().decode(raw.body),
-        },
-        raw.headers,
-      );
+      await publishDeadLetter(ctx.publishRaw, { ...raw, id }, options.durable, reason);
       raw.term();
     } catch (err) {
       // Not stored anywhere yet: keep the message and try again later.
@@ -165,17 +218,12 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
       id ||= `${deadLetter.consumer}:${deadLetter.id}`;
       message = { ...base, id, kind: 'dead-letter', deadLetter };
     } else {
-      const event: KzrEvent = decodeEvent(raw.subject, raw.body);
+      const event = decodeEvent(raw.subject, raw.body);
       id ||= event.meta?.id ?? '';
-      eventJson = JSON.parse(new TextDecoder().decode(raw.body)) as unknown;
+      // decodeEvent checked the event against the message type of its subject.
       message = { ...base, id, kind: 'event', subject: raw.subject as EventSubject, event } as BusMessage;
     }
   } catch (err) {
-    try {
-      eventJson = JSON.parse(new TextDecoder().decode(raw.body)) as unknown;
-    } catch {
-      eventJson = undefined;
-    }
     logger.warn('invalid message on the bus; dead-lettered', { subject: raw.subject, id, err });
     settled = true;
     await toDeadLetter(`invalid message: ${reasonOf(err)}`);

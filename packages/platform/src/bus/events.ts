@@ -59,8 +59,8 @@ export const deadLetterPrefix = 'kzr.dlq.';
 
 /** What the Bus republishes to `kzr.dlq.<subject>` after the last allowed delivery. */
 export interface DeadLetter {
-  /** Subject the event was published on. */
-  readonly subject: EventSubject;
+  /** Subject the message was published on: an event subject, unless it was invalid. */
+  readonly subject: string;
   /** Id of the event. */
   readonly id: string;
   /** Why it was given up: the handler's error or `max deliveries reached`. */
@@ -106,8 +106,8 @@ export function isDeadLetterSubject(subject: string): boolean {
   return subject.startsWith(deadLetterPrefix) && isEventSubject(subject.slice(deadLetterPrefix.length));
 }
 
-/** The dead-letter subject of an event subject. */
-export function deadLetterSubject(subject: EventSubject): string {
+/** The dead-letter subject of an event subject (or of any subject under `kzr.`). */
+export function deadLetterSubject<S extends string>(subject: S): `kzr.dlq.${S}` {
   return `${deadLetterPrefix}${subject}`;
 }
 

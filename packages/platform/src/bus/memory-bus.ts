@@ -4,23 +4,16 @@
  * and dead letters, dedupe by id inside a window, request/reply), kept in memory. It lives and
  * dies with its process.
  */
-import { randomUUID } from 'node:crypto';
-
 import { ErrorKind, KzrError } from '@kzr/core';
 
 import { NotReadyError, ValidationError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { EventMap, EventSubject } from './events.js';
 import {
-  type DeadLetter,
-  deadLetterSubject,
-  encodeDeadLetter,
-  type EventMap,
-  type EventSubject,
-  type KzrEvent,
-} from './events.js';
-import {
+  anyMessageHandler,
   checkRequestSubject,
   dispatch,
+  publishDeadLetter,
   type RawDelivery,
   resolveConsumerOptions,
   type ResolvedConsumerOptions,
@@ -30,9 +23,11 @@ import { publishTraced } from './tracing.js';
 import type {
   Bus,
   ConsumerOptions,
+  MessageFor,
   MessageHandler,
   PublishOptions,
   PublishResult,
+  RawPublish,
   RequestHandler,
   RequestOptions,
   Subscription,
@@ -102,6 +97,8 @@ export class MemoryBus implements Bus {
   readonly #source: string;
   readonly #logger: Logger;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** {@link MemoryBus.publishRaw} bound, for the shared publish and dead-letter paths. */
+  readonly #publishRaw: RawPublish = (...args) => this.publishRaw(...args);
   #closed = false;
 
   constructor(options: MemoryBusOptions = {}) {
@@ -112,11 +109,11 @@ export class MemoryBus implements Bus {
 
   async publish<S extends EventSubject>(
     subject: S,
-    event: EventMap[S] | KzrEvent,
+    event: EventMap[S],
     options: PublishOptions,
   ): Promise<PublishResult> {
     this.#checkOpen();
-    return publishTraced('kzr.memory', this.#source, subject, event, options, (...args) => this.publishRaw(...args));
+    return publishTraced('kzr.memory', this.#source, subject, event, options, this.#publishRaw);
   }
 
   /**
@@ -144,7 +141,10 @@ export class MemoryBus implements Bus {
     return { id, sequence, duplicate: false };
   }
 
-  async consume(options: ConsumerOptions, handler: MessageHandler): Promise<Subscription> {
+  async consume<F extends string>(
+    options: ConsumerOptions<F>,
+    handler: MessageHandler<MessageFor<F>>,
+  ): Promise<Subscription> {
     this.#checkOpen();
     const resolved = resolveConsumerOptions(options);
     let durable = this.#durables.get(resolved.durable);
@@ -160,7 +160,7 @@ export class MemoryBus implements Bus {
       durable.options = resolved;
     }
     const subscriber: Subscriber = {
-      handler,
+      handler: anyMessageHandler(handler),
       options: resolved,
       slots: resolved.maxInFlight,
       inFlight: 0,
@@ -351,7 +351,7 @@ export class MemoryBus implements Bus {
         system: 'kzr.memory',
         options: { ...subscriber.options, ackWaitMs: options.ackWaitMs, maxDeliver: options.maxDeliver },
         logger: this.#logger,
-        deadLetter: async (letter, headers) => this.#publishDeadLetter(letter, headers),
+        publishRaw: this.#publishRaw,
       },
       subscriber.handler,
     ).finally(() => {
@@ -370,32 +370,12 @@ export class MemoryBus implements Bus {
   }
 
   #deadLetterAfterAckWait(durable: Durable, message: StoredMessage, deliveryCount: number): void {
-    let event: unknown;
-    try {
-      event = JSON.parse(new TextDecoder().decode(message.body));
-    } catch {
-      event = new TextDecoder().decode(message.body);
-    }
-    this.#publishDeadLetter(
-      {
-        subject: message.subject as EventSubject,
-        id: message.id,
-        reason: `max deliveries reached (${durable.options.maxDeliver}); ack wait expired`,
-        deliveryCount,
-        consumer: durable.options.durable,
-        event,
-      },
-      message.headers,
-    );
-  }
-
-  #publishDeadLetter(letter: DeadLetter, headers: Readonly<Record<string, string>>): void {
-    const { 'Nats-Msg-Id': _id, ...rest } = headers;
-    this.publishRaw(
-      deadLetterSubject(letter.subject),
-      encodeDeadLetter(letter),
-      `dlq:${letter.consumer}:${letter.id || randomUUID()}`,
-      rest,
-    );
+    const { maxDeliver, durable: consumer } = durable.options;
+    publishDeadLetter(
+      this.#publishRaw,
+      { ...message, deliveryCount },
+      consumer,
+      `max deliveries reached (${maxDeliver}); ack wait expired`,
+    ).catch((err: unknown) => this.#logger.error('dead letter after the ack wait failed', { consumer, err }));
   }
 }

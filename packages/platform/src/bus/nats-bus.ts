@@ -36,23 +36,26 @@ import { ErrorKind, KzrError } from '@kzr/core';
 
 import { NotReadyError, ValidationError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { EventMap, EventSubject } from './events.js';
 import {
-  type DeadLetter,
-  deadLetterSubject,
-  encodeDeadLetter,
-  type EventMap,
-  type EventSubject,
-  type KzrEvent,
-} from './events.js';
-import { checkRequestSubject, dispatch, type RawDelivery, resolveConsumerOptions, Slots } from './dispatch.js';
+  anyMessageHandler,
+  checkRequestSubject,
+  dispatch,
+  publishDeadLetter,
+  type RawDelivery,
+  resolveConsumerOptions,
+  Slots,
+} from './dispatch.js';
 import { publishTraced, withPublishSpan } from './tracing.js';
 import type {
   Bus,
   ConsumerOptions,
+  MessageFor,
   MessageHandler,
   PublishOptions,
   PublishResult,
   RequestHandler,
+  RawPublish,
   RequestOptions,
   Subscription,
 } from './types.js';
@@ -115,6 +118,8 @@ export class NatsBus implements Bus {
   readonly #logger: Logger;
   readonly #publishTimeoutMs: number;
   readonly #subscriptions = new Set<Subscription>();
+  /** {@link NatsBus.publishRaw} bound, for the shared publish and dead-letter paths. */
+  readonly #publishRaw: RawPublish = (...args) => this.publishRaw(...args);
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -174,11 +179,11 @@ export class NatsBus implements Bus {
 
   async publish<S extends EventSubject>(
     subject: S,
-    event: EventMap[S] | KzrEvent,
+    event: EventMap[S],
     options: PublishOptions,
   ): Promise<PublishResult> {
     this.#checkOpen();
-    return publishTraced('nats', this.#source, subject, event, options, (...args) => this.publishRaw(...args));
+    return publishTraced('nats', this.#source, subject, event, options, this.#publishRaw);
   }
 
   /**
@@ -211,7 +216,10 @@ export class NatsBus implements Bus {
     }
   }
 
-  async consume(options: ConsumerOptions, handler: MessageHandler): Promise<Subscription> {
+  async consume<F extends string>(
+    options: ConsumerOptions<F>,
+    handler: MessageHandler<MessageFor<F>>,
+  ): Promise<Subscription> {
     this.#checkOpen();
     const resolved = resolveConsumerOptions(options);
     const config = {
@@ -245,8 +253,7 @@ export class NatsBus implements Bus {
       system: 'nats',
       options: resolved,
       logger: this.#logger,
-      deadLetter: (letter: DeadLetter, headers: Readonly<Record<string, string>>) =>
-        this.#publishDeadLetter(letter, headers),
+      publishRaw: this.#publishRaw,
     };
     let stopped = false;
     const loop = (async () => {
@@ -256,7 +263,7 @@ export class NatsBus implements Bus {
           slots.release();
           break;
         }
-        const run = dispatch(this.#raw(m), context, handler).finally(() => {
+        const run = dispatch(this.#raw(m), context, anyMessageHandler(handler)).finally(() => {
           running.delete(run);
           slots.release();
         });
@@ -318,37 +325,22 @@ export class NatsBus implements Bus {
     };
   }
 
-  async #publishDeadLetter(letter: DeadLetter, headers: Readonly<Record<string, string>>): Promise<void> {
-    const { 'Nats-Msg-Id': _id, ...rest } = headers;
-    await this.publishRaw(
-      deadLetterSubject(letter.subject),
-      encodeDeadLetter(letter),
-      `dlq:${letter.consumer}:${letter.id || randomUUID()}`,
-      rest,
-    );
-  }
-
   async #deadLetterFromAdvisory(advisory: { stream_seq: number; deliveries: number }, durable: string): Promise<void> {
     try {
       const stored = await this.#jsm.streams.getMessage(this.#stream, { seq: advisory.stream_seq });
       if (!stored) return;
-      let event: unknown;
-      try {
-        event = stored.json();
-      } catch {
-        event = stored.string();
-      }
       const headers = toRecord(stored.header);
-      await this.#publishDeadLetter(
+      await publishDeadLetter(
+        this.#publishRaw,
         {
-          subject: stored.subject as EventSubject,
+          subject: stored.subject,
           id: headers['Nats-Msg-Id'] ?? '',
-          reason: `max deliveries reached (${advisory.deliveries}); ack wait expired`,
+          body: stored.data,
+          headers,
           deliveryCount: advisory.deliveries,
-          consumer: durable,
-          event,
         },
-        headers,
+        durable,
+        `max deliveries reached (${advisory.deliveries}); ack wait expired`,
       );
     } catch (err) {
       this.#logger.error('dead letter from advisory failed', { durable, seq: advisory.stream_seq, err });

@@ -20,8 +20,8 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api';
 
-import { encodeEvent, type EventMap, type EventSubject, type KzrEvent } from './events.js';
-import type { PublishOptions, PublishResult } from './types.js';
+import { encodeEvent, type EventMap, type EventSubject } from './events.js';
+import type { PublishOptions, PublishResult, RawPublish } from './types.js';
 
 const tracerName = '@kzr/platform/bus';
 
@@ -81,14 +81,9 @@ export async function publishTraced<S extends EventSubject>(
   system: string,
   source: string,
   subject: S,
-  event: EventMap[S] | KzrEvent,
+  event: EventMap[S],
   options: PublishOptions,
-  publishRaw: (
-    subject: string,
-    body: Uint8Array,
-    id: string,
-    headers: Readonly<Record<string, string>>,
-  ) => PublishResult | Promise<PublishResult>,
+  publishRaw: RawPublish,
 ): Promise<PublishResult> {
   const { id, body } = encodeEvent(subject, event, { id: options.id, source, now: new Date() });
   const headers: Record<string, string> = { ...options.headers };

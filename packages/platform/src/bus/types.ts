@@ -3,7 +3,7 @@
  * implementations share these semantics and one contract suite: {@link NatsBus} (cluster) and
  * {@link MemoryBus} (embedded; lives and dies with its process).
  */
-import type { DeadLetter, EventMap, EventSubject, KzrEvent } from './events.js';
+import type { DeadLetter, EventMap, EventSubject } from './events.js';
 
 /** Options of {@link Bus.publish}. */
 export interface PublishOptions {
@@ -62,21 +62,55 @@ export interface DeadLetterMessage extends BusMessageBase {
   readonly deadLetter: DeadLetter;
 }
 
-/** What a consumer's handler receives. */
-export type BusMessage = EventMessage | DeadLetterMessage;
+/** Any delivered event, discriminated by `subject`. */
+export type AnyEventMessage = { [S in EventSubject]: EventMessage<S> }[EventSubject];
+
+/** What a consumer's handler may receive. */
+export type BusMessage = AnyEventMessage | DeadLetterMessage;
+
+type Tokens<S extends string> = S extends `${infer Head}.${infer Rest}` ? [Head, ...Tokens<Rest>] : [S];
+
+type TokensMatch<F extends readonly string[], S extends readonly string[]> = F extends ['>']
+  ? S extends [string, ...string[]]
+    ? true
+    : false
+  : F extends [infer FHead, ...infer FRest extends string[]]
+    ? S extends [infer SHead, ...infer SRest extends string[]]
+      ? FHead extends '*' | SHead
+        ? TokensMatch<FRest, SRest>
+        : false
+      : false
+    : S extends []
+      ? true
+      : false;
+
+/** True when the NATS-style filter `F` matches subject `S` (the type-level `subjectMatches`). */
+export type SubjectMatches<F extends string, S extends string> = TokensMatch<Tokens<F>, Tokens<S>>;
+
+/**
+ * What a consumer on filter subject `F` receives: the event messages of the event subjects `F`
+ * matches, and dead letters when it matches a `kzr.dlq.<subject>`. The Bus hands a handler
+ * nothing else (a message on any other subject is dead-lettered as invalid), so a handler on
+ * `kzr.models.published` gets a `ModelsPublished` without checking. A filter only known as a
+ * `string` receives any {@link BusMessage}.
+ */
+export type MessageFor<F extends string> = string extends F
+  ? BusMessage
+  : | { [S in EventSubject]: SubjectMatches<F, S> extends true ? EventMessage<S> : never }[EventSubject]
+    | { [S in EventSubject]: SubjectMatches<F, `kzr.dlq.${S}`> extends true ? DeadLetterMessage : never }[EventSubject];
 
 /**
  * Handles one message. Returning without settling acks it; throwing naks it with backoff when
  * the error is retryable (`retryable !== false`) and terms it (dead letter) otherwise.
  */
-export type MessageHandler = (message: BusMessage) => Promise<void>;
+export type MessageHandler<M extends BusMessage = BusMessage> = (message: M) => Promise<void>;
 
 /** A durable consumer's settings. Replicas passing the same `durable` share the work. */
-export interface ConsumerOptions {
+export interface ConsumerOptions<F extends string = string> {
   /** Durable consumer name, one per consuming service. */
   readonly durable: string;
   /** The one subject filter (wildcards `*` and `>` allowed), e.g. `kzr.phase.*`. */
-  readonly filterSubject: string;
+  readonly filterSubject: F;
   /**
    * How long a delivered message may stay unacknowledged before it is delivered again.
    * @default 30000
@@ -116,18 +150,28 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * An implementation's raw publish: stores bytes on a subject without any check (dead letters;
+ * tests of the receipt checks).
+ */
+export type RawPublish = (
+  subject: string,
+  body: Uint8Array,
+  id: string,
+  headers: Readonly<Record<string, string>>,
+) => PublishResult | Promise<PublishResult>;
+
 /** The Bus adapter interface. */
 export interface Bus extends AsyncDisposable {
   /** Which implementation: `nats` or `memory`. */
   readonly kind: 'nats' | 'memory';
   /** Checks `event` against the subject's schema and stores it in the stream. */
-  publish<S extends EventSubject>(
-    subject: S,
-    event: EventMap[S] | KzrEvent,
-    options: PublishOptions,
-  ): Promise<PublishResult>;
-  /** Starts a subscription on a durable consumer (created when missing). */
-  consume(options: ConsumerOptions, handler: MessageHandler): Promise<Subscription>;
+  publish<S extends EventSubject>(subject: S, event: EventMap[S], options: PublishOptions): Promise<PublishResult>;
+  /**
+   * Starts a subscription on a durable consumer (created when missing). The handler's message is
+   * typed by the filter subject: see {@link MessageFor}.
+   */
+  consume<F extends string>(options: ConsumerOptions<F>, handler: MessageHandler<MessageFor<F>>): Promise<Subscription>;
   /**
    * Sends a request and waits for one reply. Request subjects live outside `kzr.>` (that space
    * belongs to the event stream). No responder gives a NotReadyError.

@@ -7,7 +7,6 @@
  */
 import {
   type Bus,
-  type EventMessage,
   EventSubject,
   NotFoundError,
   NotReadyError,
@@ -236,8 +235,7 @@ export class ModelRegistry implements AsyncDisposable {
    */
   async follow(bus: Bus, durable = 'inference-models'): Promise<Subscription> {
     return bus.consume({ durable, filterSubject: EventSubject.ModelsPublished, maxInFlight: 1 }, async (message) => {
-      if (message.kind !== 'event' || message.subject !== EventSubject.ModelsPublished) return;
-      const ref = (message as EventMessage<typeof EventSubject.ModelsPublished>).event.model;
+      const ref = message.event.model;
       if (!ref?.modelSet || !ref.version)
         throw new ValidationError('event.model', 'model set and version are required');
       await this.activate(ref.modelSet, ref.version);

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
-import { syntheticCrops, type SyntheticCrops } from './synthetic-crops.js';
+import { syntheticCrops, type SyntheticCrops } from './helpers/synthetic-crops.js';
 
 const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const repo = fileURLToPath(new URL('../', import.meta.url));
 const kzr = join(repo, 'packages/cli/bin/kzr.js');
 
 describe('kzr train accuracy', () => {

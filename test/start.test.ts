@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 import { checkHealth, firstJsonLine, listServicesByReflection, waitForExit } from '@kzr/testkit';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 async function portIsFree(port: number): Promise<boolean> {
   const probe = createServer();

@@ -11,10 +11,10 @@ import { type DetectionSet, toDetectionSet } from '@kzr/core';
 import { createInference, type InferenceRuntime } from '@kzr/inference';
 import { createLogger, FsStore, GrpcServer } from '@kzr/platform';
 
-import { syntheticCrops } from './synthetic-crops.js';
+import { syntheticCrops } from './helpers/synthetic-crops.js';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const kzrBin = fileURLToPath(new URL('../bin/kzr.js', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const kzrBin = fileURLToPath(new URL('../packages/cli/bin/kzr.js', import.meta.url));
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
