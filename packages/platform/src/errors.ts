@@ -22,6 +22,8 @@ export const ErrorKind = {
   Cancelled: 'cancelled',
   /** The thing to create exists already (a job name, an object that must not be overwritten). */
   Conflict: 'conflict',
+  /** A bounded resource is full (a queue at its limit); retry later or send less. */
+  ResourceExhausted: 'resource-exhausted',
   /** The configuration is wrong; the process cannot start. */
   Config: 'config',
   /** A bug or an unexpected failure. */
@@ -40,7 +42,9 @@ export class KzrError extends Error {
     super(message, options);
     this.name = 'KzrError';
     this.kind = kind;
-    this.retryable = options?.retryable ?? (kind === ErrorKind.Unavailable || kind === ErrorKind.Deadline);
+    this.retryable =
+      options?.retryable ??
+      (kind === ErrorKind.Unavailable || kind === ErrorKind.Deadline || kind === ErrorKind.ResourceExhausted);
   }
 }
 
@@ -85,6 +89,24 @@ export class ConflictError extends KzrError {
     super(ErrorKind.Conflict, `${what} already exists`, options);
     this.name = 'ConflictError';
     this.what = what;
+  }
+}
+
+/**
+ * A bounded in-process resource (a queue) is full, so the work is refused rather than queued
+ * without limit (STYLE §11); the gRPC status is RESOURCE_EXHAUSTED. Retrying later may succeed.
+ */
+export class ResourceExhaustedError extends KzrError {
+  /** The limit that was reached, as it is configured, for example `KZR_INFERENCE_MAX_QUEUE`. */
+  readonly limit: string;
+  /** The limit's value. */
+  readonly max: number;
+
+  constructor(what: string, limit: string, max: number, options?: ErrorOptions) {
+    super(ErrorKind.ResourceExhausted, `${what} is full (${limit} = ${max}); retry later`, options);
+    this.name = 'ResourceExhaustedError';
+    this.limit = limit;
+    this.max = max;
   }
 }
 
