@@ -122,7 +122,7 @@ export function createInference(options: InferenceOptions): Promise<InferenceRun
  * Activates the newest published version of each named set (all sets' newest when empty).
  * Failures are logged, never thrown, so it can run in the background.
  */
-export async function activateNewest(
+async function activateNewest(
   registry: ModelRegistry,
   modelSets: readonly string[],
   logger: Logger,

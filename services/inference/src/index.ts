@@ -4,7 +4,7 @@ export {
   defaultInferenceLimits,
   defaultInferencePort,
 } from './config.js';
-export { activateNewest, createInference, createInferenceServing } from './create.js';
+export { createInference, createInferenceServing } from './create.js';
 export { DynamicBatcher } from './ensemble/batcher.js';
 export { buildRows, classifyCrops, memberLogits, viewsPerCrop, vote } from './ensemble/classify.js';
 export { EngineKind } from './engine/engine.js';
