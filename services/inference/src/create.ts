@@ -122,11 +122,7 @@ export function createInference(options: InferenceOptions): Promise<InferenceRun
  * Activates the newest published version of each named set (all sets' newest when empty).
  * Failures are logged, never thrown, so it can run in the background.
  */
-async function activateNewest(
-  registry: ModelRegistry,
-  modelSets: readonly string[],
-  logger: Logger,
-): Promise<void> {
+async function activateNewest(registry: ModelRegistry, modelSets: readonly string[], logger: Logger): Promise<void> {
   const names = modelSets.length > 0 ? modelSets : [undefined];
   await Promise.all(
     names.map(async (name) => {
