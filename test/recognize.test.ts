@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import { protoRoot } from '@kzr/api/proto-root';
 import { type DetectionSet, toDetectionSet } from '@kzr/core';
-import { createInference, type InferenceRuntime } from '@kzr/inference';
+import { createInferenceServing, type InferenceServing } from '@kzr/inference';
 import { createLogger, FsStore, GrpcServer } from '@kzr/platform';
 
 import { syntheticCrops } from './helpers/synthetic-crops.js';
@@ -205,7 +205,7 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
 
     // The same page through a running inference service (--server) gives the same characters.
     const store = new FsStore({ root: join(dir, 'data', 'store') });
-    const runtime: InferenceRuntime = createInference({ store, logger: createLogger({ write: () => {} }) });
+    const runtime: InferenceServing = createInferenceServing({ store, logger: createLogger({ write: () => {} }) });
     await runtime.registry.activate('synth', 'v1');
     const server = await GrpcServer.start({
       host: '127.0.0.1',

@@ -56,9 +56,19 @@ describe('npm start', () => {
       assert.match(service.endpoint, /^127\.0\.0\.1:\d+$/);
       assert.equal(await checkHealth(service.endpoint, names[name as keyof typeof names]), 'SERVING');
     }
-    const inferenceServices = await listServicesByReflection(line.services['inference']!.endpoint);
-    assert.ok(inferenceServices.includes('kzr.v1.Inference'));
-    assert.ok(inferenceServices.includes('inference.GRPCInferenceService'), 'the Open Inference Protocol is served');
+    // Each port's reflection lists only what that port serves.
+    const listed = async (name: string): Promise<string[]> =>
+      (await listServicesByReflection(line.services[name]!.endpoint)).sort();
+    assert.deepEqual(await listed('inference'), [
+      'grpc.health.v1.Health',
+      'inference.GRPCInferenceService',
+      'kzr.v1.Inference',
+    ]);
+    assert.deepEqual(await listed('preprocess'), ['grpc.health.v1.Health', 'kzr.v1.Preprocess']);
+    assert.deepEqual(await listed('postprocess'), ['grpc.health.v1.Health', 'kzr.v1.Postprocess']);
+    // No model set is published in the fresh data directory: inference is live but not ready.
+    assert.equal(await checkHealth(line.services['inference']!.endpoint), 'NOT_SERVING');
+    assert.equal(await checkHealth(line.services['inference']!.endpoint, 'liveness'), 'SERVING');
 
     const signalled = Date.now();
     child.kill('SIGINT');

@@ -30,9 +30,11 @@ import {
 } from '@kzr/api/kzr/v1/inference';
 import { protoRoot } from '@kzr/api/proto-root';
 import { encodePng, type RawImage } from '@kzr/imaging';
-import { classifyCrops, createInference, publishModelSet, buildRows } from '@kzr/inference';
+import { classifyCrops, createInferenceServing, publishModelSet, buildRows } from '@kzr/inference';
 import { createClassifier, countParams, readModelConfig } from '@kzr/ml';
 import { createLogger, FsStore, GrpcServer } from '@kzr/platform';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 
 const { values: flags } = parseArgs({
   options: {
@@ -47,6 +49,18 @@ const batchCrops = Number(flags.crops);
 const seconds = Number(flags.seconds);
 const configPath = fileURLToPath(new URL('../../configs/models/tiny-resnet-gray32.json', import.meta.url));
 const silent = createLogger({ write: () => {} });
+
+// The service's metrics are OpenTelemetry instruments; the bench reads them as an exporter would.
+class BenchReader extends MetricReader {
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+const reader = new BenchReader();
+metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
 
 function crop(seed: number): RawImage {
   const width = 30 + (seed % 7);
@@ -120,7 +134,7 @@ try {
     voting: 'soft',
   });
   model.dispose();
-  const runtime = createInference({
+  const runtime = createInferenceServing({
     store,
     logger: silent,
     limits: { maxBatch: 7 * 64, maxDelayMs: 2, maxCropsPerRequest: 4096 },
@@ -217,7 +231,13 @@ try {
       }),
     );
   }
-  const batches = runtime.metrics.snapshot().batchRows;
+  const { resourceMetrics } = await reader.collect();
+  const batchSize = resourceMetrics.scopeMetrics
+    .flatMap((s) => s.metrics)
+    .find((m) => m.descriptor.name === 'kzr.inference.batch.size');
+  const batches = (batchSize?.dataPoints ?? [])
+    .map((p) => p.value as { count: number; sum: number })
+    .reduce((a, v) => ({ count: a.count + v.count, sum: a.sum + v.sum }), { count: 0, sum: 0 });
   console.log(
     JSON.stringify({ part: 'batches', count: batches.count, meanRows: +(batches.sum / batches.count).toFixed(1) }),
   );

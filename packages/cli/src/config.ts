@@ -1,5 +1,5 @@
 /** Configuration of the embedded mode: all services in this process, data on this machine. */
-import { defaultInferencePort } from '@kzr/inference';
+import { compileInferenceConfig, defaultInferencePort, type InferenceConfig } from '@kzr/inference';
 import {
   type AdapterConfig,
   compileAdapterConfig,
@@ -8,9 +8,10 @@ import {
   type Env,
   readPort,
   type ServerConfig,
+  type ServiceConfig,
 } from '@kzr/platform';
-import { defaultPostprocessPort } from '@kzr/postprocess';
-import { defaultPreprocessPort } from '@kzr/preprocess';
+import { compilePostprocessConfig, defaultPostprocessPort } from '@kzr/postprocess';
+import { compilePreprocessConfig, defaultPreprocessPort, type PreprocessConfig } from '@kzr/preprocess';
 
 export interface EmbeddedConfig extends ServerConfig {
   /**
@@ -19,16 +20,21 @@ export interface EmbeddedConfig extends ServerConfig {
    */
   readonly dataDir: string;
   /**
-   * gRPC ports of the embedded services (`KZR_PREPROCESS_PORT`, `KZR_INFERENCE_PORT`,
-   * `KZR_POSTPROCESS_PORT`); 0 picks a free port.
-   * @default 50051, 50052, 50053 (each service's standalone default)
-   */
-  readonly ports: Readonly<{ preprocess: number; inference: number; postprocess: number }>;
-  /**
-   * The adapters (`KZR_BUS`, `KZR_STORE`, `KZR_JOBS` and theirs).
+   * The adapters (`KZR_BUS`, `KZR_STORE`, `KZR_JOBS` and theirs), opened once and shared by the services.
    * @default the in-process Bus, the filesystem Store under `<dataDir>/store`, local jobs (logs in `<dataDir>/jobs`)
    */
   readonly adapters: AdapterConfig;
+}
+
+/**
+ * The config of each embedded service (`kzr start`), compiled as its standalone main compiles
+ * it, except the gRPC port: `KZR_PREPROCESS_PORT`, `KZR_INFERENCE_PORT`, `KZR_POSTPROCESS_PORT`
+ * (0 picks a free port; by default each service's standalone port, 50051, 50052, 50053).
+ */
+export interface EmbeddedServicesConfig {
+  readonly preprocess: PreprocessConfig;
+  readonly inference: InferenceConfig;
+  readonly postprocess: ServiceConfig;
 }
 
 /** Compiles the embedded config; throws a ConfigError naming the first bad variable. */
@@ -38,10 +44,21 @@ export function compileEmbeddedConfig(env: Env): EmbeddedConfig {
     ...compileServerConfig(env),
     dataDir,
     adapters: compileAdapterConfig(env, dataDir),
-    ports: Object.freeze({
-      preprocess: readPort(env, 'KZR_PREPROCESS_PORT', defaultPreprocessPort),
-      inference: readPort(env, 'KZR_INFERENCE_PORT', defaultInferencePort),
-      postprocess: readPort(env, 'KZR_POSTPROCESS_PORT', defaultPostprocessPort),
+  });
+}
+
+/** Compiles the {@link EmbeddedServicesConfig}; throws a ConfigError naming the first bad variable. */
+export function compileEmbeddedServicesConfig(env: Env): EmbeddedServicesConfig {
+  const port = (name: string, fallback: number): { grpcPort: number } => ({ grpcPort: readPort(env, name, fallback) });
+  return Object.freeze({
+    preprocess: Object.freeze({
+      ...compilePreprocessConfig(env),
+      ...port('KZR_PREPROCESS_PORT', defaultPreprocessPort),
+    }),
+    inference: Object.freeze({ ...compileInferenceConfig(env), ...port('KZR_INFERENCE_PORT', defaultInferencePort) }),
+    postprocess: Object.freeze({
+      ...compilePostprocessConfig(env),
+      ...port('KZR_POSTPROCESS_PORT', defaultPostprocessPort),
     }),
   });
 }

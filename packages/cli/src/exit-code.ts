@@ -15,6 +15,7 @@ const exitCodeOfKind: Record<ErrorKind, number> = {
   [ErrorKind.Deadline]: 1,
   [ErrorKind.Cancelled]: 1,
   [ErrorKind.Conflict]: 1,
+  [ErrorKind.ResourceExhausted]: 1,
   [ErrorKind.Internal]: 1,
 };
 

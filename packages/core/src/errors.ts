@@ -19,6 +19,8 @@ export const ErrorKind = {
   Cancelled: 'cancelled',
   /** The thing to create exists already (a job name, an object that must not be overwritten). */
   Conflict: 'conflict',
+  /** A bounded resource is full (a queue at its limit); retry later or send less. */
+  ResourceExhausted: 'resource-exhausted',
   /** The configuration is wrong; the process cannot start. */
   Config: 'config',
   /** A bug or an unexpected failure. */
@@ -32,7 +34,7 @@ export interface KzrErrorOptions extends ErrorOptions {
   readonly field?: string | undefined;
   /**
    * Whether retrying the same operation later may succeed.
-   * @default true for `unavailable` and `deadline`, false otherwise
+   * @default true for `unavailable`, `deadline` and `resource-exhausted`, false otherwise
    */
   readonly retryable?: boolean | undefined;
 }
@@ -51,7 +53,9 @@ export class KzrError extends Error {
     this.name = 'KzrError';
     this.kind = kind;
     this.field = options?.field;
-    this.retryable = options?.retryable ?? (kind === ErrorKind.Unavailable || kind === ErrorKind.Deadline);
+    this.retryable =
+      options?.retryable ??
+      (kind === ErrorKind.Unavailable || kind === ErrorKind.Deadline || kind === ErrorKind.ResourceExhausted);
   }
 
   /** True when `err` is an instance of the class this is called on: `ParseError.is(err)`. */

@@ -12,7 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Bus } from './bus/types.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import { NatsBus } from './bus/nats-bus.js';
-import { type Env, readChoice, readInt, readString } from './env.js';
+import { type Env, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
 import { ConfigError } from './errors.js';
 import { KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
 import { LocalJobRunner } from './jobs/local-job-runner.js';
@@ -78,8 +78,7 @@ export interface AdapterConfig {
   readonly jobs: JobsConfig;
 }
 
-function required(env: Env, name: string, why: string): string {
-  const value = readString(env, name);
+function required<T>(value: T | undefined, name: string, why: string): T {
   if (value === undefined) throw new ConfigError(name, '', `a value (${why})`);
   return value;
 }
@@ -104,10 +103,11 @@ export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
       ? { kind: 'memory' }
       : {
           kind: 'nats',
-          servers: required(env, 'KZR_NATS_URL', 'needed with KZR_BUS=nats')
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
+          servers: required(
+            readUrls(env, 'KZR_NATS_URL', ['nats', 'tls'], 'nats'),
+            'KZR_NATS_URL',
+            'needed with KZR_BUS=nats',
+          ),
           stream: readString(env, 'KZR_NATS_STREAM') ?? 'KZR',
         };
   const store: StoreConfig =
@@ -115,10 +115,14 @@ export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
       ? { kind: 'fs', root: readString(env, 'KZR_STORE_DIR') ?? join(dataDir, 'store') }
       : {
           kind: 's3',
-          endpoint: required(env, 'KZR_S3_ENDPOINT', 'needed with KZR_STORE=s3'),
+          endpoint: required(
+            readUrl(env, 'KZR_S3_ENDPOINT', ['http', 'https']),
+            'KZR_S3_ENDPOINT',
+            'needed with KZR_STORE=s3',
+          ),
           bucket: readString(env, 'KZR_S3_BUCKET') ?? 'kzr',
-          accessKey: required(env, 'KZR_S3_ACCESS_KEY', 'needed with KZR_STORE=s3'),
-          secretKey: required(env, 'KZR_S3_SECRET_KEY', 'needed with KZR_STORE=s3'),
+          accessKey: required(readString(env, 'KZR_S3_ACCESS_KEY'), 'KZR_S3_ACCESS_KEY', 'needed with KZR_STORE=s3'),
+          secretKey: required(readString(env, 'KZR_S3_SECRET_KEY'), 'KZR_S3_SECRET_KEY', 'needed with KZR_STORE=s3'),
           region: readString(env, 'KZR_S3_REGION') ?? 'us-east-1',
           partSizeBytes: (readInt(env, 'KZR_S3_PART_SIZE_MB', 5, 5120) ?? 8) * 1024 * 1024,
         };

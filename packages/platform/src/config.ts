@@ -47,14 +47,3 @@ export function compileServerConfig(env: Env): ServerConfig {
 export function readPort(env: Env, name: string, fallback: number): number {
   return readInt(env, name, 0, 65_535) ?? fallback;
 }
-
-/** Settings of one standalone service process. */
-export interface ServiceConfig extends ServerConfig {
-  /** gRPC port (`KZR_GRPC_PORT`); 0 picks a free one. The default is the service's own. */
-  readonly grpcPort: number;
-}
-
-/** Compiles a standalone service's config with its default port. */
-export function compileServiceConfig(env: Env, defaultPort: number): ServiceConfig {
-  return Object.freeze({ ...compileServerConfig(env), grpcPort: readPort(env, 'KZR_GRPC_PORT', defaultPort) });
-}

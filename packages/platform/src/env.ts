@@ -61,3 +61,40 @@ export function readBytes(env: Env, name: string, min: number, max: number): num
   }
   return bytes;
 }
+
+/**
+ * A comma-separated list of URLs, each with one of `protocols` (without the colon). An entry
+ * without a scheme (`host:port`) is accepted only when `assume` names the protocol it takes.
+ * Entries are returned as written.
+ */
+export function readUrls(env: Env, name: string, protocols: readonly string[], assume?: string): string[] | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const expected = `URLs (${protocols.map((p) => `${p}://host:port`).join(' or ')}), comma-separated`;
+  if (entries.length === 0) throw new ConfigError(name, value, expected);
+  for (const entry of entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry.includes('://') || assume === undefined ? entry : `${assume}://${entry}`);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !protocols.includes(url.protocol.slice(0, -1)) || url.hostname === '') {
+      throw new ConfigError(name, value, expected);
+    }
+  }
+  return entries;
+}
+
+/** One URL with one of `protocols` (see {@link readUrls}). */
+export function readUrl(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const urls = readUrls(env, name, protocols);
+  if (urls && urls.length > 1) {
+    throw new ConfigError(name, raw(env, name) ?? '', `one URL (${protocols.map((p) => `${p}://`).join(' or ')})`);
+  }
+  return urls?.[0];
+}

@@ -46,6 +46,24 @@ export class ConflictError extends KzrError {
   }
 }
 
+/**
+ * A bounded in-process resource (a queue) is full, so the work is refused rather than queued
+ * without limit (STYLE §11); the gRPC status is RESOURCE_EXHAUSTED. Retrying later may succeed.
+ */
+export class ResourceExhaustedError extends KzrError {
+  /** The limit that was reached, as it is configured, for example `KZR_INFERENCE_MAX_QUEUE`. */
+  readonly limit: string;
+  /** The limit's value. */
+  readonly max: number;
+
+  constructor(what: string, limit: string, max: number, options?: ErrorOptions) {
+    super(ErrorKind.ResourceExhausted, `${what} is full (${limit} = ${max}); retry later`, options);
+    this.name = 'ResourceExhaustedError';
+    this.limit = limit;
+    this.max = max;
+  }
+}
+
 /** An environment variable holds a value kzr cannot use. */
 export class ConfigError extends KzrError {
   /** The environment variable, for example `KZR_GRPC_PORT`. */

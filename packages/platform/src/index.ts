@@ -15,15 +15,25 @@ export { LocalJobRunner } from './jobs/local-job-runner.js';
 export { checkJobSpec, JobPhase, runLabel } from './jobs/types.js';
 export { FsStore } from './store/fs-store.js';
 export { shutdownTelemetry } from './telemetry/global.js';
+export { meterInstruments } from './telemetry/instruments.js';
 export { S3Store } from './store/s3-store.js';
-export { compileServerConfig, compileServiceConfig, LogLevel, readPort } from './config.js';
-export { readBool, readBytes, readChoice, readInt, readString } from './env.js';
-export { ConfigError, ConflictError, isConfigError, NotFoundError, NotReadyError, ValidationError } from './errors.js';
+export { compileServerConfig, LogLevel, readPort } from './config.js';
+export { readBool, readBytes, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
+export {
+  ConfigError,
+  ConflictError,
+  isConfigError,
+  NotFoundError,
+  NotReadyError,
+  ResourceExhaustedError,
+  ValidationError,
+} from './errors.js';
 export { implement, toServiceError } from './grpc/handlers.js';
-export { runServiceMain } from './grpc/main.js';
-export { serve } from './grpc/serve.js';
-export { GrpcServer } from './grpc/server.js';
-export { Lifecycle } from './lifecycle.js';
+export { GrpcServer, livenessHealthName } from './grpc/server.js';
+export { DrainPhase, drainOnSignal, Lifecycle } from './lifecycle.js';
+export { compileServiceConfig } from './service/config.js';
+export { runServiceMain } from './service/main.js';
+export { startService } from './service/runtime.js';
 export { createLogger } from './logger.js';
 
 export type { AdapterConfig, Adapters, BusConfig, JobsConfig, StoreConfig } from './adapters.js';
@@ -51,11 +61,12 @@ export type { JobResources, JobRunner, JobSpec, JobStatus, WaitOptions } from '.
 export type { FsStoreOptions } from './store/fs-store.js';
 export type { S3StoreOptions } from './store/s3-store.js';
 export type { ByteRange, GetOptions, ObjectInfo, PutBody, PutOptions, PutResult, Store } from './store/types.js';
-export type { ServerConfig, ServiceConfig } from './config.js';
-export type { ServiceMainOptions } from './grpc/main.js';
+export type { ServerConfig } from './config.js';
+export type { ServiceConfig } from './service/config.js';
+export type { ServiceMainOptions } from './service/main.js';
+export type { ServiceOptions, ServiceParts, ServiceRuntime, StartServiceOptions } from './service/runtime.js';
 export type { Env } from './env.js';
 export type { CallContext, HandlerFor, Handlers } from './grpc/handlers.js';
-export type { ServeOptions, ServerPlan, Serving } from './grpc/serve.js';
 export type { GrpcServerOptions, GrpcServiceRegistration, ServingStatus } from './grpc/server.js';
 export type { DrainStep, LifecycleState } from './lifecycle.js';
 export type { LogFields, Logger, LoggerOptions } from './logger.js';

@@ -54,6 +54,10 @@ describe('adapter configuration', () => {
     const bad: Array<[Record<string, string>, string]> = [
       [{ KZR_BUS: 'kafka' }, 'KZR_BUS'],
       [{ KZR_BUS: 'nats' }, 'KZR_NATS_URL'],
+      [{ KZR_BUS: 'nats', KZR_NATS_URL: 'http://nats:4222' }, 'KZR_NATS_URL'],
+      [{ KZR_BUS: 'nats', KZR_NATS_URL: 'nats://a:4222, nats://:x' }, 'KZR_NATS_URL'],
+      [{ KZR_STORE: 'bogus' }, 'KZR_STORE'],
+      [{ KZR_STORE: 's3', KZR_S3_ENDPOINT: 'minio:9000' }, 'KZR_S3_ENDPOINT'],
       [{ KZR_STORE: 's3', KZR_S3_ENDPOINT: 'http://x' }, 'KZR_S3_ACCESS_KEY'],
       [{ KZR_JOBS: 'slurm' }, 'KZR_JOBS'],
       [

@@ -14,6 +14,7 @@ import {
   type Handlers,
   GrpcServer,
   implement,
+  livenessHealthName,
   NotFoundError,
   NotReadyError,
   ValidationError,
@@ -156,13 +157,41 @@ describe('gRPC server kit', () => {
     client.close();
   });
 
-  it('lists its services through reflection and reports health per service', async () => {
-    await using server = await startWith({});
+  it('lists through reflection only the services it serves, and reports health per service and liveness', async () => {
+    // The inference proto is loaded too (as in the embedded mode), but this server does not serve it.
+    await using server = await GrpcServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 64 * 1024,
+      services: [
+        {
+          name: 'kzr.v1.Postprocess',
+          definition: PostprocessService,
+          implementation: implement(PostprocessService, {}, silent),
+        },
+      ],
+      reflectionProtoFiles: [kzrProtoFiles.postprocess, kzrProtoFiles.inference],
+      protoIncludeDirs: [protoRoot],
+      logger: silent,
+    });
     const services = await listServicesByReflection(server.endpoint);
-    assert.ok(services.includes('kzr.v1.Postprocess'), `reflection listed ${services.join(', ')}`);
-    assert.ok(services.includes('grpc.health.v1.Health'));
+    assert.deepEqual(services.sort(), ['grpc.health.v1.Health', 'kzr.v1.Postprocess']);
     assert.equal(await checkHealth(server.endpoint, 'kzr.v1.Postprocess'), 'SERVING');
     assert.equal(await checkHealth(server.endpoint), 'SERVING');
+    assert.equal(await checkHealth(server.endpoint, livenessHealthName), 'SERVING');
+  });
+
+  it('reports the whole server NOT_SERVING while it is not ready, its services and liveness still SERVING', async () => {
+    await using server = await startWith({});
+    server.setReady(false);
+    assert.equal(await checkHealth(server.endpoint), 'NOT_SERVING');
+    assert.equal(await checkHealth(server.endpoint, 'kzr.v1.Postprocess'), 'SERVING');
+    assert.equal(await checkHealth(server.endpoint, livenessHealthName), 'SERVING');
+    server.setReady(true);
+    assert.equal(await checkHealth(server.endpoint), 'SERVING');
+    const drained = server.shutdown(1000);
+    assert.equal(server.status, 'NOT_SERVING');
+    await drained;
   });
 
   it('answers a method without a handler UNIMPLEMENTED', async () => {

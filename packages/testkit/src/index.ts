@@ -2,9 +2,10 @@ export { freePort } from './free-port.js';
 export { checkHealth, listServicesByReflection } from './grpc-clients.js';
 export { KubernetesApiStandIn } from './kubernetes-api.js';
 export { NatsServer } from './nats-server.js';
-export { firstJsonLine, waitForExit } from './process.js';
+export { firstJsonLine, runToExit, waitForExit } from './process.js';
 export { S3Server } from './s3-server.js';
 
 export type { StandInJob } from './kubernetes-api.js';
 export type { NatsServerOptions } from './nats-server.js';
+export type { ExitReport } from './process.js';
 export type { S3ServerOptions } from './s3-server.js';

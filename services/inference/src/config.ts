@@ -1,15 +1,5 @@
 /** Configuration of the inference service (one Deployment in the cluster, or embedded). */
-import {
-  type AdapterConfig,
-  compileAdapterConfig,
-  compileServiceConfig,
-  defaultDataDir,
-  type Env,
-  readChoice,
-  readInt,
-  readString,
-  type ServiceConfig,
-} from '@kzr/platform';
+import { compileServiceConfig, type Env, readChoice, readInt, readString, type ServiceConfig } from '@kzr/platform';
 
 import { EngineChoice } from './models/manifest.js';
 
@@ -44,6 +34,12 @@ export interface InferenceLimits {
    */
   readonly maxDelayMs: number;
   /**
+   * Most TTA views waiting in one model's batch queue (`KZR_INFERENCE_MAX_QUEUE`); a request
+   * arriving while the queue holds this many is refused with RESOURCE_EXHAUSTED.
+   * @default 4096 (64 full batches of the default size)
+   */
+  readonly maxQueue: number;
+  /**
    * Probability under which a character is flagged low-confidence when the request gives none
    * (`KZR_INFERENCE_LOW_CONFIDENCE_PERCENT`, in percent).
    * @default 0.5
@@ -56,15 +52,11 @@ export interface InferenceLimits {
   readonly engine: EngineChoice | undefined;
 }
 
-/** The compiled config of the standalone service. */
+/**
+ * The compiled config of the service; its `adapters` give the Bus (followed for
+ * `kzr.models.published`) and the Store (model sets).
+ */
 export interface InferenceConfig extends ServiceConfig, InferenceLimits {
-  /**
-   * The Bus (followed for `kzr.models.published`) and the Store (model sets), from `KZR_BUS`,
-   * `KZR_STORE` and theirs; the data directory is platform's `defaultDataDir` (`KZR_DATA_DIR`,
-   * else `$XDG_DATA_HOME/kzr`), the same Store the CLI uses.
-   * @default the in-process Bus and the filesystem Store under the data directory
-   */
-  readonly adapters: AdapterConfig;
   /**
    * Model sets to serve at start, comma-separated (`KZR_INFERENCE_MODEL_SETS`); empty serves
    * the newest published set.
@@ -80,6 +72,7 @@ export const defaultInferenceLimits: InferenceLimits = Object.freeze({
   maxDetectionsPerPage: 20_000,
   maxBatch: 64,
   maxDelayMs: 2,
+  maxQueue: 4096,
   lowConfidenceThreshold: 0.5,
   engine: undefined,
 });
@@ -94,6 +87,7 @@ export function compileInferenceLimits(env: Env): InferenceLimits {
     maxDetectionsPerPage: readInt(env, 'KZR_INFERENCE_MAX_DETECTIONS', 1, 10_000_000) ?? d.maxDetectionsPerPage,
     maxBatch: readInt(env, 'KZR_INFERENCE_MAX_BATCH', 1, 65_536) ?? d.maxBatch,
     maxDelayMs: readInt(env, 'KZR_INFERENCE_MAX_DELAY_MS', 0, 10_000) ?? d.maxDelayMs,
+    maxQueue: readInt(env, 'KZR_INFERENCE_MAX_QUEUE', 1, 10_000_000) ?? d.maxQueue,
     lowConfidenceThreshold: percent === undefined ? d.lowConfidenceThreshold : percent / 100,
     engine: readChoice(env, 'KZR_INFERENCE_ENGINE', Object.values(EngineChoice)),
   });
@@ -105,7 +99,6 @@ export function compileInferenceConfig(env: Env): InferenceConfig {
   return Object.freeze({
     ...compileServiceConfig(env, defaultInferencePort),
     ...compileInferenceLimits(env),
-    adapters: compileAdapterConfig(env, defaultDataDir(env)),
     modelSets: Object.freeze(
       sets
         ? sets

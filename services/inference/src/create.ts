@@ -1,18 +1,31 @@
 /**
- * Wiring of the inference service for a process (standalone main, embedded mode, CLI, tests):
- * registry, metrics and the two gRPC services over one {@link Serving}.
+ * Wiring of the inference service. {@link createInferenceServing} builds the registry, metrics
+ * and the two gRPC services over one {@link Serving}, without a server (the CLI's in-process
+ * `kzr recognize`, benchmarks). {@link createInference} is the service runtime (standalone main,
+ * embedded mode, tests): that, plus the model hot swap on the Bus, the newest published sets
+ * loaded at start, health per set and readiness, and the gRPC server.
  */
-import { type Logger, type GrpcServiceRegistration, type Store } from '@kzr/platform';
+import { kzrProtoFiles } from '@kzr/api/proto-root';
+import {
+  DrainPhase,
+  type GrpcServiceRegistration,
+  type Logger,
+  type ServiceOptions,
+  type ServiceRuntime,
+  startService,
+  type Store,
+} from '@kzr/platform';
 
-import { defaultInferenceLimits, type InferenceLimits } from './config.js';
+import { defaultInferenceLimits, type InferenceConfig, type InferenceLimits } from './config.js';
+import { reportModelSetHealth } from './health.js';
 import { InferenceMetrics } from './metrics.js';
 import { ModelRegistry } from './models/registry.js';
 import { createOipService } from './oip-service.js';
 import { createInferenceService } from './service.js';
 import { Serving } from './serving.js';
 
-/** Options of {@link createInference}. */
-export interface CreateInferenceOptions {
+/** Options of {@link createInferenceServing}. */
+export interface InferenceServingOptions {
   readonly store: Store;
   readonly logger: Logger;
   readonly limits?: Partial<InferenceLimits>;
@@ -21,8 +34,8 @@ export interface CreateInferenceOptions {
   readonly intraOpThreads?: number;
 }
 
-/** A wired inference service. */
-export interface InferenceRuntime extends AsyncDisposable {
+/** The inference service's parts, without a server. */
+export interface InferenceServing extends AsyncDisposable {
   readonly registry: ModelRegistry;
   readonly serving: Serving;
   readonly metrics: InferenceMetrics;
@@ -32,14 +45,14 @@ export interface InferenceRuntime extends AsyncDisposable {
 }
 
 /** Builds the registry and the services; load sets with `registry.activate` or `registry.follow`. */
-export function createInference(options: CreateInferenceOptions): InferenceRuntime {
+export function createInferenceServing(options: InferenceServingOptions): InferenceServing {
   const limits: InferenceLimits = { ...defaultInferenceLimits, ...options.limits };
   const metrics = new InferenceMetrics();
   const registry = new ModelRegistry({
     store: options.store,
     logger: options.logger,
-    batching: { maxBatch: limits.maxBatch, maxDelayMs: limits.maxDelayMs },
-    batchObserver: { onBatch: (rows) => metrics.batch(rows) },
+    batching: { maxBatch: limits.maxBatch, maxDelayMs: limits.maxDelayMs, maxQueue: limits.maxQueue },
+    batchObserver: { onBatch: (rows) => metrics.batch(rows), onReject: () => metrics.rejected() },
     ...(limits.engine ? { engine: limits.engine } : {}),
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
@@ -62,15 +75,54 @@ export function createInference(options: CreateInferenceOptions): InferenceRunti
   };
 }
 
+/** Options of {@link createInference}. */
+export interface InferenceOptions extends ServiceOptions<InferenceConfig> {
+  /** Durable consumer of `kzr.models.published` for this replica. @default 'inference-models' */
+  readonly durable?: string;
+}
+
+/** A started inference service. */
+export interface InferenceRuntime extends ServiceRuntime {
+  /** Which version of each model set serves. */
+  readonly registry: ModelRegistry;
+}
+
+/**
+ * Starts the inference service: follows `kzr.models.published`, loads the newest published
+ * version of each set in `config.modelSets` (all sets when empty) in the background, and serves
+ * `kzr.v1.Inference` with the OIP v2 service. The overall health is NOT_SERVING until every
+ * known set serves a version. A drain stops the hot swap, lets calls finish, then frees the
+ * models.
+ */
+export function createInference(options: InferenceOptions): Promise<InferenceRuntime> {
+  const { config, bus, store, logger } = options;
+  return startService({
+    name: 'inference',
+    config,
+    logger,
+    protoFiles: [kzrProtoFiles.inference, kzrProtoFiles.inferenceV2],
+    ready: false,
+    setUp: async (lifecycle) => {
+      const { registry, services, close } = createInferenceServing({
+        store,
+        logger,
+        limits: config,
+        ...(config.modelSets[0] ? { defaultModelSet: config.modelSets[0] } : {}),
+      });
+      lifecycle.onDrain(DrainPhase.Resources, 'model-sets', close);
+      const swaps = await registry.follow(bus, options.durable);
+      lifecycle.onDrain(DrainPhase.Intake, 'model-swaps', () => swaps.stop());
+      void activateNewest(registry, config.modelSets, logger);
+      return { services, expose: { registry }, onListening: (server) => reportModelSetHealth(registry, server) };
+    },
+  });
+}
+
 /**
  * Activates the newest published version of each named set (all sets' newest when empty).
  * Failures are logged, never thrown, so it can run in the background.
  */
-export async function activateNewest(
-  registry: ModelRegistry,
-  modelSets: readonly string[],
-  logger: Logger,
-): Promise<void> {
+async function activateNewest(registry: ModelRegistry, modelSets: readonly string[], logger: Logger): Promise<void> {
   const names = modelSets.length > 0 ? modelSets : [undefined];
   await Promise.all(
     names.map(async (name) => {

@@ -1,7 +1,9 @@
 /**
- * Health per model set: besides `kzr.v1.Inference` itself, the gRPC health service reports
- * `kzr.v1.Inference/<model set>`, SERVING once a version of the set is loaded and warmed and
- * NOT_SERVING while its first version loads or when none could load.
+ * Health of the inference service. Besides `kzr.v1.Inference` itself, the gRPC health service
+ * reports `kzr.v1.Inference/<model set>`, SERVING once a version of the set is loaded and warmed
+ * and NOT_SERVING while its first version loads or when none could load; and the overall health
+ * `''` (what a readiness probe checks) is SERVING only while every known set serves, as OIP
+ * ServerReady says.
  */
 import type { GrpcServer } from '@kzr/platform';
 
@@ -13,9 +15,14 @@ export function modelSetHealthName(modelSet: string): string {
   return `${inferenceServiceName}/${modelSet}`;
 }
 
-/** Keeps the server's health of every model set current; returns the function that stops it. */
-export function reportModelSetHealth(registry: ModelRegistry, server: Pick<GrpcServer, 'setHealth'>): () => void {
-  return registry.onStatus((status) =>
-    server.setHealth(modelSetHealthName(status.modelSet), status.state === 'ready' ? 'SERVING' : 'NOT_SERVING'),
-  );
+/** Keeps the server's health of every model set and its readiness current; returns the function that stops it. */
+export function reportModelSetHealth(
+  registry: ModelRegistry,
+  server: Pick<GrpcServer, 'setHealth' | 'setReady'>,
+): () => void {
+  server.setReady(registry.ready());
+  return registry.onStatus((status) => {
+    server.setHealth(modelSetHealthName(status.modelSet), status.state === 'ready' ? 'SERVING' : 'NOT_SERVING');
+    server.setReady(registry.ready());
+  });
 }

@@ -4,7 +4,7 @@ export {
   defaultInferenceLimits,
   defaultInferencePort,
 } from './config.js';
-export { activateNewest, createInference } from './create.js';
+export { createInference, createInferenceServing } from './create.js';
 export { DynamicBatcher } from './ensemble/batcher.js';
 export { buildRows, classifyCrops, memberLogits, viewsPerCrop, vote } from './ensemble/classify.js';
 export { EngineKind } from './engine/engine.js';
@@ -37,8 +37,7 @@ export { createInferenceService, handleClassifyCrops, handleRecognizePage, infer
 export { Serving } from './serving.js';
 
 export type { InferenceConfig, InferenceLimits } from './config.js';
-export type { CreateInferenceOptions, InferenceRuntime } from './create.js';
-export type { HistogramSnapshot, MetricsSnapshot } from './metrics.js';
+export type { InferenceOptions, InferenceRuntime, InferenceServing, InferenceServingOptions } from './create.js';
 export type {
   DetectionInput,
   DetectionSetInput,

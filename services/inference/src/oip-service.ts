@@ -226,10 +226,7 @@ export function createOipService(options: ServingOptions | Serving): GrpcService
       {
         // Handlers are async so that a synchronous throw becomes a mapped status, not UNKNOWN.
         serverLive: async () => ({ live: true }),
-        serverReady: async () => {
-          const sets = registry.modelSets();
-          return { ready: sets.length > 0 && sets.every((s) => registry.status(s).state === 'ready') };
-        },
+        serverReady: async () => ({ ready: registry.ready() }),
         modelReady: async (request) => {
           const status = registry.status(request.name);
           return {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { ResourceExhaustedError } from '@kzr/platform';
+
 import { DynamicBatcher } from '../src/ensemble/batcher.js';
 import { type InferenceEngine } from '../src/engine/engine.js';
 import { createOnnxEngine } from '../src/engine/onnx-engine.js';
@@ -86,5 +88,33 @@ describe('dynamic batching', () => {
       results.map((r) => r.status),
       ['rejected', 'rejected'],
     );
+  });
+
+  it('refuses a request while maxQueue rows wait, and accepts again once the queue drains', async () => {
+    const e = await engine();
+    try {
+      const rejected: number[] = [];
+      const batcher = new DynamicBatcher(
+        e,
+        rowSize,
+        { maxBatch: 2, maxDelayMs: 50, maxQueue: 4 },
+        { onReject: (n) => rejected.push(n) },
+      );
+      // The first batch (2 rows) starts at once and 1 row waits; the second request arrives under
+      // the bound and is accepted whole (4 rows wait); the third arrives at the bound.
+      const first = batcher.submit(rows(3, 1), 3);
+      const second = batcher.submit(rows(3, 2), 3);
+      await assert.rejects(
+        batcher.submit(rows(1, 3), 1),
+        (err: unknown) =>
+          err instanceof ResourceExhaustedError && err.limit === 'KZR_INFERENCE_MAX_QUEUE' && err.max === 4,
+      );
+      assert.deepEqual(rejected, [1]);
+      await Promise.all([first, second]);
+      assert.equal(batcher.queueDepth, 0);
+      close(await batcher.submit(rows(1, 3), 1), await e.run(rows(1, 3), 1));
+    } finally {
+      await e.dispose();
+    }
   });
 });

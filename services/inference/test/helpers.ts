@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
 import { type RawImage } from '@kzr/imaging';
 import { type ArchitectureConfig, type Classifier, createClassifier } from '@kzr/ml';
 import { FsStore } from '@kzr/platform';
@@ -86,4 +88,35 @@ export async function tempStore(): Promise<FsStore & AsyncDisposable> {
       await rm(root, { recursive: true, force: true });
     },
   });
+}
+
+// A reader collected on demand, so a test sees exactly what an exporter would.
+class TestReader extends MetricReader {
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Sets a global meter provider read by a test reader (once per test process); the returned
+ * function collects every metric by name.
+ */
+export function installMetricReader(): () => Promise<Map<string, MetricData>> {
+  const reader = new TestReader();
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  return async () => {
+    const { resourceMetrics } = await reader.collect();
+    return new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => [m.descriptor.name, m] as const)));
+  };
+}
+
+/** The sum of a counter's data points whose attributes include `match`. */
+export function counterSum(metric: MetricData | undefined, match: Record<string, unknown> = {}): number {
+  const points = (metric?.dataPoints ?? []) as Array<{ attributes: Record<string, unknown>; value: unknown }>;
+  return points
+    .filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v))
+    .reduce((sum, p) => sum + (typeof p.value === 'number' ? p.value : 0), 0);
 }

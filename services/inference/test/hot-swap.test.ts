@@ -4,30 +4,38 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { MediaType } from '@kzr/api/kzr/v1/common';
 import { type ClassifyCropsResponse, InferenceClient, Voting } from '@kzr/api/kzr/v1/inference';
-import { protoRoot } from '@kzr/api/proto-root';
 import * as tf from '@tensorflow/tfjs';
 import { encodePng } from '@kzr/imaging';
-import { createLogger, EventSubject, GrpcServer, NatsBus, type Subscription } from '@kzr/platform';
-import { NatsServer } from '@kzr/testkit';
+import { createLogger, EventSubject, livenessHealthName, NatsBus } from '@kzr/platform';
+import { checkHealth, NatsServer } from '@kzr/testkit';
 
+import { compileInferenceConfig } from '../src/config.js';
 import { createInference, type InferenceRuntime } from '../src/create.js';
 import { publishModelSet } from '../src/models/publish-model-set.js';
-import { seededModel, syntheticCrop, tempStore, testCodes, tinyInput, tinyResnet } from './helpers.js';
+import {
+  counterSum,
+  installMetricReader,
+  seededModel,
+  syntheticCrop,
+  tempStore,
+  testCodes,
+  tinyInput,
+  tinyResnet,
+} from './helpers.js';
 
 const silent = createLogger({ write: () => {} });
+const collectMetrics = installMetricReader();
 
 let nats: NatsServer;
 let bus: NatsBus;
 let store: Awaited<ReturnType<typeof tempStore>>;
 let runtime: InferenceRuntime;
-let server: GrpcServer;
-let follow: Subscription;
 
-async function publishVersion(version: string, seed: number): Promise<void> {
+async function publishVersion(version: string, seed: number, modelSet = 'swap'): Promise<void> {
   const model = seededModel(tinyResnet, seed);
   try {
     await publishModelSet(store, {
-      modelSet: 'swap',
+      modelSet,
       version,
       codes: testCodes,
       members: [{ name: 'resnet', kind: 'kzr', model, input: tinyInput(1) }],
@@ -39,16 +47,16 @@ async function publishVersion(version: string, seed: number): Promise<void> {
   }
 }
 
-async function announce(version: string): Promise<void> {
+async function announce(version: string, modelSet = 'swap'): Promise<void> {
   await bus.publish(
     EventSubject.ModelsPublished,
     {
       meta: undefined,
-      model: { modelSet: 'swap', version },
-      manifestKey: `models/swap/${version}/manifest.json`,
+      model: { modelSet, version },
+      manifestKey: `models/${modelSet}/${version}/manifest.json`,
       runId: '',
     },
-    { id: `swap-${version}` },
+    { id: `${modelSet}-${version}` },
   );
 }
 
@@ -64,22 +72,17 @@ before(async () => {
   nats = await NatsServer.start();
   bus = await NatsBus.connect({ servers: nats.url, name: 'inference-hot-swap', source: 'test', logger: silent });
   store = await tempStore();
-  runtime = createInference({ store, logger: silent, limits: { maxBatch: 32, maxDelayMs: 2 } });
-  follow = await runtime.registry.follow(bus, 'inference-hot-swap');
-  server = await GrpcServer.start({
-    host: '127.0.0.1',
-    port: 0,
-    maxMessageBytes: 4 * 1024 * 1024,
-    services: runtime.services,
-    reflectionProtoFiles: [],
-    protoIncludeDirs: [protoRoot],
-    logger: silent,
+  // The service runtime as the main starts it: it follows `kzr.models.published` on the Bus.
+  const config = compileInferenceConfig({
+    KZR_GRPC_PORT: '0',
+    KZR_INFERENCE_MAX_BATCH: '32',
+    KZR_INFERENCE_MAX_DELAY_MS: '2',
+    KZR_SHUTDOWN_GRACE_MS: '1000',
   });
+  runtime = await createInference({ config, bus, store, logger: silent, durable: 'inference-hot-swap' });
 });
 
 after(async () => {
-  await server?.shutdown(1000);
-  await follow?.stop();
   await runtime?.close();
   await bus?.close();
   await nats?.[Symbol.asyncDispose]();
@@ -87,6 +90,18 @@ after(async () => {
 });
 
 describe('hot swap over NATS JetStream', () => {
+  it('is live but not ready while no model set is loaded, and ready once one is published on the Bus', async () => {
+    const { endpoint } = runtime.server;
+    assert.equal(await checkHealth(endpoint), 'NOT_SERVING');
+    assert.equal(await checkHealth(endpoint, livenessHealthName), 'SERVING');
+    // A set of its own, which keeps serving while `swap` is swapped below.
+    await publishVersion('v1', 7, 'first');
+    await announce('v1', 'first');
+    await until(() => runtime.registry.ready(), 30_000, 'first@v1');
+    assert.equal(await checkHealth(endpoint), 'SERVING');
+    assert.equal(await checkHealth(endpoint, 'kzr.v1.Inference/first'), 'SERVING');
+  });
+
   it('swaps to a newly published version while clients keep sending: no failure, each client switches once, the old version is freed', async () => {
     // Arrange: v1 serving, announced on the Bus like a training run would.
     const baseline = tf.memory().numTensors;
@@ -112,7 +127,7 @@ describe('hot swap over NATS JetStream', () => {
     let stop = false;
     let announced = false;
     const clientLoop = async (i: number): Promise<void> => {
-      const client = new InferenceClient(server.endpoint, grpc.credentials.createInsecure());
+      const client = new InferenceClient(runtime.server.endpoint, grpc.credentials.createInsecure());
       const seen: string[] = [];
       sequences[i] = seen;
       try {
@@ -164,7 +179,8 @@ describe('hot swap over NATS JetStream', () => {
     for (const seen of sequences) assert.deepEqual(seen, ['v1', 'v2'], 'every client sees the version change once');
     await until(() => v1Set.disposed, 5_000, 'v1 disposal');
     assert.equal(tf.memory().numTensors - baseline, perVersion, "only v2's tensors remain");
-    assert.equal(runtime.metrics.snapshot().requestsByVersion['swap@v1'], counts.v1);
+    const requests = (await collectMetrics()).get('kzr.inference.requests');
+    assert.equal(counterSum(requests, { model_set: 'swap', version: 'v1' }), counts.v1);
   });
 
   it('keeps serving the current version when a published version fails to load, and says why', async () => {

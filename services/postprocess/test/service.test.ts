@@ -22,7 +22,12 @@ import { formatTrainCsv } from '@kzr/core';
 import { createLogger, EventSubject, FsStore, GrpcServer, MemoryBus } from '@kzr/platform';
 
 import { syntheticPages } from './pages.js';
-import { createPostprocessService, type PostprocessDeps } from '../src/index.js';
+import {
+  compilePostprocessConfig,
+  createPostprocess,
+  createPostprocessService,
+  type PostprocessDeps,
+} from '../src/index.js';
 
 const silent = createLogger({ write: () => {} });
 
@@ -40,6 +45,14 @@ async function start(deps: PostprocessDeps = {}) {
   });
   const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
   return { server, client, service };
+}
+
+/** A replica as the main starts it: the service runtime with its filter hot swap on the Bus. */
+async function startReplica(store: FsStore, bus: MemoryBus, durable: string) {
+  const config = compilePostprocessConfig({ KZR_GRPC_PORT: '0', KZR_GRPC_MAX_MESSAGE_BYTES: '16MiB' });
+  const runtime = await createPostprocess({ config, bus, store, logger: silent, durable });
+  const client = new PostprocessClient(runtime.server.endpoint, grpc.credentials.createInsecure());
+  return { runtime, client };
 }
 
 function merge(client: PostprocessClient, req: MergeDetectionsRequest): Promise<MergeDetectionsResponse> {
@@ -147,8 +160,8 @@ describe('kzr.v1.Postprocess', () => {
     );
     await store.put('datasets/t/labels.csv', Buffer.from(formatTrainCsv(truth)));
 
-    const a = await start({ store, bus, durable: 'replica-a' });
-    const b = await start({ store, bus, durable: 'replica-b' });
+    const a = await startReplica(store, bus, 'replica-a');
+    const b = await startReplica(store, bus, 'replica-b');
     const published: string[] = [];
     await bus.consume({ durable: 'test-watch', filterSubject: EventSubject.FilterPublished }, async (m) => {
       published.push(m.event.version);
@@ -193,7 +206,7 @@ describe('kzr.v1.Postprocess', () => {
       // The event reaches the watcher and replica b, which swaps to the new version.
       for (
         let i = 0;
-        i < 100 && (published.length === 0 || (await b.service.filters.get('').catch(() => undefined)) === undefined);
+        i < 100 && (published.length === 0 || (await b.runtime.filters.get('').catch(() => undefined)) === undefined);
         i++
       ) {
         await new Promise((r) => setTimeout(r, 20));
@@ -222,8 +235,8 @@ describe('kzr.v1.Postprocess', () => {
     } finally {
       a.client.close();
       b.client.close();
-      await a.server.shutdown(1000);
-      await b.server.shutdown(1000);
+      await a.runtime.close();
+      await b.runtime.close();
       await bus.close();
       await store.close();
     }

@@ -18,7 +18,7 @@ import { MediaType } from '@kzr/api/kzr/v1/common';
 import { InferenceClient, type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
 import { type DetectionSet, toDetectionSet } from '@kzr/core';
 import { decodeImage } from '@kzr/imaging';
-import { createInference, type DetectionSetInput, recognizePage } from '@kzr/inference';
+import { createInferenceServing, type DetectionSetInput, recognizePage } from '@kzr/inference';
 import { createLogger, openAdapters } from '@kzr/platform';
 
 import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
@@ -144,7 +144,7 @@ export async function run(args: string[]): Promise<number> {
   const logger = createLogger({ level: 'warn' });
   const adapters = await openAdapters(config.adapters, { logger, source: 'kzr-cli' });
   try {
-    await using inference = createInference({ store: adapters.store, logger });
+    await using inference = createInferenceServing({ store: adapters.store, logger });
     const target = version
       ? modelSet
         ? { modelSet, version }

@@ -9,8 +9,6 @@ import {
   type Counter,
   context,
   type Histogram,
-  type MeterProvider,
-  metrics,
   propagation,
   type Span,
   SpanKind,
@@ -20,6 +18,7 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api';
 
+import { meterInstruments } from '../telemetry/instruments.js';
 import { encodeEvent, type EventMap, type EventSubject } from './events.js';
 import type { PublishOptions, PublishResult, RawPublish } from './types.js';
 
@@ -142,29 +141,17 @@ interface BusInstruments {
   readonly durationMs: Histogram;
 }
 
-let instruments: { provider: MeterProvider; value: BusInstruments } | undefined;
-
-/** The Bus metrics, made on the current global meter provider (there is no proxy for meters). */
-function busInstruments(): BusInstruments {
-  const provider = metrics.getMeterProvider();
-  if (instruments?.provider !== provider) {
-    const meter = provider.getMeter('@kzr/platform/bus');
-    instruments = {
-      provider,
-      value: {
-        published: meter.createCounter('kzr.bus.messages.published', { description: 'Events published, by subject' }),
-        processed: meter.createCounter('kzr.bus.messages.processed', {
-          description: 'Deliveries handled, by subject, consumer and outcome (ack, nak, dead_letter)',
-        }),
-        durationMs: meter.createHistogram('kzr.bus.process.duration', {
-          unit: 'ms',
-          description: 'Handler time per delivery',
-        }),
-      },
-    };
-  }
-  return instruments.value;
-}
+/** The Bus metrics. */
+const busInstruments = meterInstruments('@kzr/platform/bus', (meter): BusInstruments => ({
+  published: meter.createCounter('kzr.bus.messages.published', { description: 'Events published, by subject' }),
+  processed: meter.createCounter('kzr.bus.messages.processed', {
+    description: 'Deliveries handled, by subject, consumer and outcome (ack, nak, dead_letter)',
+  }),
+  durationMs: meter.createHistogram('kzr.bus.process.duration', {
+    unit: 'ms',
+    description: 'Handler time per delivery',
+  }),
+}));
 
 /** Counts a publish. */
 export function recordPublished(system: string, subject: string, duplicate: boolean): void {

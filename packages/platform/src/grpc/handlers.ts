@@ -4,7 +4,7 @@
  * maps every failure to one status in one place:
  * invalid -> INVALID_ARGUMENT (the field in the message and in `kzr-field` metadata),
  * not-found -> NOT_FOUND, unavailable -> UNAVAILABLE, deadline -> DEADLINE_EXCEEDED,
- * cancelled -> CANCELLED, anything else -> INTERNAL (logged, details not leaked).
+ * cancelled -> CANCELLED, resource-exhausted -> RESOURCE_EXHAUSTED, anything else -> INTERNAL (logged, details not leaked).
  *
  * grpc-js turns a handler's callback error into a status before its own server interceptors
  * run, which loses the error's class; so the mapping wraps the handlers instead.
@@ -55,6 +55,7 @@ const statusOfKind: Record<ErrorKind, grpc.status> = {
   deadline: grpc.status.DEADLINE_EXCEEDED,
   cancelled: grpc.status.CANCELLED,
   conflict: grpc.status.ALREADY_EXISTS,
+  'resource-exhausted': grpc.status.RESOURCE_EXHAUSTED,
   config: grpc.status.FAILED_PRECONDITION,
   internal: grpc.status.INTERNAL,
 };

@@ -1,7 +1,11 @@
 /**
- * The gRPC server kit: one server with kzr's services, `grpc.health.v1`, server reflection,
- * message size limits, and a graceful drain (health NOT_SERVING, tryShutdown, grace deadline,
- * then force).
+ * The gRPC server kit: one server with kzr's services, `grpc.health.v1`, server reflection of
+ * exactly the services this server serves, message size limits, and a graceful drain (health
+ * NOT_SERVING, tryShutdown, grace deadline, then force).
+ *
+ * Health names: `''` (the whole server: SERVING while it serves and is ready, see
+ * {@link GrpcServer.setReady}), each service's full name, {@link livenessHealthName}, and the
+ * names a service adds with {@link GrpcServer.setHealth}.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -33,10 +37,21 @@ export interface GrpcServerOptions {
   readonly reflectionProtoFiles: readonly string[];
   /** Include directories for `reflectionProtoFiles`. */
   readonly protoIncludeDirs: readonly string[];
+  /** Whether the server starts ready (see {@link GrpcServer.setReady}). @default true */
+  readonly ready?: boolean;
   readonly logger: Logger;
 }
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
+/**
+ * The health name a liveness probe checks: SERVING for as long as the process answers at all,
+ * also while it is not ready or drains (restarting a draining process would cut its calls).
+ */
+export const livenessHealthName = 'liveness';
+
+/** The service name of `grpc.health.v1`, which every server serves and reflection lists. */
+const healthServiceName = 'grpc.health.v1.Health';
 
 /** A started gRPC server. `shutdown` is idempotent; `await using` drains it. */
 export class GrpcServer implements AsyncDisposable {
@@ -47,6 +62,7 @@ export class GrpcServer implements AsyncDisposable {
   readonly #extraHealth = new Map<string, ServingStatus>();
   readonly #logger: Logger;
   #status: ServingStatus = 'NOT_SERVING';
+  #ready = true;
   #stopping: Promise<void> | undefined;
   /** The bound port. */
   readonly port: number;
@@ -76,20 +92,26 @@ export class GrpcServer implements AsyncDisposable {
       'grpc.max_send_message_length': options.maxMessageBytes,
     });
     const names = options.services.map((s) => s.name);
-    const health = new HealthImplementation(Object.fromEntries(['', ...names].map((n) => [n, 'NOT_SERVING'])));
+    const health = new HealthImplementation({
+      ...Object.fromEntries(['', ...names].map((n) => [n, 'NOT_SERVING'])),
+      [livenessHealthName]: 'SERVING',
+    });
     health.addToServer(server);
     for (const service of options.services) server.addService(service.definition, service.implementation);
     const described = protoLoader.loadSync([...options.reflectionProtoFiles, healthProtoPath], {
       includeDirs: [...options.protoIncludeDirs],
       keepCase: true,
     });
-    new ReflectionService(described).addToServer(server);
+    // The proto files may describe more services than this server serves (a shared file, or the
+    // embedded mode's servers loading the same set): list only the served ones.
+    new ReflectionService(described, { services: [...names, healthServiceName] }).addToServer(server);
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
         err ? reject(err) : resolve(bound),
       );
     });
     const started = new GrpcServer(server, health, names, options.host, port, options.logger);
+    started.#ready = options.ready ?? true;
     started.setStatus('SERVING');
     options.logger.info('grpc server listening', { endpoint: started.endpoint, services: names });
     return started;
@@ -102,14 +124,27 @@ export class GrpcServer implements AsyncDisposable {
 
   /**
    * Sets the health status of the server and all its services; names of {@link setHealth} read
-   * their own status while SERVING and NOT_SERVING otherwise.
+   * their own status while SERVING and NOT_SERVING otherwise, and `''` also needs
+   * {@link setReady}. {@link livenessHealthName} is not affected.
    */
   setStatus(status: ServingStatus): void {
     this.#status = status;
-    for (const name of ['', ...this.#names]) this.#health.setStatus(name, status);
+    for (const name of this.#names) this.#health.setStatus(name, status);
+    this.#health.setStatus('', status === 'SERVING' && this.#ready ? 'SERVING' : 'NOT_SERVING');
     for (const [name, own] of this.#extraHealth) {
       this.#health.setStatus(name, status === 'SERVING' ? own : 'NOT_SERVING');
     }
+  }
+
+  /**
+   * Says whether the server can do its work: the overall health `''` reads SERVING only while
+   * the server serves and is ready. A service whose work needs something loaded after start (a
+   * model set) starts unready; a readiness probe then keeps traffic away until it is.
+   * @default true
+   */
+  setReady(ready: boolean): void {
+    this.#ready = ready;
+    this.setStatus(this.#status);
   }
 
   /**

@@ -2,8 +2,12 @@
  * Dynamic batching per model: rows (TTA views) from concurrent requests are queued and run
  * together, up to `maxBatch` rows, waiting at most `maxDelayMs` after the first queued row.
  * One batch runs at a time per model; the next one fills while it runs. A request larger than
- * `maxBatch` is split across batches and reassembled.
+ * `maxBatch` is split across batches and reassembled. The queue is bounded: a request arriving
+ * while `maxQueue` rows wait is refused with a ResourceExhaustedError (gRPC RESOURCE_EXHAUSTED)
+ * instead of waiting without limit (STYLE §11).
  */
+import { ResourceExhaustedError } from '@kzr/platform';
+
 import { type InferenceEngine } from '../engine/engine.js';
 
 /** Batching limits. */
@@ -12,11 +16,20 @@ export interface BatchingOptions {
   readonly maxBatch?: number;
   /** Longest wait for more rows after the first one arrives, in ms. @default 2 */
   readonly maxDelayMs?: number;
+  /**
+   * Most rows waiting; a request arriving while this many wait is refused. A request is never
+   * cut, so the queue may exceed the bound by the rows of the last request accepted.
+   * @default 4096
+   */
+  readonly maxQueue?: number;
 }
 
-/** What a batcher reports after each batch (metrics hook). */
+/** What a batcher reports (metrics hooks). */
 export interface BatchObserver {
+  /** After each batch ran. */
   onBatch?(rows: number, requests: number, durationMs: number): void;
+  /** When a request of `rows` rows was refused because the queue was full. */
+  onReject?(rows: number): void;
 }
 
 interface Pending {
@@ -30,6 +43,7 @@ interface Pending {
 export class DynamicBatcher {
   readonly maxBatch: number;
   readonly maxDelayMs: number;
+  readonly maxQueue: number;
   private readonly engine: InferenceEngine;
   private readonly rowSize: number;
   private readonly observer: BatchObserver;
@@ -44,6 +58,7 @@ export class DynamicBatcher {
     this.rowSize = rowSize;
     this.maxBatch = options.maxBatch ?? 64;
     this.maxDelayMs = options.maxDelayMs ?? 2;
+    this.maxQueue = options.maxQueue ?? 4096;
     this.observer = observer;
   }
 
@@ -52,9 +67,16 @@ export class DynamicBatcher {
     return this.queuedRows;
   }
 
-  /** Runs `rows` rows (row-major, `rowSize` values each) and resolves with their logits. */
+  /**
+   * Runs `rows` rows (row-major, `rowSize` values each) and resolves with their logits.
+   * @throws ResourceExhaustedError when `maxQueue` rows are waiting already.
+   */
   async submit(input: Float32Array, rows: number): Promise<Float32Array> {
     if (rows === 0) return new Float32Array(0);
+    if (this.queuedRows >= this.maxQueue) {
+      this.observer.onReject?.(rows);
+      throw new ResourceExhaustedError('the batch queue', 'KZR_INFERENCE_MAX_QUEUE', this.maxQueue);
+    }
     const parts: Array<Promise<Float32Array>> = [];
     for (let start = 0; start < rows; start += this.maxBatch) {
       const n = Math.min(this.maxBatch, rows - start);

@@ -194,6 +194,12 @@ export class ModelRegistry implements AsyncDisposable {
     }
   }
 
+  /** True when at least one set is known and every known set has a serving version. */
+  ready(): boolean {
+    const names = this.modelSets();
+    return names.length > 0 && names.every((name) => this.sets.get(name)?.current !== undefined);
+  }
+
   /** Rows waiting in the batchers of every serving version. */
   queueDepth(): number {
     let rows = 0;

@@ -1,0 +1,44 @@
+/**
+ * The one `main` of a standalone service process: compile the whole config (adapter variables
+ * included) before anything opens, open the adapters, start the service through its factory,
+ * drain on SIGTERM/SIGINT, close the adapters and flush telemetry. Exit code: 0 after a clean
+ * drain, 1 after a failure, 2 for invalid config (the message names the variable).
+ */
+import { openAdapters } from '../adapters.js';
+import type { Env } from '../env.js';
+import { isConfigError } from '../errors.js';
+import { drainOnSignal } from '../lifecycle.js';
+import { createLogger } from '../logger.js';
+import { shutdownTelemetry } from '../telemetry/global.js';
+import type { ServiceConfig } from './config.js';
+import type { ServiceOptions, ServiceRuntime } from './runtime.js';
+
+/** Options of {@link runServiceMain}. */
+export interface ServiceMainOptions<C extends ServiceConfig> {
+  /** Short service name for logs and the Bus source (`kzr-<name>`), such as `preprocess`. */
+  readonly name: string;
+  /** Compiles the service's config; throws a ConfigError naming a bad variable. */
+  readonly compileConfig: (env: Env) => C;
+  /** The service's factory (`createPreprocess`, ...). */
+  readonly create: (options: ServiceOptions<C>) => Promise<ServiceRuntime>;
+}
+
+/** Runs a standalone service until a signal drains it, and sets `process.exitCode`. */
+export async function runServiceMain<C extends ServiceConfig>(options: ServiceMainOptions<C>): Promise<void> {
+  try {
+    const config = options.compileConfig(process.env);
+    const logger = createLogger({ level: config.logLevel, fields: { service: options.name } });
+    // Disposed in reverse: the service drains first, then its adapters close.
+    await using adapters = await openAdapters(config.adapters, { logger, source: `kzr-${options.name}` });
+    await using runtime = await options.create({ config, bus: adapters.bus, store: adapters.store, logger });
+    logger.info('service started', { endpoint: runtime.server.endpoint, adapters: adapters.describe });
+    await drainOnSignal((signal) => runtime.close(signal), logger);
+    process.exitCode = runtime.state === 'stopped' ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`${isConfigError(err) ? err.message : String(err)}\n`);
+    process.exitCode = isConfigError(err) ? 2 : 1;
+  } finally {
+    // Spans of the drain itself are flushed too; telemetry failures never change the exit code.
+    await shutdownTelemetry();
+  }
+}
