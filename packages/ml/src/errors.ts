@@ -81,6 +81,14 @@ export class CheckpointError extends MlError {
   }
 }
 
+/** A model cannot be written to ONNX (an unknown architecture or a layout the exporter does not know). */
+export class OnnxExportError extends MlError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(MlErrorKind.Internal, `ONNX export: ${message}`, options);
+    this.name = 'OnnxExportError';
+  }
+}
+
 /** True when `err` is an {@link MlValidationError}. */
 export function isMlValidationError(err: unknown): err is MlValidationError {
   return err instanceof MlValidationError;

@@ -10,8 +10,7 @@ import {
   readString,
   type ServiceConfig,
 } from '@kzr/platform';
-
-import { EngineChoice } from './models/manifest.js';
+import { EngineChoice } from '@kzr/artifacts';
 
 /** The inference service's default gRPC port. */
 export const defaultInferencePort = 50052;

@@ -19,9 +19,9 @@ import { encodePng, type RawImage } from '@kzr/imaging';
 import { createLogger, GrpcServer } from '@kzr/platform';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { publishModelSet } from '@kzr/artifacts';
 
 import { createInference, type InferenceRuntime } from '../src/create.js';
-import { publishModelSet } from '../src/models/publish-model-set.js';
 import { seededModel, syntheticCrop, tempStore, testCodes, tinyInput, tinyResnet, tinySeResNeXt } from './helpers.js';
 
 const silent = createLogger({ write: () => {} });

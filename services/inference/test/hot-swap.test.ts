@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { encodePng } from '@kzr/imaging';
 import { createLogger, EventSubject, GrpcServer, NatsBus, type Subscription } from '@kzr/platform';
 import { NatsServer } from '@kzr/testkit';
+import { modelSetManifestKey, publishModelSet } from '@kzr/artifacts';
 
 import { createInference, type InferenceRuntime } from '../src/create.js';
-import { publishModelSet } from '../src/models/publish-model-set.js';
 import { seededModel, syntheticCrop, tempStore, testCodes, tinyInput, tinyResnet } from './helpers.js';
 
 const silent = createLogger({ write: () => {} });
@@ -45,7 +45,7 @@ async function announce(version: string): Promise<void> {
     {
       meta: undefined,
       model: { modelSet: 'swap', version },
-      manifestKey: `models/swap/${version}/manifest.json`,
+      manifestKey: modelSetManifestKey('swap', version),
       runId: '',
     },
     { id: `swap-${version}` },
@@ -168,7 +168,7 @@ describe('hot swap over NATS JetStream', () => {
   });
 
   it('keeps serving the current version when a published version fails to load, and says why', async () => {
-    await store.put('models/swap/v3/manifest.json', Buffer.from('{"format": "kzr.model-set.v1"}'));
+    await store.put(modelSetManifestKey('swap', 'v3'), Buffer.from('{"format": "kzr.model-set"}'));
     await announce('v3');
     await until(() => runtime.registry.status('swap').lastError?.version === 'v3', 15_000, 'the v3 failure');
     const status = runtime.registry.status('swap');

@@ -14,17 +14,18 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
 import {
-  checkName,
-  createOnnxEngine,
+  checkSegment,
   EngineChoice,
   type InputSpec,
   loadCheckpointMember,
   type MemberSource,
+  modelSetManifestKey,
   parseClassMapFile,
   parseInputSpec,
   publishModelSet,
   VotingMode,
-} from '@kzr/inference';
+} from '@kzr/artifacts';
+import { createOnnxEngine } from '@kzr/inference';
 import { createLogger, EventSubject, isValidationError, openAdapters } from '@kzr/platform';
 
 import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
@@ -89,8 +90,8 @@ export async function run(args: string[]): Promise<number> {
   if (!(Object.values(EngineChoice) as string[]).includes(engine))
     throw new UsageError('--engine', 'expected auto, onnx or tfjs');
   try {
-    checkName('--model-set', modelSet);
-    checkName('--version', version);
+    checkSegment('--model-set', modelSet);
+    checkSegment('--version', version);
   } catch (err) {
     if (isValidationError(err)) throw new UsageError(err.field ?? 'arguments', err.message);
     throw err;
@@ -175,7 +176,7 @@ export async function run(args: string[]): Promise<number> {
         {
           meta: undefined,
           model: { modelSet, version },
-          manifestKey: `models/${modelSet}/${version}/manifest.json`,
+          manifestKey: modelSetManifestKey(modelSet, version),
           runId: '',
         },
         { id: `models-published-${modelSet}-${version}` },

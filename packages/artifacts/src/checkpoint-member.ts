@@ -7,7 +7,7 @@ import { basename, dirname } from 'node:path';
 
 import { type Classifier, createClassifier, directoryStorage, loadCheckpointInto, readCheckpointState } from '@kzr/ml';
 
-import { type InputSpec } from './manifest.js';
+import { type InputSpec } from './model-set-manifest.js';
 
 /** A checkpoint loaded for serving or export. */
 export interface CheckpointMember {
