@@ -18,6 +18,7 @@ export {
   datasetLabelsKey,
   datasetPageKey,
   datasetPagesPrefix,
+  datasetPrefix,
   datasetUnicodeTranslationKey,
   filterFileKey,
   filterManifestKey,

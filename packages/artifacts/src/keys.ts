@@ -57,9 +57,14 @@ export function checkRelativeKey(field: string, value: unknown): string {
 
 // datasets/<dataset>/...
 
+/** `datasets/<dataset>/`: everything ingested for a dataset. */
+export function datasetPrefix(dataset: string): string {
+  return `datasets/${checkSegment('dataset', dataset)}/`;
+}
+
 /** `datasets/<dataset>/pages/`: the pages of a dataset, `<page>.<ext>` each. */
 export function datasetPagesPrefix(dataset: string): string {
-  return `datasets/${checkSegment('dataset', dataset)}/pages/`;
+  return `${datasetPrefix(dataset)}pages/`;
 }
 
 /** `datasets/<dataset>/pages/<page><ext>`; `ext` is the image's extension with its dot (`.jpg`). */
@@ -71,17 +76,17 @@ export function datasetPageKey(dataset: string, page: string, ext: string): stri
 
 /** `datasets/<dataset>/labels.csv`: the ground truth in Kaggle's `train.csv` form. */
 export function datasetLabelsKey(dataset: string): string {
-  return `datasets/${checkSegment('dataset', dataset)}/labels.csv`;
+  return `${datasetPrefix(dataset)}labels.csv`;
 }
 
 /** `datasets/<dataset>/unicode_translation.csv`. */
 export function datasetUnicodeTranslationKey(dataset: string): string {
-  return `datasets/${checkSegment('dataset', dataset)}/unicode_translation.csv`;
+  return `${datasetPrefix(dataset)}unicode_translation.csv`;
 }
 
 /** `datasets/<dataset>/detections/<set>.json`: one detector result set. */
 export function datasetDetectionsKey(dataset: string, set: string): string {
-  return `datasets/${checkSegment('dataset', dataset)}/detections/${checkSegment('set', set)}.json`;
+  return `${datasetPrefix(dataset)}detections/${checkSegment('set', set)}.json`;
 }
 
 // preprocessed/<dataset>/<page>.png

@@ -12,6 +12,7 @@ import {
   datasetLabelsKey,
   datasetPageKey,
   datasetPagesPrefix,
+  datasetPrefix,
   datasetUnicodeTranslationKey,
   filterFileKey,
   filterManifestKey,
@@ -74,6 +75,7 @@ describe('the segment rule', () => {
 
 describe('Store keys', () => {
   it('builds every key of the Artifacts layout', () => {
+    assert.equal(datasetPrefix('d1'), 'datasets/d1/');
     assert.equal(datasetPagesPrefix('d1'), 'datasets/d1/pages/');
     assert.equal(datasetPageKey('d1', 'p_1', '.jpg'), 'datasets/d1/pages/p_1.jpg');
     assert.equal(datasetLabelsKey('d1'), 'datasets/d1/labels.csv');
