@@ -4,7 +4,7 @@
  * the trainer writes checkpoints and reports into the Store exactly as into a directory. Copies
  * (the best checkpoint) are the Store's own copy: server-side on S3.
  */
-import { type CheckpointStorage } from '@kzr/ml';
+import type { CheckpointStorage } from '@kzr/ml';
 import { NotFoundError, type Store } from '@kzr/platform';
 
 import { checkRelativeKey } from './keys.js';

@@ -5,7 +5,7 @@
  * exported elsewhere), each with its class map and input spec, and the sha256 of every file.
  * File keys are relative to the version's folder.
  */
-import { type ArchitectureConfig, validateArchitecture } from '@kzr/ml';
+import { type ArchitectureConfig, validateArchitecture } from '@kzr/ml/architecture';
 import { ValidationError } from '@kzr/platform';
 
 import { checkRelativeKey, checkSegment } from './keys.js';

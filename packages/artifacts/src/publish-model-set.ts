@@ -3,7 +3,7 @@
  * the Store), the manifest last, so a reader that sees the manifest finds every file complete.
  * Used by the trainer's publish phase, `kzr model import-onnx` and the tests.
  */
-import { type Classifier } from '@kzr/ml';
+import type { Classifier } from '@kzr/ml';
 import { type Store } from '@kzr/platform';
 
 import { checkSegment, modelSetFileKey, modelSetManifestKey } from './keys.js';

@@ -15,7 +15,8 @@ export {
 } from './errors.js';
 
 export type { BackendChoice, InitBackendOptions } from './backend/select-backend.js';
-export { countParams, createClassifier, validateArchitecture } from './models/create-model.js';
+export { countParams, createClassifier } from './models/create-model.js';
+export { validateArchitecture } from './models/validate-architecture.js';
 export { buildCosineHead, defaultHeadScale, l2Normalize } from './models/head.js';
 export { Arch, Stem } from './models/types.js';
 export { applyBatchNormUpdates } from './nn/layers.js';

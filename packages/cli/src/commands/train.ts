@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { createRawImage, encodePng } from '@kzr/imaging';
-import { storeCheckpointStorage } from '@kzr/artifacts';
+import { checkRelativeKey, storeCheckpointStorage } from '@kzr/artifacts';
 import { openStore } from '@kzr/platform';
 import {
   directoryStorage,
@@ -106,6 +106,8 @@ export async function run(args: string[]): Promise<number> {
   const configPath = requireFlag(values, 'config');
   const trainPath = requireFlag(values, 'train');
   const out = requireFlag(values, 'out');
+  // With --store, <out> is a key prefix (`runs/<run>/<phase>/<model>`): checked before anything loads.
+  if (values['store'] === true) checkRelativeKey('--out', out.replace(/\/+$/, ''));
   const config = await readModelConfig(configPath).catch(usageFrom);
   const trainCrops = await loadCrops(trainPath, '--train').catch(usageFrom);
   if (values['preview'] !== undefined) {
