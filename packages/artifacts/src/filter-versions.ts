@@ -160,6 +160,9 @@ export class StoreFilterRepository implements FilterRepository {
       throw new ValidationError('features', 'not JSON', { cause: err });
     }
     const manifest = parseFilterManifest(json);
+    if (manifest.version !== version) {
+      throw new ValidationError('features.version', `names ${manifest.version}, stored as ${version}`);
+    }
     const boosters: Booster[] = [];
     for (const model of manifest.models) {
       boosters.push(parseModel((await this.#store.getBytes(filterFileKey(version, model))).toString('utf8')));
