@@ -30,7 +30,8 @@ import {
 } from '@kzr/api/kzr/v1/inference';
 import { protoRoot } from '@kzr/api/proto-root';
 import { encodePng, type RawImage } from '@kzr/imaging';
-import { classifyCrops, createInferenceServing, publishModelSet, buildRows } from '@kzr/inference';
+import { publishModelSet } from '@kzr/artifacts';
+import { classifyCrops, createInferenceServing, buildRows } from '@kzr/inference';
 import { createClassifier, countParams, readModelConfig } from '@kzr/ml';
 import { createLogger, FsStore, GrpcServer } from '@kzr/platform';
 import { metrics } from '@opentelemetry/api';

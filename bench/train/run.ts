@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { createOnnxEngine, exportClassifierToOnnx } from '@kzr/inference';
+import { createOnnxEngine } from '@kzr/inference';
 import * as tf from '@tensorflow/tfjs';
-import { countParams, directoryStorage, readModelConfig, train } from '@kzr/ml';
+import { countParams, directoryStorage, exportClassifierToOnnx, readModelConfig, train } from '@kzr/ml';
 
 import { bareTrainingStep, tinyResNetConfigPath } from './bare-step.js';
 

@@ -8,9 +8,8 @@ import {
   type Env,
   readPort,
   type ServerConfig,
-  type ServiceConfig,
 } from '@kzr/platform';
-import { compilePostprocessConfig, defaultPostprocessPort } from '@kzr/postprocess';
+import { compilePostprocessConfig, defaultPostprocessPort, type PostprocessConfig } from '@kzr/postprocess';
 import { compilePreprocessConfig, defaultPreprocessPort, type PreprocessConfig } from '@kzr/preprocess';
 
 export interface EmbeddedConfig extends ServerConfig {
@@ -34,7 +33,7 @@ export interface EmbeddedConfig extends ServerConfig {
 export interface EmbeddedServicesConfig {
   readonly preprocess: PreprocessConfig;
   readonly inference: InferenceConfig;
-  readonly postprocess: ServiceConfig;
+  readonly postprocess: PostprocessConfig;
 }
 
 /** Compiles the embedded config; throws a ConfigError naming the first bad variable. */

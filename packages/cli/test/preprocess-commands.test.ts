@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
+import { datasetLabelsKey, datasetPageKey, datasetPagesPrefix } from '@kzr/artifacts';
 import {
   benFilter,
   cropRaw,
@@ -132,22 +133,22 @@ describe('kzr data ingest', () => {
     });
     assert.equal(res.code, 0, res.stderr);
     const out = JSON.parse(res.stdout) as { pages: number; labelsKey: string; store: string };
-    assert.deepEqual([out.pages, out.labelsKey, out.store], [1, 'datasets/mini/labels.csv', 'fs']);
+    assert.deepEqual([out.pages, out.labelsKey, out.store], [1, datasetLabelsKey('mini'), 'fs']);
     // The same Store `kzr start` opens: the filesystem Store under the data directory.
     const store = await FsStore.open({ root: join(dir, 'data', 'store') });
     assert.equal(
-      (await store.getBytes('datasets/mini/labels.csv')).toString(),
+      (await store.getBytes(datasetLabelsKey('mini'))).toString(),
       'image_id,labels\nb1_00001_1,U+3042 1 1 5 5\n',
     );
     assert.deepEqual(
-      (await store.list('datasets/mini/pages/')).map((o) => o.key),
-      ['datasets/mini/pages/b1_00001_1.png'],
+      (await store.list(datasetPagesPrefix('mini'))).map((o) => o.key),
+      [datasetPageKey('mini', 'b1_00001_1', '.png')],
     );
     await store.close();
     const bad = await runKzr(['data', 'ingest', join(dir, 'kaggle'), '--dataset', '../escape'], {
       KZR_DATA_DIR: join(dir, 'data'),
     });
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /invalid dataset name/);
+    assert.match(bad.stderr, /--dataset: expected a name/);
   });
 });

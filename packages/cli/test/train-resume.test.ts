@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
+import { runOutputPrefix } from '@kzr/artifacts';
 import { ShardWriter } from '@kzr/imaging';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -177,13 +178,21 @@ describe('kzr train checkpoints', () => {
 
   it('writes checkpoints into the platform Store with --store and resumes from there', async () => {
     const env = { KZR_DATA_DIR: join(dir, 'data'), KZR_STORE: '', KZR_STORE_DIR: '' };
-    const prefix = 'runs/r1/first-train/tiny';
+    const prefix = runOutputPrefix('r1', 'first-train', 'tiny');
     const common = ['--config', join(dir, 'config.json'), '--train', join(dir, 'train'), '--val', join(dir, 'val')];
     const first = start([...common, '--out', prefix, '--store', '--epochs', '1', '--workers', '1'], env);
     assert.equal((await first.done).code, 0);
     const objects = join(dir, 'data', 'store', 'objects', ...prefix.split('/'));
     const state = JSON.parse(await readFile(join(objects, 'epoch-0001', 'state.json'), 'utf8')) as { epoch: number };
     assert.equal(state.epoch, 1);
+    // The best epoch is copied to best/, byte for byte.
+    for (const file of ['weights.bin', 'optimizer.bin', 'state.json']) {
+      assert.deepEqual(
+        await readFile(join(objects, 'best', file)),
+        await readFile(join(objects, 'epoch-0001', file)),
+        file,
+      );
+    }
     const resumed = start([...common, '--out', prefix, '--store', '--resume', '--workers', '1'], env);
     const result = await resumed.done;
     assert.equal(result.code, 0, result.stderr);

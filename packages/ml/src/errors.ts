@@ -65,6 +65,14 @@ export class CheckpointError extends MlError {
   }
 }
 
+/** A model cannot be written to ONNX (an unknown architecture or a layout the exporter does not know). */
+export class OnnxExportError extends MlError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorKind.Internal, `ONNX export: ${message}`, options);
+    this.name = 'OnnxExportError';
+  }
+}
+
 /** True when `err` is a {@link NonFiniteLossError}. */
 export function isNonFiniteLossError(err: unknown): err is NonFiniteLossError {
   return err instanceof NonFiniteLossError;

@@ -9,10 +9,12 @@ export {
   MlError,
   MlValidationError,
   NonFiniteLossError,
+  OnnxExportError,
 } from './errors.js';
 
 export type { BackendChoice, InitBackendOptions } from './backend/select-backend.js';
-export { countParams, createClassifier, validateArchitecture } from './models/create-model.js';
+export { countParams, createClassifier } from './models/create-model.js';
+export { validateArchitecture } from './models/validate-architecture.js';
 export { buildCosineHead, defaultHeadScale, l2Normalize } from './models/head.js';
 export { Arch, Stem } from './models/types.js';
 export { applyBatchNormUpdates } from './nn/layers.js';
@@ -30,7 +32,14 @@ export type {
   TrainConfig,
 } from './config/model-config.js';
 export { deriveSeed, prepareTrainBatch, prepareValidation, sampleParams } from './train/batches.js';
-export { epochKey, loadCheckpointInto, readCheckpointState, writeCheckpoint } from './train/checkpoint.js';
+export {
+  checkpointSchemaVersion,
+  copyCheckpoint,
+  epochKey,
+  loadCheckpointInto,
+  readCheckpointState,
+  writeCheckpoint,
+} from './train/checkpoint.js';
 export { classList, epochOrder, loadCrops } from './train/dataset.js';
 export { mixedTargets, refinementTargets, softCrossEntropy } from './train/losses.js';
 export { confusionSummary, drawCurve } from './train/reports.js';
@@ -46,6 +55,8 @@ export type { LrScheduleParams } from './train/schedule.js';
 export type { SgdOptions } from './train/sgd.js';
 export type { CheckpointStorage } from './train/storage.js';
 export type { IterationInfo, TrainOptions, TrainResult } from './train/trainer.js';
+export { exportClassifierToOnnx, onnxInputName, onnxOutputName } from './onnx/export-classifier.js';
+export type { OnnxExportOptions } from './onnx/export-classifier.js';
 export { Predictor, ttaViewCount } from './predict/predictor.js';
 export type { PredictOptions, Prediction } from './predict/predictor.js';
 export { GradWorkerPool } from './train/parallel.js';

@@ -147,6 +147,20 @@ export interface Adapters extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Opens the configured Store alone (for a command that needs no Bus or jobs). */
+export async function openStore(config: StoreConfig): Promise<Store> {
+  return config.kind === 'fs'
+    ? FsStore.open({ root: config.root })
+    : S3Store.connect({
+        endpoint: config.endpoint,
+        bucket: config.bucket,
+        accessKey: config.accessKey,
+        secretKey: config.secretKey,
+        region: config.region,
+        partSizeBytes: config.partSizeBytes,
+      });
+}
+
 /** Opens the configured adapters; if one fails, the ones already open are closed. */
 export async function openAdapters(
   config: AdapterConfig,
@@ -164,17 +178,7 @@ export async function openAdapters(
             logger: options.logger.child({ adapter: 'bus' }),
           });
     opened.push(bus);
-    const store: Store =
-      config.store.kind === 'fs'
-        ? await FsStore.open({ root: config.store.root })
-        : await S3Store.connect({
-            endpoint: config.store.endpoint,
-            bucket: config.store.bucket,
-            accessKey: config.store.accessKey,
-            secretKey: config.store.secretKey,
-            region: config.store.region,
-            partSizeBytes: config.store.partSizeBytes,
-          });
+    const store = await openStore(config.store);
     opened.push(store);
     let jobs: JobRunner;
     if (config.jobs.kind === 'local') {

@@ -1,7 +1,6 @@
 /** Configuration of the inference service (one Deployment in the cluster, or embedded). */
+import { EngineChoice } from '@kzr/artifacts';
 import { compileServiceConfig, type Env, readChoice, readInt, readString, type ServiceConfig } from '@kzr/platform';
-
-import { EngineChoice } from './models/manifest.js';
 
 /** The inference service's default gRPC port. */
 export const defaultInferencePort = 50052;

@@ -5,14 +5,6 @@
  */
 import { ErrorKind, KzrError } from '@kzr/core';
 
-/** A model cannot be written to ONNX (an unknown architecture or a layout the exporter does not know). */
-export class OnnxExportError extends KzrError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(ErrorKind.Internal, `ONNX export: ${message}`, options);
-    this.name = 'OnnxExportError';
-  }
-}
-
 /** A model set version failed to load (bad manifest, checksum, engine, warm-up); `reason` says why. */
 export class ModelLoadError extends KzrError {
   /** Set and version that failed. */

@@ -9,27 +9,12 @@ export { DynamicBatcher } from './ensemble/batcher.js';
 export { buildRows, classifyCrops, memberLogits, viewsPerCrop, vote } from './ensemble/classify.js';
 export { EngineKind } from './engine/engine.js';
 export { createOnnxEngine, nhwcToNchw } from './engine/onnx-engine.js';
+export { onnxParity } from './engine/onnx-parity.js';
 export { buildClassifierWithWeights, createTfjsEngine } from './engine/tfjs-engine.js';
-export { ModelLoadError, OnnxExportError } from './errors.js';
+export { ModelLoadError } from './errors.js';
 export { modelSetHealthName, reportModelSetHealth } from './health.js';
-export { loadCheckpointMember } from './models/checkpoint-member.js';
 export { LoadedModelSet, loadModelSet } from './models/load-model-set.js';
-export {
-  checkName,
-  EngineChoice,
-  manifestFormat,
-  manifestKey,
-  parseClassMapFile,
-  parseInputSpec,
-  parseManifest,
-  versionPrefix,
-  VotingMode,
-} from './models/manifest.js';
-export { classifierWeights, publishModelSet } from './models/publish-model-set.js';
 export { ModelRegistry } from './models/registry.js';
-export { decodeSafetensors, encodeSafetensors } from './models/safetensors.js';
-export { exportClassifierToOnnx, onnxInputName, onnxOutputName } from './onnx/export-classifier.js';
-export { onnxParity } from './onnx/parity.js';
 export { InferenceMetrics } from './metrics.js';
 export { createOipService, oipServiceName, oipTensor } from './oip-service.js';
 export { checkDetectionSets, perSetNmsIou, recognizePage } from './recognize/recognize-page.js';
@@ -50,10 +35,5 @@ export type { BatchingOptions, BatchObserver } from './ensemble/batcher.js';
 export type { ClassifyOptions, CropPrediction, LabelScore } from './ensemble/classify.js';
 export type { InferenceEngine } from './engine/engine.js';
 export type { OnnxEngineOptions } from './engine/onnx-engine.js';
-export type { CheckpointMember } from './models/checkpoint-member.js';
 export type { LoadedMember, LoadOptions } from './models/load-model-set.js';
-export type { ClassMapFile, FileRef, InputSpec, MemberManifest, ModelSetManifest } from './models/manifest.js';
-export type { MemberSource, PublishModelSetOptions } from './models/publish-model-set.js';
 export type { ModelLease, ModelSetStatus, RegistryOptions } from './models/registry.js';
-export type { NamedTensor } from './models/safetensors.js';
-export type { OnnxExportOptions } from './onnx/export-classifier.js';

@@ -16,10 +16,10 @@ import {
 } from '@kzr/api/inference/v2/grpc_predict_v2';
 import { type RawImage } from '@kzr/imaging';
 import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
+import { type VotingMode } from '@kzr/artifacts';
 
 import { classifyCrops } from './ensemble/classify.js';
 import { type LoadedModelSet } from './models/load-model-set.js';
-import { type VotingMode } from './models/manifest.js';
 import { checkSignal, measured, Serving, type ServingOptions } from './serving.js';
 
 /** Fully qualified name of the OIP service. */

@@ -15,9 +15,9 @@ import {
 import { charOfCode, isUnicodeCode } from '@kzr/core';
 import { preprocessPage } from '@kzr/imaging';
 import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
+import { type VotingMode } from '@kzr/artifacts';
 
 import { classifyCrops, type LabelScore } from './ensemble/classify.js';
-import { type VotingMode } from './models/manifest.js';
 import { type DetectionSetInput, recognizePage } from './recognize/recognize-page.js';
 import { checkSignal, measured, Serving, type ServingOptions } from './serving.js';
 

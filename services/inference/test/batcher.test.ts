@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { exportClassifierToOnnx } from '@kzr/ml';
 import { ResourceExhaustedError } from '@kzr/platform';
 
 import { DynamicBatcher } from '../src/ensemble/batcher.js';
 import { type InferenceEngine } from '../src/engine/engine.js';
 import { createOnnxEngine } from '../src/engine/onnx-engine.js';
-import { exportClassifierToOnnx } from '../src/onnx/export-classifier.js';
 import { seededModel, tinyResnet } from './helpers.js';
 
 const side = 32;

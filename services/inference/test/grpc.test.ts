@@ -17,9 +17,9 @@ import { protoRoot } from '@kzr/api/proto-root';
 import { parseSubmissionCsv } from '@kzr/core';
 import { encodePng, type RawImage } from '@kzr/imaging';
 import { createLogger, GrpcServer } from '@kzr/platform';
+import { publishModelSet } from '@kzr/artifacts';
 
 import { createInferenceServing, type InferenceServing } from '../src/create.js';
-import { publishModelSet } from '../src/models/publish-model-set.js';
 import {
   counterSum,
   installMetricReader,

@@ -4,10 +4,10 @@ import { describe, it } from 'node:test';
 import { protoRoot } from '@kzr/api/proto-root';
 import { createLogger, GrpcServer, livenessHealthName } from '@kzr/platform';
 import { checkHealth } from '@kzr/testkit';
+import { publishModelSet } from '@kzr/artifacts';
 
 import { createInferenceServing } from '../src/create.js';
 import { modelSetHealthName, reportModelSetHealth } from '../src/health.js';
-import { publishModelSet } from '../src/models/publish-model-set.js';
 import { seededModel, tempStore, testCodes, tinyInput, tinyResnet } from './helpers.js';
 
 const silent = createLogger({ write: () => {} });

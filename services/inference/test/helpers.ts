@@ -9,8 +9,7 @@ import { MeterProvider, type MetricData, MetricReader } from '@opentelemetry/sdk
 import { type RawImage } from '@kzr/imaging';
 import { type ArchitectureConfig, type Classifier, createClassifier } from '@kzr/ml';
 import { FsStore } from '@kzr/platform';
-
-import { type InputSpec } from '../src/models/manifest.js';
+import { type InputSpec } from '@kzr/artifacts';
 
 /** Ten class codes. */
 export const testCodes = Array.from({ length: 10 }, (_, i) => `U+${(0x3042 + 2 * i).toString(16).toUpperCase()}`);

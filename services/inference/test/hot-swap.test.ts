@@ -6,12 +6,12 @@ import { MediaType } from '@kzr/api/kzr/v1/common';
 import { type ClassifyCropsResponse, InferenceClient, Voting } from '@kzr/api/kzr/v1/inference';
 import * as tf from '@tensorflow/tfjs';
 import { encodePng } from '@kzr/imaging';
+import { modelSetManifestKey, publishModelSet } from '@kzr/artifacts';
 import { createLogger, EventSubject, livenessHealthName, NatsBus } from '@kzr/platform';
 import { checkHealth, NatsServer } from '@kzr/testkit';
 
 import { compileInferenceConfig } from '../src/config.js';
 import { createInference, type InferenceRuntime } from '../src/create.js';
-import { publishModelSet } from '../src/models/publish-model-set.js';
 import {
   counterSum,
   installMetricReader,
@@ -53,7 +53,7 @@ async function announce(version: string, modelSet = 'swap'): Promise<void> {
     {
       meta: undefined,
       model: { modelSet, version },
-      manifestKey: `models/${modelSet}/${version}/manifest.json`,
+      manifestKey: modelSetManifestKey(modelSet, version),
       runId: '',
     },
     { id: `${modelSet}-${version}` },
@@ -184,7 +184,7 @@ describe('hot swap over NATS JetStream', () => {
   });
 
   it('keeps serving the current version when a published version fails to load, and says why', async () => {
-    await store.put('models/swap/v3/manifest.json', Buffer.from('{"format": "kzr.model-set.v1"}'));
+    await store.put(modelSetManifestKey('swap', 'v3'), Buffer.from('{"format": "kzr.model-set"}'));
     await announce('v3');
     await until(() => runtime.registry.status('swap').lastError?.version === 'v3', 15_000, 'the v3 failure');
     const status = runtime.registry.status('swap');

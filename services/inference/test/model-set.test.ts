@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
+import { exportClassifierToOnnx } from '@kzr/ml';
+import { modelSetFileKey, modelSetManifestKey, publishModelSet } from '@kzr/artifacts';
 
 import { classifyCrops } from '../src/ensemble/classify.js';
-import { exportClassifierToOnnx } from '../src/onnx/export-classifier.js';
-import { manifestKey } from '../src/models/manifest.js';
-import { publishModelSet } from '../src/models/publish-model-set.js';
 import { ModelRegistry } from '../src/models/registry.js';
 import {
   seededModel,
@@ -82,7 +81,7 @@ describe('model sets', () => {
     await using store = await tempStore();
     await publishThreeMembers(store, 'v1', 10);
     await publishThreeMembers(store, 'v2', 20);
-    await store.put('models/tiny/v2/effnet.safetensors', Buffer.from('tampered'));
+    await store.put(modelSetFileKey('tiny', 'v2', 'effnet.safetensors'), Buffer.from('tampered'));
     await using registry = new ModelRegistry({ store });
     await registry.activate('tiny', 'v1');
     await assert.rejects(registry.activate('tiny', 'v2'), (err: Error) => {
@@ -119,7 +118,7 @@ describe('model sets', () => {
       ...manifest,
       members: [{ ...manifest.members[0]!, input: { ...manifest.members[0]!.input, cropSize: 99 } }],
     };
-    await store.put(manifestKey('tiny', 'v1'), Buffer.from(JSON.stringify(broken)));
+    await store.put(modelSetManifestKey('tiny', 'v1'), Buffer.from(JSON.stringify(broken)));
     await using registry = new ModelRegistry({ store });
     await assert.rejects(registry.activate('tiny', 'v1'), /manifest\.members\[0\]\.input\.cropSize/);
     assert.equal(registry.status('tiny').state, 'failed');

@@ -4,13 +4,13 @@ import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { MediaType } from '@kzr/api/kzr/v1/common';
 import { type ClassifyCropsResponse, InferenceClient, Voting } from '@kzr/api/kzr/v1/inference';
+import { publishModelSet } from '@kzr/artifacts';
 import { encodePng } from '@kzr/imaging';
 import { createLogger, livenessHealthName, MemoryBus } from '@kzr/platform';
 import { checkHealth, listServicesByReflection } from '@kzr/testkit';
 
 import { compileInferenceConfig } from '../src/config.js';
 import { createInference } from '../src/create.js';
-import { publishModelSet } from '../src/models/publish-model-set.js';
 import {
   counterSum,
   installMetricReader,

@@ -1,10 +1,25 @@
 /** Configuration of the standalone postprocess service (one Deployment in the cluster). */
-import { compileServiceConfig, type Env, type ServiceConfig } from '@kzr/platform';
+import { compileServiceConfig, type Env, readInt, type ServiceConfig } from '@kzr/platform';
+
+import { defaultFilterCacheSize } from './service.js';
 
 /** The postprocess service's default gRPC port. */
 export const defaultPostprocessPort = 50053;
 
+/** The compiled postprocess config. */
+export interface PostprocessConfig extends ServiceConfig {
+  /**
+   * Filter versions kept loaded, least recently used evicted (`KZR_POSTPROCESS_FILTER_CACHE`).
+   * Requests may name any stored version and each holds its fold boosters in memory.
+   * @default 4
+   */
+  readonly filterCacheSize: number;
+}
+
 /** Compiles the config once at start; throws a ConfigError naming a bad variable. */
-export function compilePostprocessConfig(env: Env): ServiceConfig {
-  return compileServiceConfig(env, defaultPostprocessPort);
+export function compilePostprocessConfig(env: Env): PostprocessConfig {
+  return Object.freeze({
+    ...compileServiceConfig(env, defaultPostprocessPort),
+    filterCacheSize: readInt(env, 'KZR_POSTPROCESS_FILTER_CACHE', 1, 1024) ?? defaultFilterCacheSize,
+  });
 }

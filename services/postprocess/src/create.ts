@@ -4,13 +4,14 @@
  * CLI's embedded mode and tests.
  */
 import { kzrProtoFiles } from '@kzr/api/proto-root';
-import { DrainPhase, type ServiceConfig, type ServiceOptions, type ServiceRuntime, startService } from '@kzr/platform';
+import type { FilterRepository } from '@kzr/artifacts';
+import { DrainPhase, type ServiceOptions, type ServiceRuntime, startService } from '@kzr/platform';
 
-import type { FilterRepository } from './filters.js';
+import type { PostprocessConfig } from './config.js';
 import { createPostprocessService, type FilterState } from './service.js';
 
 /** Options of {@link createPostprocess}. */
-export interface PostprocessOptions extends ServiceOptions<ServiceConfig> {
+export interface PostprocessOptions extends ServiceOptions<PostprocessConfig> {
   /** Overrides where filters are kept (tests). @default the Store */
   readonly filters?: FilterRepository;
   /** Durable consumer of this replica's hot-swap subscription. @default 'postprocess-filters' */
@@ -35,6 +36,7 @@ export function createPostprocess(options: PostprocessOptions): Promise<Postproc
       const service = createPostprocessService(logger, {
         store,
         bus,
+        filterCacheSize: config.filterCacheSize,
         ...(options.filters ? { filters: options.filters } : {}),
         ...(options.durable !== undefined ? { durable: options.durable } : {}),
       });

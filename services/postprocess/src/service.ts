@@ -18,6 +18,14 @@ import {
   submissionRows,
 } from '@kzr/core/postprocess';
 import { PagePredictions, PostprocessService, type FitFilterProgress } from '@kzr/api/kzr/v1/postprocess';
+import {
+  MemoryFilterRepository,
+  StoreFilterRepository,
+  checkSegment,
+  newFilterVersion,
+  type Filter,
+  type FilterRepository,
+} from '@kzr/artifacts';
 import { predictMean } from '@kzr/gbdt';
 import {
   EventSubject,
@@ -34,14 +42,6 @@ import {
 
 import { fromWire, toWire, type WireBox, type WirePage } from './convert.js';
 import { fitFilterSteps } from './fit.js';
-import {
-  MemoryFilterRepository,
-  StoreFilterRepository,
-  checkVersion,
-  newFilterVersion,
-  type Filter,
-  type FilterRepository,
-} from './filters.js';
 
 /** Fully qualified service name, as health and reflection report it. */
 export const postprocessServiceName = 'kzr.v1.Postprocess';
@@ -56,17 +56,37 @@ export interface PostprocessDeps {
   readonly filters?: FilterRepository;
   /** Durable consumer name of this replica's hot-swap subscription. @default `postprocess-filters` */
   readonly durable?: string;
+  /** Filter versions kept loaded (least recently used evicted). @default {@link defaultFilterCacheSize} */
+  readonly filterCacheSize?: number;
 }
 
-/** The filter state of one service instance: the current version and a cache of loaded ones. */
+/** How many loaded filter versions a service keeps by default. */
+export const defaultFilterCacheSize = 4;
+
+/**
+ * The filter state of one service instance: the current version and a cache of loaded ones,
+ * bounded to the `cacheSize` most recently used (requests may name any stored version, and a
+ * version holds its fold boosters in memory).
+ */
 export class FilterState {
   readonly #repo: FilterRepository;
+  /** Insertion order is recency order: a hit moves its entry to the end, eviction takes the first. */
   readonly #cache = new Map<string, Promise<Filter>>();
+  readonly #cacheSize: number;
   #current: string | undefined;
   #looked = false;
 
-  constructor(repo: FilterRepository) {
+  constructor(repo: FilterRepository, cacheSize = defaultFilterCacheSize) {
+    if (!Number.isInteger(cacheSize) || cacheSize < 1) {
+      throw new ValidationError('filterCacheSize', `expected a positive integer, got ${cacheSize}`);
+    }
     this.#repo = repo;
+    this.#cacheSize = cacheSize;
+  }
+
+  /** Versions held in the cache, least recently used first. */
+  get cachedVersions(): string[] {
+    return [...this.#cache.keys()];
   }
 
   get repository(): FilterRepository {
@@ -92,11 +112,19 @@ export class FilterState {
       if (this.#current === undefined) throw new NotReadyError('no filter has been fitted yet');
       wanted = this.#current;
     }
-    let loading = this.#cache.get(wanted);
-    if (!loading) {
-      loading = this.#repo.load(wanted);
-      this.#cache.set(wanted, loading);
-      loading.catch(() => this.#cache.delete(wanted));
+    const cached = this.#cache.get(wanted);
+    const loading = cached ?? this.#repo.load(wanted);
+    if (cached) {
+      this.#cache.delete(wanted);
+    } else {
+      loading.catch(() => {
+        if (this.#cache.get(wanted) === loading) this.#cache.delete(wanted);
+      });
+    }
+    this.#cache.set(wanted, loading);
+    for (const oldest of this.#cache.keys()) {
+      if (this.#cache.size <= this.#cacheSize) break;
+      this.#cache.delete(oldest);
     }
     return loading;
   }
@@ -136,7 +164,7 @@ export function createPostprocessHandlers(
     },
 
     filterPredictions: async (request) => {
-      const version = request.filterVersion === '' ? '' : checkVersion(request.filterVersion, 'filterVersion');
+      const version = request.filterVersion === '' ? '' : checkSegment('filterVersion', request.filterVersion);
       const pages = readWirePages(request.pages, 'pages');
       if (!(request.threshold >= 0 && request.threshold <= 1)) {
         throw new ValidationError('threshold', `expected a value in [0, 1], got ${request.threshold}`);
@@ -254,7 +282,7 @@ export interface PostprocessServiceHandle extends GrpcServiceRegistration {
 /** Builds the service registration for a gRPC server. */
 export function createPostprocessService(logger: Logger, deps: PostprocessDeps = {}): PostprocessServiceHandle {
   const repo = deps.filters ?? (deps.store ? new StoreFilterRepository(deps.store) : new MemoryFilterRepository());
-  const state = new FilterState(repo);
+  const state = new FilterState(repo, deps.filterCacheSize);
   const handlers = createPostprocessHandlers(state, deps, logger);
   return {
     name: postprocessServiceName,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import * as grpc from '@grpc/grpc-js';
+import { datasetLabelsKey, filterFileKey, filterManifestKey, filtersPrefix, resultKey } from '@kzr/artifacts';
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
 import type { CharacterResult } from '@kzr/api/kzr/v1/common';
 import {
@@ -155,10 +156,10 @@ describe('kzr.v1.Postprocess', () => {
     const bus = new MemoryBus({ logger: silent });
     const { pages, truth } = syntheticPages(6, 3);
     await store.put(
-      'results/t/preds.json',
+      resultKey('t', 'preds.json'),
       Buffer.from(JSON.stringify({ pages: pages.map((p) => PagePredictions.toJSON(p)) })),
     );
-    await store.put('datasets/t/labels.csv', Buffer.from(formatTrainCsv(truth)));
+    await store.put(datasetLabelsKey('t'), Buffer.from(formatTrainCsv(truth)));
 
     const a = await startReplica(store, bus, 'replica-a');
     const b = await startReplica(store, bus, 'replica-b');
@@ -177,8 +178,8 @@ describe('kzr.v1.Postprocess', () => {
       const progress: FitFilterProgress[] = [];
       await new Promise<void>((resolve, reject) => {
         const stream = a.client.fitFilter({
-          predictionsKey: 'results/t/preds.json',
-          truthKey: 'datasets/t/labels.csv',
+          predictionsKey: resultKey('t', 'preds.json'),
+          truthKey: datasetLabelsKey('t'),
           folds: 3,
           trials: 0,
           seed: 1,
@@ -195,9 +196,9 @@ describe('kzr.v1.Postprocess', () => {
       );
       const version = done.filterVersion;
       assert.match(version, /^f\d{8}T\d{9}Z-\d{3}$/);
-      const keys = (await store.list(`filters/${version}/`)).map((o) => o.key).sort();
-      assert.ok(keys.includes(`filters/${version}/model.txt`) && keys.includes(`filters/${version}/features.json`));
-      const manifest = JSON.parse((await store.getBytes(`filters/${version}/features.json`)).toString()) as {
+      const keys = (await store.list(filtersPrefix)).map((o) => o.key).sort();
+      assert.ok(keys.includes(filterFileKey(version, 'model.txt')) && keys.includes(filterManifestKey(version)));
+      const manifest = JSON.parse((await store.getBytes(filterManifestKey(version))).toString()) as {
         featureNames: string[];
         threshold: number;
       };

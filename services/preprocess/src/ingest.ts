@@ -10,6 +10,13 @@ import { extname, join } from 'node:path';
 
 import { parseDetectionSet, parseTrainCsv } from '@kzr/core';
 import { sniffImageFormat } from '@kzr/imaging';
+import {
+  checkSegment,
+  datasetDetectionsKey,
+  datasetLabelsKey,
+  datasetPageKey,
+  datasetUnicodeTranslationKey,
+} from '@kzr/artifacts';
 import { type Bus, EventSubject, type Store, ValidationError } from '@kzr/platform';
 
 /** What an ingest stored. */
@@ -33,8 +40,6 @@ export interface IngestOptions {
 }
 
 const imageExtensions = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp']);
-const datasetName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 async function listImages(dir: string): Promise<{ pageId: string; path: string; ext: string }[]> {
   let names: string[];
   try {
@@ -60,9 +65,7 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
 /** Stores a Kaggle-layout folder and publishes `kzr.pages.ingested`. */
 export async function ingestKaggleDir(options: IngestOptions): Promise<IngestResult> {
   const { sourceDir, dataset, store, bus } = options;
-  if (!datasetName.test(dataset)) {
-    throw new ValidationError('--dataset', `invalid dataset name ${JSON.stringify(dataset)} (letters, digits, . _ -)`);
-  }
+  checkSegment('--dataset', dataset);
   const pages = [
     ...(await listImages(join(sourceDir, 'train_images'))),
     ...(await listImages(join(sourceDir, 'test_images'))),
@@ -72,6 +75,8 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
   if (pages.length === 0) throw new ValidationError('<kaggle-dir>', `no page images found in ${sourceDir}`);
   const seen = new Set<string>();
   for (const p of pages) {
+    // The page id becomes a key segment (and a book id); check it before anything is stored.
+    checkSegment(p.path, p.pageId);
     if (seen.has(p.pageId)) throw new ValidationError('<kaggle-dir>', `page ${p.pageId} appears twice`);
     seen.add(p.pageId);
   }
@@ -85,11 +90,12 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
   const detectionFiles = (await readdir(join(sourceDir, 'detections')).catch(() => [] as string[]))
     .filter((n) => n.endsWith('.json'))
     .sort();
-  const detections: { name: string; bytes: Buffer }[] = [];
+  const detections: { set: string; bytes: Buffer }[] = [];
   for (const name of detectionFiles) {
+    const set = checkSegment(`detections/${name}`, name.slice(0, -'.json'.length));
     const bytes = await readFile(join(sourceDir, 'detections', name));
     parseDetectionSet(bytes.toString('utf8'), `detections/${name}`);
-    detections.push({ name, bytes });
+    detections.push({ set, bytes });
   }
   // Validate every image's format (by its header) before writing anything; pages are then
   // read one at a time, so a full dataset never sits in memory.
@@ -106,20 +112,19 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
     }
   }
 
-  const prefix = `datasets/${dataset}`;
   const digest = createHash('sha256');
   for (const p of pages) {
     const ext = p.ext === '.jpeg' ? '.jpg' : p.ext === '.tif' ? '.tiff' : p.ext;
-    const put = await store.put(`${prefix}/pages/${p.pageId}${ext}`, await readFile(p.path));
+    const put = await store.put(datasetPageKey(dataset, p.pageId, ext), await readFile(p.path));
     digest.update(`${put.key}:${put.sha256}\n`);
   }
-  const labelsKey = trainCsv === undefined ? '' : `${prefix}/labels.csv`;
+  const labelsKey = trainCsv === undefined ? '' : datasetLabelsKey(dataset);
   if (trainCsv !== undefined) digest.update(`labels:${(await store.put(labelsKey, trainCsv)).sha256}\n`);
-  const translationKey = translation === undefined ? '' : `${prefix}/unicode_translation.csv`;
+  const translationKey = translation === undefined ? '' : datasetUnicodeTranslationKey(dataset);
   if (translation !== undefined) digest.update(`unicode:${(await store.put(translationKey, translation)).sha256}\n`);
   const detectionKeys: string[] = [];
   for (const d of detections) {
-    const key = `${prefix}/detections/${d.name}`;
+    const key = datasetDetectionsKey(dataset, d.set);
     digest.update(`${key}:${(await store.put(key, d.bytes)).sha256}\n`);
     detectionKeys.push(key);
   }

@@ -10,6 +10,7 @@
  * the same id and the Bus drops the duplicate. The message is acked only after all of it is
  * stored. Replicas share the durable consumer `preprocess`.
  */
+import { cropIndexKey, cropShardKey, datasetPagesPrefix, preprocessedPageKey } from '@kzr/artifacts';
 import { type PageLabels, parseTrainCsv, requireBookId } from '@kzr/core';
 import {
   cutCharacter,
@@ -75,9 +76,10 @@ export async function handlePagesIngested(
 ): Promise<string | undefined> {
   const { store, bus, logger } = options;
   const { dataset } = event;
+  const pagesPrefix = datasetPagesPrefix(dataset);
   const pageKeys = new Map<string, { key: string; sha256: string }>();
-  for (const info of await store.list(`datasets/${dataset}/pages/`)) {
-    const name = info.key.slice(`datasets/${dataset}/pages/`.length);
+  for (const info of await store.list(pagesPrefix)) {
+    const name = info.key.slice(pagesPrefix.length);
     pageKeys.set(name.slice(0, name.lastIndexOf('.')), { key: info.key, sha256: info.sha256 });
   }
   let labels = new Map<string, PageLabels>();
@@ -87,19 +89,18 @@ export async function handlePagesIngested(
   }
   const writer = new ShardWriter({ maxShardBytes: options.maxShardBytes });
   const shardKeys: string[] = [];
-  const prefix = `crops/${dataset}/${groundTruthSplit}`;
   const storeShard = async (shard: { name: string; bytes: Buffer } | undefined): Promise<void> => {
     if (!shard) return;
-    const key = `${prefix}/${shard.name}`;
+    const key = cropShardKey(dataset, groundTruthSplit, shard.name);
     await store.put(key, shard.bytes);
     shardKeys.push(key);
   };
   for (const pageId of event.pageIds) {
     onProgress();
-    const outKey = `preprocessed/${dataset}/${pageId}.png`;
+    const outKey = preprocessedPageKey(dataset, pageId);
     const source = pageKeys.get(pageId);
     if (source === undefined) {
-      throw new ValidationError('page_ids', `page ${pageId} is not stored under datasets/${dataset}/pages/`);
+      throw new ValidationError('page_ids', `page ${pageId} is not stored under ${pagesPrefix}`);
     }
     let page: RawImage;
     // Reuse a preprocessed page only if it was made from the same source bytes.
@@ -137,7 +138,7 @@ export async function handlePagesIngested(
   }
   const { shard, index } = writer.finish();
   await storeShard(shard);
-  const indexKey = `${prefix}/index.json`;
+  const indexKey = cropIndexKey(dataset, groundTruthSplit);
   const written = await store.put(indexKey, Buffer.from(`${JSON.stringify(index)}\n`), {
     contentType: 'application/json',
   });

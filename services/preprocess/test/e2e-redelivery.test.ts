@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { cropIndexKey, cropsPrefix } from '@kzr/artifacts';
 import { encodePng, type RawImage } from '@kzr/imaging';
 import { EventSubject, NatsBus, S3Store } from '@kzr/platform';
 import { NatsServer, S3Server, waitForExit } from '@kzr/testkit';
@@ -97,8 +98,10 @@ describe('preprocess end to end (NATS JetStream + S3)', () => {
     const exit = await waitForExit(first.child, 60_000);
     assert.ok(first.lines.includes('stored'), 'the replica stored its outputs before dying');
     assert.equal(exit.signal ?? first.child.signalCode, 'SIGKILL');
-    const storedAtDeath = new Map((await store.list('crops/e2e/train/')).map((o) => [o.key, o.sha256] as const));
-    assert.ok(storedAtDeath.has('crops/e2e/train/index.json'));
+    const storedAtDeath = new Map(
+      (await store.list(cropsPrefix('e2e', 'train'))).map((o) => [o.key, o.sha256] as const),
+    );
+    assert.ok(storedAtDeath.has(cropIndexKey('e2e', 'train')));
 
     // Act 2: a second replica on the same durable receives the redelivery.
     const readyEvents: Array<{ cropCount: number; shardKeys: string[] }> = [];
@@ -115,7 +118,7 @@ describe('preprocess end to end (NATS JetStream + S3)', () => {
 
     // Assert
     assert.equal(readyEvents.length, 1, 'exactly one kzr.crops.ready in the stream');
-    const after = new Map((await store.list('crops/e2e/train/')).map((o) => [o.key, o.sha256] as const));
+    const after = new Map((await store.list(cropsPrefix('e2e', 'train'))).map((o) => [o.key, o.sha256] as const));
     assert.deepEqual(after, storedAtDeath, 'shards and index unchanged (same sha256)');
     const event = readyEvents[0]!;
     assert.equal(event.cropCount, 3);

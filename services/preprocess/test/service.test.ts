@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import * as grpc from '@grpc/grpc-js';
+import { datasetPageKey } from '@kzr/artifacts';
 import { MediaType } from '@kzr/api/kzr/v1/common';
 import {
   type CropCharactersRequest,
@@ -68,7 +69,7 @@ before(async () => {
   png = await encodePng(page);
   storeDir = await mkdtemp(join(tmpdir(), 'kzr-preprocess-'));
   store = new FsStore({ root: storeDir });
-  await store.put('datasets/d/pages/p1.png', png);
+  await store.put(datasetPageKey('d', 'p1', '.png'), png);
   server = await GrpcServer.start({
     host: '127.0.0.1',
     port: 0,
@@ -144,7 +145,7 @@ describe('kzr.v1.Preprocess', () => {
   it('CropCharacters streams padded crops in box order, at most N per message', async () => {
     const boxes = Array.from({ length: 10 }, (_, i) => ({ x: 5 + i * 7, y: 10, width: 6, height: 20 + i }));
     const messages = await crop({
-      image: { source: { $case: 'storeKey', value: 'datasets/d/pages/p1.png' } },
+      image: { source: { $case: 'storeKey', value: datasetPageKey('d', 'p1', '.png') } },
       boxes,
       padding: PaddingPolicy.PADDING_POLICY_INFER,
       maxCropsPerMessage: 3,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 
+import { cropShardKey, cropsPrefix, datasetPrefix, preprocessedPageKey } from '@kzr/artifacts';
 import {
   cutCharacter,
   decodeImage,
@@ -100,7 +101,9 @@ describe('preprocess worker', () => {
       afterOutputsStored: async (dataset) => {
         if (crashes > 0) return;
         crashes++;
-        const keys = (await store.list(`crops/${dataset}/train/`)).map((o) => o.key).filter((k) => k.endsWith('.bin'));
+        const keys = (await store.list(cropsPrefix(dataset, 'train')))
+          .map((o) => o.key)
+          .filter((k) => k.endsWith('.bin'));
         hashesAtCrash = await shardHashes(keys);
         throw new Error('simulated crash after writing, before acking');
       },
@@ -134,10 +137,10 @@ describe('preprocess worker', () => {
       ],
     );
     // Each record is the training-padded crop of the preprocessed page.
-    const pre = await decodeImage(await store.getBytes(`preprocessed/tiny/${pages[0]!.id}.png`));
+    const pre = await decodeImage(await store.getBytes(preprocessedPageKey('tiny', pages[0]!.id)));
     assert.deepEqual(pre.data, (await preprocessPage(pages[0]!.image, { threads: 1 })).data);
     const rec = index.records[2]!;
-    const shard = await store.getBytes(index.shards.length > 0 ? `crops/tiny/train/${index.shards[rec.shard]}` : '');
+    const shard = await store.getBytes(cropShardKey('tiny', 'train', index.shards[rec.shard]!));
     const expected = cutCharacter(pre, { x: 40, y: 30, width: 20, height: 17 }, { policy: PaddingPolicy.Train });
     assert.deepEqual(readShardRecordAt(shard, rec.offset).data, expected.image.data);
     // Read back by streaming from the Store: every record, in index order.
@@ -167,14 +170,14 @@ describe('preprocess worker', () => {
       threads: 1,
       durable: 'preprocess',
     });
-    const unchanged = await store.stat(`preprocessed/tiny/${pages[1]!.id}.png`);
+    const unchanged = await store.stat(preprocessedPageKey('tiny', pages[1]!.id));
     const changedPage = seededPage(64, 48, 99);
     await writeFile(join(dir, 'kaggle', 'train_images', `${pages[0]!.id}.png`), await encodePng(changedPage));
     await ingestKaggleDir({ sourceDir: join(dir, 'kaggle'), dataset: 'tiny', store, bus });
     for (let i = 0; i < 200 && ready.length < 2; i++) await sleep(50);
-    const pre = await decodeImage(await store.getBytes(`preprocessed/tiny/${pages[0]!.id}.png`));
+    const pre = await decodeImage(await store.getBytes(preprocessedPageKey('tiny', pages[0]!.id)));
     assert.deepEqual(pre.data, (await preprocessPage(changedPage, { threads: 1 })).data);
-    const again = await store.stat(`preprocessed/tiny/${pages[1]!.id}.png`);
+    const again = await store.stat(preprocessedPageKey('tiny', pages[1]!.id));
     assert.equal(again.lastModified.getTime(), unchanged.lastModified.getTime(), 'the unchanged page was reused');
   });
 
@@ -184,6 +187,6 @@ describe('preprocess worker', () => {
     await writeFile(join(src, 'train_images', 'x_1.png'), await encodePng(pages[0]!.image));
     await writeFile(join(src, 'train.csv'), 'image_id,labels\ny_2,U+3042 1 1 2 2\n');
     await assert.rejects(ingestKaggleDir({ sourceDir: src, dataset: 'bad', store, bus }), /labels for page y_2/);
-    assert.deepEqual(await store.list('datasets/bad/'), []);
+    assert.deepEqual(await store.list(datasetPrefix('bad')), []);
   });
 });

@@ -10,8 +10,9 @@ import { createHash } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { exportClassifierToOnnx, loadCheckpointMember, onnxParity } from '@kzr/inference';
-import { initBackend } from '@kzr/ml';
+import { loadCheckpointMember } from '@kzr/artifacts';
+import { onnxParity } from '@kzr/inference';
+import { exportClassifierToOnnx, initBackend } from '@kzr/ml';
 
 import { parseCommandArgs, printJson, UsageError } from '../args.js';
 

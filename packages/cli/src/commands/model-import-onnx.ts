@@ -14,16 +14,17 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
 import {
-  checkName,
-  createOnnxEngine,
+  checkSegment,
   EngineChoice,
   loadCheckpointMember,
   type MemberSource,
+  modelSetManifestKey,
   parseClassMapFile,
   parseInputSpec,
   publishModelSet,
   VotingMode,
-} from '@kzr/inference';
+} from '@kzr/artifacts';
+import { createOnnxEngine } from '@kzr/inference';
 import { createLogger, EventSubject, openAdapters } from '@kzr/platform';
 
 import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
@@ -87,8 +88,8 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError('--voting', 'expected hard or soft');
   if (!(Object.values(EngineChoice) as string[]).includes(engine))
     throw new UsageError('--engine', 'expected auto, onnx or tfjs');
-  checkName('--model-set', modelSet);
-  checkName('--version', version);
+  checkSegment('--model-set', modelSet);
+  checkSegment('--version', version);
   let codes: readonly string[] | undefined =
     typeof values.classes === 'string' ? await readClasses(values.classes) : undefined;
   const members: MemberSource[] = [];
@@ -163,7 +164,7 @@ export async function run(args: string[]): Promise<number> {
         {
           meta: undefined,
           model: { modelSet, version },
-          manifestKey: `models/${modelSet}/${version}/manifest.json`,
+          manifestKey: modelSetManifestKey(modelSet, version),
           runId: '',
         },
         { id: `models-published-${modelSet}-${version}` },

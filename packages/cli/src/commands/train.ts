@@ -14,7 +14,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { createRawImage, encodePng } from '@kzr/imaging';
-import { FsStore, NotFoundError, S3Store, type Store } from '@kzr/platform';
+import { checkRelativeKey, storeCheckpointStorage } from '@kzr/artifacts';
+import { openStore } from '@kzr/platform';
 import {
   directoryStorage,
   initBackend,
@@ -27,7 +28,6 @@ import {
   type IterationInfo,
   type ModelConfig,
   type LabelledCrop,
-  type CheckpointStorage,
 } from '@kzr/ml';
 
 import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
@@ -83,40 +83,6 @@ function progressBar(info: IterationInfo): string {
   );
 }
 
-/** The configured platform Store (filesystem under the data dir, or S3 when `KZR_STORE=s3`). */
-async function openStore(): Promise<Store> {
-  const config = compileEmbeddedConfig(process.env).adapters.store;
-  return config.kind === 'fs'
-    ? FsStore.open({ root: config.root })
-    : S3Store.connect({
-        endpoint: config.endpoint,
-        bucket: config.bucket,
-        accessKey: config.accessKey,
-        secretKey: config.secretKey,
-        region: config.region,
-        partSizeBytes: config.partSizeBytes,
-      });
-}
-
-/** Checkpoint storage over the platform Store, every key under `prefix/`. */
-export function storeStorage(store: Store, prefix: string): CheckpointStorage {
-  const key = (k: string): string => `${prefix.replace(/\/+$/, '')}/${k}`;
-  return {
-    location: `store:${prefix}`,
-    async put(k, bytes) {
-      await store.put(key(k), bytes);
-    },
-    async get(k) {
-      try {
-        return new Uint8Array(await store.getBytes(key(k)));
-      } catch (err) {
-        if (err instanceof NotFoundError) return undefined;
-        throw err;
-      }
-    },
-  };
-}
-
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, {
@@ -134,6 +100,8 @@ export async function run(args: string[]): Promise<number> {
   const configPath = requireFlag(values, 'config');
   const trainPath = requireFlag(values, 'train');
   const out = requireFlag(values, 'out');
+  // With --store, <out> is a key prefix (`runs/<run>/<phase>/<model>`): checked before anything loads.
+  if (values['store'] === true) checkRelativeKey('--out', out.replace(/\/+$/, ''));
   const config = await readModelConfig(configPath);
   const trainCrops = await loadCrops(trainPath, '--train');
   if (values['preview'] !== undefined) {
@@ -154,8 +122,9 @@ export async function run(args: string[]): Promise<number> {
   // Single-threaded backends (wasm, cpu) use every core through data-parallel worker threads.
   const singleThreaded = backend.name === 'wasm' || backend.name === 'cpu';
   const workers = intFlag(values, 'workers', singleThreaded ? availableParallelism() : 1, 1, 256);
-  const opened = values['store'] === true ? await openStore() : undefined;
-  const storage = opened ? storeStorage(opened, out) : directoryStorage(out);
+  const opened =
+    values['store'] === true ? await openStore(compileEmbeddedConfig(process.env).adapters.store) : undefined;
+  const storage = opened ? storeCheckpointStorage(opened, out) : directoryStorage(out);
   const tty = process.stderr.isTTY === true;
   const controller = new AbortController();
   const stop = (): void => controller.abort(new Error('interrupted'));

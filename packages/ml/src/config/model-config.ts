@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 import { MlValidationError } from '../errors.js';
-import { validateArchitecture } from '../models/create-model.js';
+import { validateArchitecture } from '../models/validate-architecture.js';
 import { type ArchitectureConfig } from '../models/types.js';
 
 /** Per-batch mixing augmentation. */

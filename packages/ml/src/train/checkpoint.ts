@@ -22,9 +22,12 @@ export interface EpochMetrics {
   readonly seconds: number;
 }
 
+/** Schema version of the `state.json` this code reads and writes. */
+export const checkpointSchemaVersion = 1;
+
 /** The JSON part of a checkpoint. */
 export interface CheckpointState {
-  readonly version: 1;
+  readonly schemaVersion: typeof checkpointSchemaVersion;
   /** Completed epochs; a resumed run starts at this epoch. */
   readonly epoch: number;
   /** Completed iterations over the whole run. */
@@ -62,23 +65,39 @@ export async function writeCheckpoint(
   prefix: string,
   params: ParamSet,
   slots: ReadonlyArray<{ data(): Promise<unknown>; size: number }>,
-  state: Omit<CheckpointState, 'variables' | 'version'>,
+  state: Omit<CheckpointState, 'variables' | 'schemaVersion'>,
 ): Promise<void> {
   await storage.put(`${prefix}/weights.bin`, await concat(params.entries.map((e) => e.variable)));
   await storage.put(`${prefix}/optimizer.bin`, await concat(slots));
   const full: CheckpointState = {
-    version: 1,
+    schemaVersion: checkpointSchemaVersion,
     ...state,
     variables: params.entries.map((e) => ({ name: e.name, shape: e.variable.shape })),
   };
   await storage.put(`${prefix}/state.json`, new TextEncoder().encode(JSON.stringify(full)));
 }
 
+/**
+ * Copies the checkpoint under `from` to `to` (the best epoch to `best`) through the storage's
+ * copy, so its bytes are not written a second time; the state goes last, as in a write.
+ */
+export async function copyCheckpoint(storage: CheckpointStorage, from: string, to: string): Promise<void> {
+  for (const file of ['weights.bin', 'optimizer.bin', 'state.json']) {
+    await storage.copy(`${from}/${file}`, `${to}/${file}`);
+  }
+}
+
 /** Reads a checkpoint's state. */
 export async function readCheckpointState(storage: CheckpointStorage, prefix: string): Promise<CheckpointState> {
   const bytes = await storage.get(`${prefix}/state.json`);
   if (!bytes) throw new CheckpointError(`no checkpoint at ${storage.location}/${prefix}`);
-  return JSON.parse(new TextDecoder().decode(bytes)) as CheckpointState;
+  const state = JSON.parse(new TextDecoder().decode(bytes)) as CheckpointState;
+  if (state.schemaVersion !== checkpointSchemaVersion) {
+    throw new CheckpointError(
+      `checkpoint ${storage.location}/${prefix} has schema version ${JSON.stringify(state.schemaVersion)}; this kzr reads ${checkpointSchemaVersion}`,
+    );
+  }
+  return state;
 }
 
 function assignAll(bytes: Uint8Array | undefined, what: string, targets: readonly tf.Variable[]): void {

@@ -3,7 +3,7 @@
  * now and against the platform Store (S3 / filesystem) through a thin adapter in the caller.
  * Keys are `/`-separated relative paths (`epoch-0003/weights.bin`).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
@@ -13,24 +13,30 @@ export interface CheckpointStorage {
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** Reads an object, or undefined when it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Copies an existing object to another key (visible only complete), without re-sending its bytes where the storage can. */
+  copy(fromKey: string, toKey: string): Promise<void>;
   /** A human-readable location, for logs. */
   readonly location: string;
 }
 
 /** {@link CheckpointStorage} in a directory: temporary file then rename, so readers never see half a file. */
 export function directoryStorage(root: string): CheckpointStorage {
+  const pathOf = (key: string): string => join(root, ...key.split('/'));
+  /** Writes to a temporary file beside `key`'s path, then renames it into place. */
+  const replace = async (key: string, write: (tmp: string) => Promise<void>): Promise<void> => {
+    const path = pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${randomUUID()}.tmp`;
+    await write(tmp);
+    await rename(tmp, path);
+  };
   return {
     location: root,
-    async put(key, bytes) {
-      const path = join(root, ...key.split('/'));
-      await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${randomUUID()}.tmp`;
-      await writeFile(tmp, bytes);
-      await rename(tmp, path);
-    },
+    put: (key, bytes) => replace(key, (tmp) => writeFile(tmp, bytes)),
+    copy: (fromKey, toKey) => replace(toKey, (tmp) => copyFile(pathOf(fromKey), tmp)),
     async get(key) {
       try {
-        return new Uint8Array(await readFile(join(root, ...key.split('/'))));
+        return new Uint8Array(await readFile(pathOf(key)));
       } catch (err) {
         if ((err as { code?: string }).code === 'ENOENT') return undefined;
         throw err;

@@ -20,6 +20,7 @@ import { deriveSeed, prepareTrainBatch, prepareValidation, Stream } from './batc
 import {
   type CheckpointState,
   epochKey,
+  copyCheckpoint,
   type EpochMetrics,
   loadCheckpointInto,
   readCheckpointState,
@@ -358,7 +359,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       history = [...history, metrics];
       const isBest = top1 > best.valTop1;
       if (isBest) best = { epoch: epoch + 1, valTop1: top1 };
-      const state: Omit<CheckpointState, 'variables' | 'version'> = {
+      const state: Omit<CheckpointState, 'variables' | 'schemaVersion'> = {
         epoch: epoch + 1,
         iteration,
         itersPerEpoch,
@@ -370,7 +371,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       };
       const prefix = epochKey(epoch + 1);
       await writeCheckpoint(storage, prefix, model.params, sgd.slots, state);
-      if (isBest) await writeCheckpoint(storage, 'best', model.params, sgd.slots, state);
+      if (isBest) await copyCheckpoint(storage, prefix, 'best');
       await storage.put('latest.json', new TextEncoder().encode(JSON.stringify({ prefix, epoch: epoch + 1 })));
       await writeReports(storage, history, classes, valLabels, predictions);
       options.onEpoch?.(metrics);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat as fsStat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -94,14 +94,23 @@ export class FsStore implements Store {
         metadata: { ...options.metadata },
       };
       await writeFile(tmpMeta, JSON.stringify(meta));
-      const paths = this.#paths(key);
+      await this.#moveIntoPlace(key, tmpMeta, tmpData);
+      return { key, size: meta.size, sha256: meta.sha256 };
+    } finally {
+      await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]);
+    }
+  }
+
+  /** Renames a finished temporary object into place: metadata first, then the bytes that make it visible. */
+  async #moveIntoPlace(key: string, tmpMeta: string, tmpData: string): Promise<void> {
+    const paths = this.#paths(key);
+    try {
       await Promise.all([
         mkdir(dirname(paths.data), { recursive: true }),
         mkdir(dirname(paths.meta), { recursive: true }),
       ]);
       await rename(tmpMeta, paths.meta);
       await rename(tmpData, paths.data);
-      return { key, size: meta.size, sha256: meta.sha256 };
     } catch (err) {
       if (isErrno(err, 'ENOTDIR', 'EISDIR', 'EEXIST')) {
         throw new ValidationError(
@@ -111,8 +120,6 @@ export class FsStore implements Store {
         );
       }
       throw err;
-    } finally {
-      await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]);
     }
   }
 
@@ -201,6 +208,35 @@ export class FsStore implements Store {
       ),
     );
     return infos.filter((info): info is ObjectInfo => info !== undefined);
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<PutResult> {
+    checkKey(fromKey);
+    checkKey(toKey);
+    const info = await this.#info(fromKey);
+    const id = randomUUID();
+    const tmpData = join(this.#tmp, `${id}.data`);
+    const tmpMeta = join(this.#tmp, `${id}.json`);
+    try {
+      await mkdir(this.#tmp, { recursive: true });
+      try {
+        await copyFile(this.#paths(fromKey).data, tmpData);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) throw new NotFoundError(`object ${JSON.stringify(fromKey)}`, { cause: err });
+        throw err;
+      }
+      const meta: MetaFile = {
+        sha256: info.sha256,
+        size: info.size,
+        contentType: info.contentType,
+        metadata: { ...info.metadata },
+      };
+      await writeFile(tmpMeta, JSON.stringify(meta));
+      await this.#moveIntoPlace(toKey, tmpMeta, tmpData);
+      return { key: toKey, size: info.size, sha256: info.sha256 };
+    } finally {
+      await Promise.all([rm(tmpData, { force: true }), rm(tmpMeta, { force: true })]);
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -304,6 +304,22 @@ export class S3Store implements Store {
     return infos;
   }
 
+  async copy(fromKey: string, toKey: string): Promise<PutResult> {
+    checkKey(toKey);
+    const info = await this.stat(fromKey);
+    try {
+      // Server-side: the bytes never leave the store, and the metadata (the sha256 too) goes along.
+      await this.#client.copyObject(
+        new CopySourceOptions({ Bucket: this.#bucket, Object: fromKey }),
+        new CopyDestinationOptions({ Bucket: this.#bucket, Object: toKey }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(`object ${JSON.stringify(fromKey)}`, { cause: err });
+      throw err;
+    }
+    return { key: toKey, size: info.size, sha256: info.sha256 };
+  }
+
   async delete(key: string): Promise<void> {
     checkKey(key);
     await this.#client.removeObject(this.#bucket, key);

@@ -74,6 +74,13 @@ export interface Store extends AsyncDisposable {
   stat(key: string): Promise<ObjectInfo>;
   /** Objects whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * Copies an object to another key, with its content type, metadata and recorded sha256,
+   * without passing the bytes through this process where the backend can (S3: server-side
+   * CopyObject). Like a put, the copy becomes visible only complete. NotFoundError when
+   * `fromKey` is missing.
+   */
+  copy(fromKey: string, toKey: string): Promise<PutResult>;
   /** Removes an object; removing a missing one is not an error. */
   delete(key: string): Promise<void>;
   /** Releases resources. Idempotent. */

@@ -200,6 +200,39 @@ export function storeContract(name: string, harness: StoreHarness): void {
       assert.equal((await store.list('results/')).length, 1);
     });
 
+    it('copies an object with its content type, metadata and sha256, leaving the source', async () => {
+      const data = bytes(70_000, 6);
+      const put = await store.put('runs/r1/first-train/m1/epoch-0002/weights.bin', data, {
+        contentType: 'application/x-weights',
+        metadata: { epoch: '2' },
+      });
+      // Over an existing object, as the best checkpoint is replaced epoch after epoch.
+      await store.put('runs/r1/first-train/m1/best/weights.bin', Buffer.from('older best'));
+      const copied = await store.copy(
+        'runs/r1/first-train/m1/epoch-0002/weights.bin',
+        'runs/r1/first-train/m1/best/weights.bin',
+      );
+      assert.deepEqual(copied, {
+        key: 'runs/r1/first-train/m1/best/weights.bin',
+        size: data.length,
+        sha256: put.sha256,
+      });
+      assert.deepEqual(await store.getBytes('runs/r1/first-train/m1/best/weights.bin', { sha256: put.sha256 }), data);
+      const info = await store.stat('runs/r1/first-train/m1/best/weights.bin');
+      assert.deepEqual(
+        [info.sha256, info.size, info.contentType, info.metadata],
+        [put.sha256, data.length, 'application/x-weights', { epoch: '2' }],
+      );
+      assert.deepEqual(await store.getBytes('runs/r1/first-train/m1/epoch-0002/weights.bin'), data);
+      await assert.rejects(store.copy('runs/r1/missing.bin', 'runs/r1/copy.bin'), NotFoundError);
+      await assert.rejects(store.stat('runs/r1/copy.bin'), NotFoundError);
+      await assert.rejects(
+        store.copy('runs/r1/first-train/m1/epoch-0002/weights.bin', 'a/../b'),
+        (err: unknown) => err instanceof ValidationError && err.field === 'key',
+      );
+      assert.deepEqual(await harness.leftovers(store), []);
+    });
+
     it('deletes objects, and deleting a missing one is not an error', async () => {
       await store.put('tmp/a', Buffer.from('a'));
       await store.put('tmp/b', Buffer.from('b'));

@@ -1,8 +1,8 @@
 /** The TensorFlow.js engine: a packages/ml zoo classifier with stored weights, eval mode. */
 import * as tf from '@tensorflow/tfjs';
 import { type ArchitectureConfig, type Classifier, createClassifier } from '@kzr/ml';
+import { type NamedTensor } from '@kzr/artifacts';
 
-import { type NamedTensor } from '../models/safetensors.js';
 import { EngineKind, type InferenceEngine } from './engine.js';
 
 /** Builds a classifier and assigns `weights` (every variable must be present with its shape). */

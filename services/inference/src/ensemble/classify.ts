@@ -16,9 +16,9 @@ import {
   ttaViewSpecs,
   TtaView,
 } from '@kzr/imaging';
+import { type InputSpec, VotingMode } from '@kzr/artifacts';
 
 import { type LoadedModelSet } from '../models/load-model-set.js';
-import { type InputSpec, VotingMode } from '../models/manifest.js';
 
 /** Options of {@link classifyCrops}. */
 export interface ClassifyOptions {

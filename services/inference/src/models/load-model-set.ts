@@ -4,7 +4,17 @@
  * kzr members the set's engine choice, `auto` exporting to ONNX in memory and falling back to
  * tfjs when ONNX Runtime refuses), agree on one class map, and warm every member up.
  */
-import { initBackend } from '@kzr/ml';
+import {
+  decodeSafetensors,
+  EngineChoice,
+  type InputSpec,
+  type MemberManifest,
+  type ModelSetManifest,
+  readMemberClassMap,
+  readModelSetFile,
+  readModelSetManifest,
+} from '@kzr/artifacts';
+import { exportClassifierToOnnx, initBackend } from '@kzr/ml';
 import { type Logger, type Store } from '@kzr/platform';
 
 import { ModelLoadError } from '../errors.js';
@@ -12,18 +22,6 @@ import { DynamicBatcher, type BatchingOptions, type BatchObserver } from '../ens
 import { type InferenceEngine } from '../engine/engine.js';
 import { createOnnxEngine } from '../engine/onnx-engine.js';
 import { buildClassifierWithWeights, createTfjsEngine } from '../engine/tfjs-engine.js';
-import { exportClassifierToOnnx } from '../onnx/export-classifier.js';
-import {
-  EngineChoice,
-  type InputSpec,
-  manifestKey,
-  type MemberManifest,
-  type ModelSetManifest,
-  parseClassMapFile,
-  parseManifest,
-  versionPrefix,
-} from './manifest.js';
-import { decodeSafetensors } from './safetensors.js';
 
 /** A member ready to serve. */
 export interface LoadedMember {
@@ -116,14 +114,9 @@ export class LoadedModelSet {
   }
 }
 
-async function readJson(store: Store, key: string, sha256?: string): Promise<unknown> {
-  const bytes = await store.getBytes(key, sha256 ? { sha256 } : {});
-  return JSON.parse(bytes.toString('utf8')) as unknown;
-}
-
 async function buildEngine(
   store: Store,
-  prefix: string,
+  manifest: ModelSetManifest,
   member: MemberManifest,
   choice: EngineChoice,
   options: LoadOptions,
@@ -132,7 +125,7 @@ async function buildEngine(
   const channels = member.input.channels;
   const threads = options.intraOpThreads ?? 0;
   if (member.kind === 'onnx') {
-    const model = await store.getBytes(prefix + member.onnx.key, { sha256: member.onnx.sha256 });
+    const model = await readModelSetFile(store, manifest, member.onnx);
     return createOnnxEngine({
       model,
       side,
@@ -143,7 +136,7 @@ async function buildEngine(
       intraOpThreads: threads,
     });
   }
-  const bytes = await store.getBytes(prefix + member.weights.key, { sha256: member.weights.sha256 });
+  const bytes = await readModelSetFile(store, manifest, member.weights);
   // The best tfjs backend (node > wasm > cpu), chosen once per process by packages/ml.
   await initBackend(options.logger ? { log: (msg, fields) => options.logger?.info(msg, fields) } : {});
   const classifier = buildClassifierWithWeights(
@@ -172,17 +165,13 @@ async function buildEngine(
 /** Loads, verifies and warms `models/<set>/<version>/`; throws {@link ModelLoadError} saying why. */
 export async function loadModelSet(modelSet: string, version: string, options: LoadOptions): Promise<LoadedModelSet> {
   const { store } = options;
-  const prefix = versionPrefix(modelSet, version);
   const fail = (message: string, cause?: unknown): ModelLoadError =>
     new ModelLoadError(modelSet, version, message, cause === undefined ? undefined : { cause });
   let manifest: ModelSetManifest;
   try {
-    manifest = parseManifest(await readJson(store, manifestKey(modelSet, version)));
+    manifest = await readModelSetManifest(store, modelSet, version);
   } catch (err) {
     throw fail(`manifest: ${(err as Error).message}`, err);
-  }
-  if (manifest.modelSet !== modelSet || manifest.version !== version) {
-    throw fail(`manifest names ${manifest.modelSet}@${manifest.version}`);
   }
   const choice = options.engine ?? manifest.engine ?? EngineChoice.Auto;
   const members: LoadedMember[] = [];
@@ -191,10 +180,7 @@ export async function loadModelSet(modelSet: string, version: string, options: L
     for (const m of manifest.members) {
       let memberCodes: readonly string[];
       try {
-        memberCodes = parseClassMapFile(
-          await readJson(store, prefix + m.classMap.key, m.classMap.sha256),
-          `${m.name}.classMap`,
-        ).codes;
+        memberCodes = (await readMemberClassMap(store, manifest, m)).codes;
       } catch (err) {
         throw fail(`member ${m.name}: class map: ${(err as Error).message}`, err);
       }
@@ -204,7 +190,7 @@ export async function loadModelSet(modelSet: string, version: string, options: L
       }
       let engine: InferenceEngine;
       try {
-        engine = await buildEngine(store, prefix, m, choice, options);
+        engine = await buildEngine(store, manifest, m, choice, options);
       } catch (err) {
         throw fail(`member ${m.name}: ${(err as Error).message}`, err);
       }

@@ -5,6 +5,7 @@
  * flight finish on the old version, which is then disposed. A version that fails to load leaves
  * the current one serving; {@link ModelRegistry.status} and the log say why.
  */
+import { checkSegment, newestModelSetVersion } from '@kzr/artifacts';
 import {
   type Bus,
   EventSubject,
@@ -16,7 +17,6 @@ import {
 } from '@kzr/platform';
 
 import { loadModelSet, type LoadedModelSet, type LoadOptions } from './load-model-set.js';
-import { checkName, manifestFormat } from './manifest.js';
 
 /** Options of {@link ModelRegistry}. */
 export type RegistryOptions = LoadOptions;
@@ -81,8 +81,8 @@ export class ModelRegistry implements AsyncDisposable {
    * Rejects with a ModelLoadError when the version fails; the current one keeps serving.
    */
   activate(modelSet: string, version: string): Promise<LoadedModelSet> {
-    checkName('modelSet', modelSet);
-    checkName('version', version);
+    checkSegment('modelSet', modelSet);
+    checkSegment('version', version);
     if (this.closed) return Promise.reject(new NotReadyError('the model registry is closed'));
     const e = this.entry(modelSet);
     e.pending.push(version);
@@ -217,21 +217,7 @@ export class ModelRegistry implements AsyncDisposable {
    * when `modelSet` is omitted; undefined when the Store holds none.
    */
   async newestPublished(modelSet?: string): Promise<{ modelSet: string; version: string } | undefined> {
-    const prefix = modelSet === undefined ? 'models/' : `models/${modelSet}/`;
-    const infos = (await this.store.list(prefix)).filter((o) => /^models\/[^/]+\/[^/]+\/manifest\.json$/.test(o.key));
-    let best: { modelSet: string; version: string; createdAt: number } | undefined;
-    for (const info of infos) {
-      try {
-        const m = JSON.parse((await this.store.getBytes(info.key)).toString('utf8')) as Record<string, unknown>;
-        if (m.format !== manifestFormat || typeof m.createdAt !== 'string') continue;
-        const createdAt = Date.parse(m.createdAt);
-        const [, set, version] = info.key.split('/') as [string, string, string];
-        if (!best || createdAt > best.createdAt) best = { modelSet: set, version, createdAt };
-      } catch {
-        continue; // an unreadable manifest is not a candidate
-      }
-    }
-    return best && { modelSet: best.modelSet, version: best.version };
+    return newestModelSetVersion(this.store, modelSet);
   }
 
   /**

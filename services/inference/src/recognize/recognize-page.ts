@@ -9,10 +9,10 @@ import { boxCenter, charOfCode, isUnicodeCode, nms, readingOrder } from '@kzr/co
 import { boxPoint, type ClassifiedBox, MERGE_IOU_THRESHOLD, mergeDetectionSets } from '@kzr/core/postprocess';
 import { cutCharacter, PaddingPolicy, type RawImage } from '@kzr/imaging';
 import { ValidationError } from '@kzr/platform';
+import { type VotingMode } from '@kzr/artifacts';
 
 import { classifyCrops, type LabelScore } from '../ensemble/classify.js';
 import { type LoadedModelSet } from '../models/load-model-set.js';
-import { type VotingMode } from '../models/manifest.js';
 
 /** IoU above which a set's own boxes suppress each other before classification (spec §5.2). */
 export const perSetNmsIou = 0.3;

@@ -27,6 +27,7 @@ import {
   dropConnectRate,
   efficientNetCoefficients,
   headFilters,
+  type StageArgs,
   stemFilters,
 } from './constants.js';
 
@@ -74,17 +75,29 @@ function mbConv(
   return (x, ctx) => tf.add(drop(main(x, ctx), ctx), x);
 }
 
-/** Builds an EfficientNet backbone. */
-export function buildEfficientNet(b: BuildContext, config: ArchitectureConfig): { body: Layer; featureDim: number } {
-  const [w0, d0] = efficientNetCoefficients[config.arch as keyof typeof efficientNetCoefficients];
-  const width = w0 * (config.widthMultiplier ?? 1);
+/** One MBConv block of an EfficientNet: its channels, stride and the stage it belongs to. */
+export interface MbConvBlock {
+  readonly inCh: number;
+  readonly outCh: number;
+  readonly stride: number;
+  readonly stage: StageArgs;
+}
+
+function widthOf(config: ArchitectureConfig): number {
+  const [w0] = efficientNetCoefficients[config.arch as keyof typeof efficientNetCoefficients];
+  return w0 * (config.widthMultiplier ?? 1);
+}
+
+/**
+ * The MBConv blocks of an EfficientNet variant in order: the B0 stages scaled by the variant's
+ * width and depth coefficients (and the config's multipliers). The model builder and the ONNX
+ * exporter both follow it, so they cannot drift apart.
+ */
+export function efficientNetBlocks(config: ArchitectureConfig): MbConvBlock[] {
+  const [, d0] = efficientNetCoefficients[config.arch as keyof typeof efficientNetCoefficients];
+  const width = widthOf(config);
   const depth = d0 * (config.depthMultiplier ?? 1);
-  const stem = roundFilters(stemFilters, width);
-  const layers: Layer[] = [
-    convBn(b, '_conv_stem', '_bn0', config.inputChannels, stem, 3, { stride: 2, pad: 'same', bn }),
-    swish,
-  ];
-  const plan: Array<{ inCh: number; outCh: number; stride: number; stage: (typeof b0Stages)[number] }> = [];
+  const plan: MbConvBlock[] = [];
   for (const stage of b0Stages) {
     const inCh = roundFilters(stage.inFilters, width);
     const outCh = roundFilters(stage.outFilters, width);
@@ -93,6 +106,18 @@ export function buildEfficientNet(b: BuildContext, config: ArchitectureConfig): 
       plan.push({ inCh: i === 0 ? inCh : outCh, outCh, stride: i === 0 ? stage.stride : 1, stage });
     }
   }
+  return plan;
+}
+
+/** Builds an EfficientNet backbone. */
+export function buildEfficientNet(b: BuildContext, config: ArchitectureConfig): { body: Layer; featureDim: number } {
+  const width = widthOf(config);
+  const stem = roundFilters(stemFilters, width);
+  const layers: Layer[] = [
+    convBn(b, '_conv_stem', '_bn0', config.inputChannels, stem, 3, { stride: 2, pad: 'same', bn }),
+    swish,
+  ];
+  const plan = efficientNetBlocks(config);
   plan.forEach((p, idx) => {
     const rate = (dropConnectRate * idx) / plan.length;
     layers.push(

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Classifier } from '@kzr/ml';
 
-import { createOnnxEngine } from '../engine/onnx-engine.js';
+import { createOnnxEngine } from './onnx-engine.js';
 
 /** Largest |tfjs − ONNX Runtime| logit difference on `rows` seeded `side`×`side` inputs. */
 export async function onnxParity(model: Classifier, onnx: Uint8Array, side: number, rows = 2): Promise<number> {

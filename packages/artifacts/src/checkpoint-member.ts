@@ -5,9 +5,9 @@
  */
 import { basename, dirname } from 'node:path';
 
-import { type Classifier, createClassifier, directoryStorage, loadCheckpointInto, readCheckpointState } from '@kzr/ml';
+import type { Classifier } from '@kzr/ml';
 
-import { type InputSpec } from './manifest.js';
+import { type InputSpec } from './model-set-manifest.js';
 
 /** A checkpoint loaded for serving or export. */
 export interface CheckpointMember {
@@ -20,6 +20,8 @@ export interface CheckpointMember {
 
 /** Loads the checkpoint in `dir`; the caller disposes `model`. */
 export async function loadCheckpointMember(dir: string): Promise<CheckpointMember> {
+  // TensorFlow.js loads here, not with the package: services that only read keys or filters never pay for it.
+  const { createClassifier, directoryStorage, loadCheckpointInto, readCheckpointState } = await import('@kzr/ml');
   const storage = directoryStorage(dirname(dir));
   const prefix = basename(dir);
   const state = await readCheckpointState(storage, prefix);

@@ -3,17 +3,19 @@
  * convolution, grouped and depthwise convolutions as ONNX `Conv` with `group`, squeeze-excitation,
  * and the cosine head (L2-normalised features times the pre-normalised, pre-scaled class weights).
  *
- * The graph is rebuilt from the classifier's public surface only: its {@link ArchitectureConfig}
- * and its named variables. `@kzr/ml` does not export its layer plans, so the EfficientNet stage
- * table is mirrored here and every derived shape is checked against the stored weights; a drift
- * between the two throws instead of exporting a wrong graph (the parity test catches the rest).
+ * The graph is rebuilt from the classifier's {@link ArchitectureConfig}, its named variables and
+ * the model zoo's own block plan (`efficientNetBlocks`); every derived shape is checked against
+ * the stored weights, so a layout the exporter does not know throws instead of exporting a wrong
+ * graph (the parity test catches the rest).
  *
  * Input `input` is NCHW float32 `[batch, channels, height, width]` (normalised pixels), output
  * `logits` is `[batch, numClasses]`, as PyTorch exports are; the engine converts kzr's NHWC.
  */
-import { Arch, type ArchitectureConfig, type Classifier, defaultHeadScale } from '@kzr/ml';
-
 import { OnnxExportError } from '../errors.js';
+import { bnEps } from '../models/efficientnet/constants.js';
+import { efficientNetBlocks } from '../models/efficientnet/model.js';
+import { defaultHeadScale } from '../models/head.js';
+import { Arch, type ArchitectureConfig, type Classifier } from '../models/types.js';
 import { attr, type OnnxAttribute, OnnxGraphBuilder } from './onnx-graph.js';
 
 /** Name of the exported graph's input. */
@@ -80,7 +82,7 @@ class Exporter {
     this.config = config;
     this.weights = weights;
     this.family = familyOf(config.arch);
-    this.eps = this.family === 'efficientnet' ? 1e-3 : 1e-5;
+    this.eps = this.family === 'efficientnet' ? bnEps : 1e-5;
   }
 
   run(options: OnnxExportOptions): Uint8Array {
@@ -248,16 +250,17 @@ class Exporter {
   }
 
   private efficientNet(input: string): string {
-    const plan = efficientNetPlan(this.config);
+    const plan = efficientNetBlocks(this.config);
     let x = this.swish(this.convBn(input, '_conv_stem', '_bn0', { stride: 2, pad: 'same' }));
     plan.forEach((p, idx) => {
       const name = `_blocks.${idx}`;
       const dw = this.weights.get(`${name}._depthwise_conv.weight`);
-      if (!dw || dw.shape[0] !== p.kernel || dw.shape[2] !== p.inCh * p.expand) {
+      const { kernel, expand } = p.stage;
+      if (!dw || dw.shape[0] !== kernel || dw.shape[2] !== p.inCh * expand) {
         throw new OnnxExportError(`${name}: stored depthwise weights do not match the EfficientNet plan`);
       }
       let y = x;
-      if (p.expand !== 1) y = this.swish(this.convBn(y, `${name}._expand_conv`, `${name}._bn0`, { pad: 0 }));
+      if (expand !== 1) y = this.swish(this.convBn(y, `${name}._expand_conv`, `${name}._bn0`, { pad: 0 }));
       y = this.swish(
         this.convBn(y, `${name}._depthwise_conv`, `${name}._bn1`, { stride: p.stride, pad: 'same', depthwise: true }),
       );
@@ -295,54 +298,4 @@ class Exporter {
     }
     return this.b.node('MatMul', [unit, this.b.constant('head.weight', [d, classes], wn)], onnxOutputName);
   }
-}
-
-// EfficientNet-B0 stages (lukemelas block strings) and the B0–B4 coefficients, mirrored from
-// packages/ml (not exported there); shapes are checked against the weights above.
-const b0Stages = [
-  [1, 3, 1, 1, 32, 16],
-  [2, 3, 2, 6, 16, 24],
-  [2, 5, 2, 6, 24, 40],
-  [3, 3, 2, 6, 40, 80],
-  [3, 5, 1, 6, 80, 112],
-  [4, 5, 2, 6, 112, 192],
-  [1, 3, 1, 6, 192, 320],
-] as const;
-const coefficients: Record<string, readonly [number, number]> = {
-  'efficientnet-b0': [1.0, 1.0],
-  'efficientnet-b1': [1.0, 1.1],
-  'efficientnet-b2': [1.1, 1.2],
-  'efficientnet-b3': [1.2, 1.4],
-  'efficientnet-b4': [1.4, 1.8],
-};
-
-function roundFilters(filters: number, width: number): number {
-  const scaled = filters * width;
-  let rounded = Math.max(8, Math.floor((scaled + 4) / 8) * 8);
-  if (rounded < 0.9 * scaled) rounded += 8;
-  return rounded;
-}
-
-interface MbConvPlan {
-  readonly inCh: number;
-  readonly outCh: number;
-  readonly stride: number;
-  readonly kernel: number;
-  readonly expand: number;
-}
-
-function efficientNetPlan(config: ArchitectureConfig): MbConvPlan[] {
-  const [w0, d0] = coefficients[config.arch] ?? [1, 1];
-  const width = w0 * (config.widthMultiplier ?? 1);
-  const depth = d0 * (config.depthMultiplier ?? 1);
-  const plan: MbConvPlan[] = [];
-  for (const [repeats, kernel, stride, expand, inF, outF] of b0Stages) {
-    const inCh = roundFilters(inF, width);
-    const outCh = roundFilters(outF, width);
-    const n = Math.max(1, Math.ceil(depth * repeats));
-    for (let i = 0; i < n; i++) {
-      plan.push({ inCh: i === 0 ? inCh : outCh, outCh, stride: i === 0 ? stride : 1, kernel, expand });
-    }
-  }
-  return plan;
 }

@@ -3,22 +3,22 @@
  * the Store), the manifest last, so a reader that sees the manifest finds every file complete.
  * Used by the trainer's publish phase, `kzr model import-onnx` and the tests.
  */
-import { type Classifier } from '@kzr/ml';
+import type { Classifier } from '@kzr/ml';
 import { type Store } from '@kzr/platform';
 
+import { checkSegment, modelSetFileKey, modelSetManifestKey } from './keys.js';
 import {
   type EngineChoice,
   type FileRef,
   type InputSpec,
-  manifestFormat,
-  manifestKey,
   type MemberManifest,
+  modelSetManifestFormat,
+  modelSetSchemaVersion,
   type ModelSetManifest,
   parseClassMapFile,
   parseManifest,
-  versionPrefix,
   type VotingMode,
-} from './manifest.js';
+} from './model-set-manifest.js';
 import { encodeSafetensors } from './safetensors.js';
 
 /** A member to publish: a kzr classifier (weights read from it) or ONNX bytes. */
@@ -57,9 +57,11 @@ export async function classifierWeights(model: Classifier): Promise<Uint8Array> 
 
 /** Writes the version and returns its manifest (also at `models/<set>/<version>/manifest.json`). */
 export async function publishModelSet(store: Store, options: PublishModelSetOptions): Promise<ModelSetManifest> {
-  const prefix = versionPrefix(options.modelSet, options.version);
+  const modelSet = checkSegment('modelSet', options.modelSet);
+  const version = checkSegment('version', options.version);
+  for (const [i, m] of options.members.entries()) checkSegment(`members[${i}].name`, m.name);
   const put = async (key: string, bytes: Uint8Array, contentType: string): Promise<FileRef> => {
-    const r = await store.put(prefix + key, bytes, { contentType });
+    const r = await store.put(modelSetFileKey(modelSet, version, key), bytes, { contentType });
     return { key, sha256: r.sha256 };
   };
   parseClassMapFile({ codes: options.codes });
@@ -87,15 +89,16 @@ export async function publishModelSet(store: Store, options: PublishModelSetOpti
     }
   }
   const manifest = parseManifest({
-    format: manifestFormat,
-    modelSet: options.modelSet,
-    version: options.version,
+    format: modelSetManifestFormat,
+    schemaVersion: modelSetSchemaVersion,
+    modelSet,
+    version,
     createdAt: (options.createdAt ?? new Date()).toISOString(),
     engine: options.engine ?? 'auto',
     voting: options.voting ?? 'hard',
     members,
   });
-  await store.put(manifestKey(options.modelSet, options.version), Buffer.from(JSON.stringify(manifest, null, 2)), {
+  await store.put(modelSetManifestKey(modelSet, version), Buffer.from(JSON.stringify(manifest, null, 2)), {
     contentType: 'application/json',
   });
   return manifest;

@@ -1,14 +1,21 @@
 /**
- * Model-set manifests: `models/<set>/<version>/manifest.json` in the Store lists the members of
+ * Model-set manifests: `models/<set>/<version>/manifest.json` in the Store (schema version
+ * {@link modelSetSchemaVersion}) lists the members of
  * one version (a kzr zoo model with its architecture and safetensors weights, or an ONNX file
  * exported elsewhere), each with its class map and input spec, and the sha256 of every file.
  * File keys are relative to the version's folder.
  */
-import { type ArchitectureConfig, validateArchitecture } from '@kzr/ml';
+import { type ArchitectureConfig, validateArchitecture } from '@kzr/ml/architecture';
 import { ValidationError } from '@kzr/platform';
 
-/** Format tag of the manifest this code reads and writes. */
-export const manifestFormat = 'kzr.model-set.v1';
+import { checkRelativeKey, checkSegment } from './keys.js';
+import { checkSchemaVersion } from './schema.js';
+
+/** Format tag of a model-set manifest. */
+export const modelSetManifestFormat = 'kzr.model-set';
+
+/** Schema version of the manifests this code reads and writes. */
+export const modelSetSchemaVersion = 1 as const;
 
 /** Which engine runs a set's members. `auto`: ONNX Runtime where it loads, else tfjs. */
 export const EngineChoice = { Auto: 'auto', Onnx: 'onnx', Tfjs: 'tfjs' } as const;
@@ -66,7 +73,8 @@ export type MemberManifest =
 
 /** One version of a model set. */
 export interface ModelSetManifest {
-  readonly format: typeof manifestFormat;
+  readonly format: typeof modelSetManifestFormat;
+  readonly schemaVersion: typeof modelSetSchemaVersion;
   readonly modelSet: string;
   readonly version: string;
   /** RFC 3339; the newest published version is the one with the latest `createdAt`. */
@@ -83,29 +91,6 @@ export interface ClassMapFile {
   readonly codes: readonly string[];
 }
 
-const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** The Store prefix of a version. */
-export function versionPrefix(modelSet: string, version: string): string {
-  return `models/${modelSet}/${version}/`;
-}
-
-/** The Store key of a version's manifest. */
-export function manifestKey(modelSet: string, version: string): string {
-  return `${versionPrefix(modelSet, version)}manifest.json`;
-}
-
-/** Checks a model-set or version name (a path segment). */
-export function checkName(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !namePattern.test(value)) {
-    throw new ValidationError(
-      field,
-      `expected a name of letters, digits, '.', '_' or '-', got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
 function obj(field: string, value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ValidationError(field, 'expected an object');
@@ -115,13 +100,11 @@ function obj(field: string, value: unknown): Record<string, unknown> {
 
 function fileRef(field: string, value: unknown): FileRef {
   const o = obj(field, value);
-  if (typeof o.key !== 'string' || o.key === '' || o.key.startsWith('/') || o.key.split('/').includes('..')) {
-    throw new ValidationError(`${field}.key`, `expected a relative key, got ${JSON.stringify(o.key)}`);
-  }
+  const key = checkRelativeKey(`${field}.key`, o.key);
   if (typeof o.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)) {
     throw new ValidationError(`${field}.sha256`, 'expected 64 lowercase hex digits');
   }
-  return { key: o.key, sha256: o.sha256 };
+  return { key, sha256: o.sha256 };
 }
 
 function positiveInt(field: string, value: unknown): number {
@@ -159,11 +142,12 @@ export function parseInputSpec(field: string, value: unknown): InputSpec {
 /** Parses and checks a manifest; throws a ValidationError naming the bad field. */
 export function parseManifest(value: unknown): ModelSetManifest {
   const o = obj('manifest', value);
-  if (o.format !== manifestFormat) {
-    throw new ValidationError('manifest.format', `expected ${manifestFormat}, got ${JSON.stringify(o.format)}`);
+  if (o.format !== modelSetManifestFormat) {
+    throw new ValidationError('manifest.format', `expected ${modelSetManifestFormat}, got ${JSON.stringify(o.format)}`);
   }
-  const modelSet = checkName('manifest.modelSet', o.modelSet);
-  const version = checkName('manifest.version', o.version);
+  checkSchemaVersion('manifest.schemaVersion', o.schemaVersion, modelSetSchemaVersion);
+  const modelSet = checkSegment('manifest.modelSet', o.modelSet);
+  const version = checkSegment('manifest.version', o.version);
   if (typeof o.createdAt !== 'string' || Number.isNaN(Date.parse(o.createdAt))) {
     throw new ValidationError('manifest.createdAt', 'expected an RFC 3339 time');
   }
@@ -180,7 +164,7 @@ export function parseManifest(value: unknown): ModelSetManifest {
   const members = o.members.map((m: unknown, i: number): MemberManifest => {
     const f = `manifest.members[${i}]`;
     const mo = obj(f, m);
-    const name = checkName(`${f}.name`, mo.name);
+    const name = checkSegment(`${f}.name`, mo.name);
     if (names.has(name)) throw new ValidationError(`${f}.name`, `duplicate member ${name}`);
     names.add(name);
     const input = parseInputSpec(`${f}.input`, mo.input);
@@ -217,7 +201,8 @@ export function parseManifest(value: unknown): ModelSetManifest {
     throw new ValidationError(`${f}.kind`, `expected kzr or onnx, got ${JSON.stringify(mo.kind)}`);
   });
   return {
-    format: manifestFormat,
+    format: modelSetManifestFormat,
+    schemaVersion: modelSetSchemaVersion,
     modelSet,
     version,
     createdAt: o.createdAt,

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
-import { type ArchitectureConfig, createClassifier, type Classifier } from '@kzr/ml';
 import * as ort from 'onnxruntime-node';
 
 import { exportClassifierToOnnx } from '../src/onnx/export-classifier.js';
+
+import { type ArchitectureConfig, createClassifier, type Classifier } from '@kzr/ml';
 
 // Seeded non-trivial batch-norm statistics and affine parameters, so folding is exercised.
 function randomiseBatchNorm(model: Classifier, seed: number): void {

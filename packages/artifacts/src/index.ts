@@ -1,0 +1,57 @@
+// What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions.
+export { loadCheckpointMember } from './checkpoint-member.js';
+export { storeCheckpointStorage } from './checkpoint-storage.js';
+export {
+  filterSchemaVersion,
+  MemoryFilterRepository,
+  newFilterVersion,
+  parseFilterManifest,
+  StoreFilterRepository,
+} from './filter-versions.js';
+export {
+  checkRelativeKey,
+  checkSegment,
+  cropIndexKey,
+  cropShardKey,
+  cropsPrefix,
+  datasetDetectionsKey,
+  datasetLabelsKey,
+  datasetPageKey,
+  datasetPagesPrefix,
+  datasetPrefix,
+  datasetUnicodeTranslationKey,
+  filterFileKey,
+  filterManifestKey,
+  filtersPrefix,
+  maxSegmentLength,
+  modelSetFileKey,
+  modelSetManifestKey,
+  modelSetsPrefix,
+  modelSetVersionPrefix,
+  parseFilterManifestKey,
+  parseModelSetManifestKey,
+  phaseCacheKey,
+  preprocessedPageKey,
+  resultKey,
+  runOutputPrefix,
+  runRecordKey,
+} from './keys.js';
+export {
+  EngineChoice,
+  modelSetManifestFormat,
+  modelSetSchemaVersion,
+  parseClassMapFile,
+  parseInputSpec,
+  parseManifest,
+  VotingMode,
+} from './model-set-manifest.js';
+export { classifierWeights, publishModelSet } from './publish-model-set.js';
+export { newestModelSetVersion, readMemberClassMap, readModelSetFile, readModelSetManifest } from './read-model-set.js';
+export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+export { checkSchemaVersion } from './schema.js';
+
+export type { CheckpointMember } from './checkpoint-member.js';
+export type { Filter, FilterManifest, FilterRepository } from './filter-versions.js';
+export type { ClassMapFile, FileRef, InputSpec, MemberManifest, ModelSetManifest } from './model-set-manifest.js';
+export type { MemberSource, PublishModelSetOptions } from './publish-model-set.js';
+export type { NamedTensor } from './safetensors.js';

@@ -1,0 +1,184 @@
+/**
+ * Every Store key of DESIGN.md "Artifacts", built in one place:
+ *
+ * ```
+ * datasets/<dataset>/pages/<page>.<ext>, labels.csv, unicode_translation.csv, detections/<set>.json
+ * preprocessed/<dataset>/<page>.png
+ * crops/<dataset>/<split>/shard-NNNNN.bin + index.json
+ * runs/<run>/run.json
+ * runs/<run>/<phase>/<model>/...
+ * cache/<phase>/<input-hash>.json
+ * models/<set>/<version>/manifest.json + members
+ * filters/<version>/model.txt + features.json
+ * results/<run>/<file>
+ * ```
+ *
+ * Every name that comes from outside (dataset, page, detection set, split, run, phase, model,
+ * model set, version, input hash) is checked against one segment rule ({@link checkSegment})
+ * before a key is built, so no request can reach outside its folder. The Store adapters check the
+ * whole key again (platform's `checkKey`); this module is the one that knows the layout.
+ */
+import { ValidationError } from '@kzr/platform';
+
+/** Longest name allowed in one key segment. */
+export const maxSegmentLength = 100;
+
+const segmentPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The segment rule: a name that is one path segment, starting with a letter or digit, of
+ * letters, digits, `.`, `_` and `-`, at most {@link maxSegmentLength} characters. So `..`,
+ * `a/b`, an empty name and control characters are all rejected. Returns the name; throws a
+ * ValidationError naming `field` otherwise.
+ */
+export function checkSegment(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length > maxSegmentLength || !segmentPattern.test(value)) {
+    const shown =
+      typeof value === 'string' && value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}…` : JSON.stringify(value);
+    throw new ValidationError(
+      field,
+      `expected a name of at most ${maxSegmentLength} letters, digits, '.', '_' or '-' (not starting with '.', '_' or '-'), got ${shown}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a key relative to an artifact's folder (a manifest's member file, a checkpoint file):
+ * `/`-separated segments, each passing {@link checkSegment}.
+ */
+export function checkRelativeKey(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new ValidationError(field, `expected a relative key, got ${JSON.stringify(value)}`);
+  }
+  for (const segment of value.split('/')) checkSegment(field, segment);
+  return value;
+}
+
+// datasets/<dataset>/...
+
+/** `datasets/<dataset>/`: everything ingested for a dataset. */
+export function datasetPrefix(dataset: string): string {
+  return `datasets/${checkSegment('dataset', dataset)}/`;
+}
+
+/** `datasets/<dataset>/pages/`: the pages of a dataset, `<page>.<ext>` each. */
+export function datasetPagesPrefix(dataset: string): string {
+  return `${datasetPrefix(dataset)}pages/`;
+}
+
+/** `datasets/<dataset>/pages/<page><ext>`; `ext` is the image's extension with its dot (`.jpg`). */
+export function datasetPageKey(dataset: string, page: string, ext: string): string {
+  if (!/^\.[a-z]{2,5}$/.test(ext))
+    throw new ValidationError('ext', `expected an image extension, got ${JSON.stringify(ext)}`);
+  return `${datasetPagesPrefix(dataset)}${checkSegment('page', page)}${ext}`;
+}
+
+/** `datasets/<dataset>/labels.csv`: the ground truth in Kaggle's `train.csv` form. */
+export function datasetLabelsKey(dataset: string): string {
+  return `${datasetPrefix(dataset)}labels.csv`;
+}
+
+/** `datasets/<dataset>/unicode_translation.csv`. */
+export function datasetUnicodeTranslationKey(dataset: string): string {
+  return `${datasetPrefix(dataset)}unicode_translation.csv`;
+}
+
+/** `datasets/<dataset>/detections/<set>.json`: one detector result set. */
+export function datasetDetectionsKey(dataset: string, set: string): string {
+  return `${datasetPrefix(dataset)}detections/${checkSegment('set', set)}.json`;
+}
+
+// preprocessed/<dataset>/<page>.png
+
+/** `preprocessed/<dataset>/<page>.png`: a page after Ben's filter and denoising. */
+export function preprocessedPageKey(dataset: string, page: string): string {
+  return `preprocessed/${checkSegment('dataset', dataset)}/${checkSegment('page', page)}.png`;
+}
+
+// crops/<dataset>/<split>/...
+
+/** `crops/<dataset>/<split>/`: the shards of one split. */
+export function cropsPrefix(dataset: string, split: string): string {
+  return `crops/${checkSegment('dataset', dataset)}/${checkSegment('split', split)}/`;
+}
+
+/** `crops/<dataset>/<split>/<shard>` (`shard-NNNNN.bin`). */
+export function cropShardKey(dataset: string, split: string, shard: string): string {
+  return `${cropsPrefix(dataset, split)}${checkSegment('shard', shard)}`;
+}
+
+/** `crops/<dataset>/<split>/index.json`: written last, it makes the split visible. */
+export function cropIndexKey(dataset: string, split: string): string {
+  return `${cropsPrefix(dataset, split)}index.json`;
+}
+
+// runs/<run>/..., cache/..., results/...
+
+/** `runs/<run>/run.json`: the run's spec and phase records (single writer). */
+export function runRecordKey(run: string): string {
+  return `runs/${checkSegment('run', run)}/run.json`;
+}
+
+/** `runs/<run>/<phase>/<model>/`: where one phase writes one model's outputs. */
+export function runOutputPrefix(run: string, phase: string, model: string): string {
+  return `runs/${checkSegment('run', run)}/${checkSegment('phase', phase)}/${checkSegment('model', model)}/`;
+}
+
+/** `cache/<phase>/<input-hash>.json`: pointer to the manifest of a finished phase with that input hash. */
+export function phaseCacheKey(phase: string, inputHash: string): string {
+  return `cache/${checkSegment('phase', phase)}/${checkSegment('inputHash', inputHash)}.json`;
+}
+
+/** `results/<run>/<file>`: what a person reads (report, stage scores, submissions). */
+export function resultKey(run: string, file: string): string {
+  return `results/${checkSegment('run', run)}/${checkSegment('file', file)}`;
+}
+
+// models/<set>/<version>/...
+
+/** `models/` or `models/<set>/`: where {@link modelSetManifestKey}s are listed from. */
+export function modelSetsPrefix(modelSet?: string): string {
+  return modelSet === undefined ? 'models/' : `models/${checkSegment('modelSet', modelSet)}/`;
+}
+
+/** `models/<set>/<version>/`: the folder of one version; member keys are relative to it. */
+export function modelSetVersionPrefix(modelSet: string, version: string): string {
+  return `${modelSetsPrefix(modelSet)}${checkSegment('version', version)}/`;
+}
+
+/** `models/<set>/<version>/manifest.json`: written last, it makes the version visible. */
+export function modelSetManifestKey(modelSet: string, version: string): string {
+  return `${modelSetVersionPrefix(modelSet, version)}manifest.json`;
+}
+
+/** `models/<set>/<version>/<file>`: a member file named relative to the version. */
+export function modelSetFileKey(modelSet: string, version: string, file: string): string {
+  return `${modelSetVersionPrefix(modelSet, version)}${checkRelativeKey('file', file)}`;
+}
+
+/** The set and version of a {@link modelSetManifestKey}, or undefined for any other key. */
+export function parseModelSetManifestKey(key: string): { modelSet: string; version: string } | undefined {
+  const match = /^models\/([^/]+)\/([^/]+)\/manifest\.json$/.exec(key);
+  return match ? { modelSet: match[1]!, version: match[2]! } : undefined;
+}
+
+// filters/<version>/...
+
+/** `filters/`: where filter versions are listed from. */
+export const filtersPrefix = 'filters/';
+
+/** `filters/<version>/<file>`: a filter's booster (`model.txt`, `model-<k>.txt`). */
+export function filterFileKey(version: string, file: string): string {
+  return `${filtersPrefix}${checkSegment('version', version)}/${checkSegment('file', file)}`;
+}
+
+/** `filters/<version>/features.json`: the filter's manifest, written last. */
+export function filterManifestKey(version: string): string {
+  return filterFileKey(version, 'features.json');
+}
+
+/** The version of a {@link filterManifestKey}, or undefined for any other key. */
+export function parseFilterManifestKey(key: string): string | undefined {
+  return /^filters\/([^/]+)\/features\.json$/.exec(key)?.[1];
+}
