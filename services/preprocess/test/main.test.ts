@@ -1,36 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { checkHealth, runToExit, waitForExit } from '@kzr/testkit';
+import { checkHealth, waitForExit } from '@kzr/testkit';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 describe('the preprocess main', () => {
-  it('exits 2 naming KZR_STORE when it is invalid', async () => {
-    const exit = await runToExit(main, { env: { KZR_STORE: 'bogus', KZR_GRPC_PORT: '0' } });
-    assert.equal(exit.code, 2, exit.stderr);
-    assert.match(exit.stderr, /KZR_STORE="bogus" is invalid: expected one of fs, s3/);
-  });
-
-  it('exits 2 naming a bad NATS URL before anything opens', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'kzr-preprocess-main-'));
-    try {
-      const exit = await runToExit(main, {
-        env: { KZR_BUS: 'nats', KZR_NATS_URL: 'http://nats:4222', KZR_DATA_DIR: dataDir, KZR_GRPC_PORT: '0' },
-      });
-      assert.equal(exit.code, 2, exit.stderr);
-      assert.match(exit.stderr, /KZR_NATS_URL="http:\/\/nats:4222" is invalid/);
-      assert.deepEqual(await readdir(dataDir), [], 'the filesystem Store was not opened');
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
-
   it('serves after start-up, and on SIGTERM drains and exits 0', async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'kzr-preprocess-main-'));
     t.after(() => rm(dataDir, { recursive: true, force: true }));
