@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@kzr/imaging/augment';
+import { createRng } from '@kzr/core';
 
 import { type BackendName, initBackend } from '../backend/select-backend.js';
 import { createClassifier } from '../models/create-model.js';
@@ -80,7 +80,7 @@ async function step(req: GradStep): Promise<GradReply> {
   lr = req.lr;
   buffer = req.buffer;
   const out = ownGrads[buffer]!;
-  const ctx: ForwardContext = { training: true, updates: [], rng: new Rng(req.dropSeed) };
+  const ctx: ForwardContext = { training: true, updates: [], rng: createRng(req.dropSeed) };
   const x = tf.tensor4d(req.x, [req.n, init.crop, init.crop, ch]);
   const t = tf.tensor2d(req.targets, [req.n, k]);
   const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, req.reduction), vars);
