@@ -198,7 +198,7 @@ function generator(words: readonly [number, number, number, number], spare: numb
     beta(alpha: number, beta: number): number {
       const x = rng.gamma(alpha);
       const y = rng.gamma(beta);
-      // Both gammas underflow to 0 for tiny shapes; the distribution is symmetric there.
+      // Both gammas can underflow to 0 for tiny shapes (an α near 0); 0.5 keeps the draw defined.
       return x + y === 0 ? 0.5 : x / (x + y);
     },
     shuffle<A extends MutableArrayLike>(items: A): A {

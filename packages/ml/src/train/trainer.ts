@@ -86,8 +86,11 @@ export async function evaluateTop1(
       const x = tf.tensor4d(inputs.subarray(start * size, (start + count) * size), [count, ...shape]);
       return tf.argMax(model.logits(x, ctx), 1);
     });
-    predictions.set((await pred.data()) as Int32Array, start);
-    pred.dispose();
+    try {
+      predictions.set((await pred.data()) as Int32Array, start);
+    } finally {
+      pred.dispose();
+    }
   }
   let correct = 0;
   labels.forEach((y, i) => {
