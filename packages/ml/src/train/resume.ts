@@ -38,7 +38,7 @@ export interface ResumeOptions {
 }
 
 /** The progress of a fresh run. */
-export function freshProgress(seed: number): RunProgress {
+function freshProgress(seed: number): RunProgress {
   return { epoch: 0, iteration: 0, best: { epoch: -1, valTop1: -1 }, history: [], orderRng: createRng(seed) };
 }
 
