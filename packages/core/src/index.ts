@@ -30,7 +30,7 @@ export {
 } from './kaggle-csv.js';
 export { f1FromCounts, matchPage, scoreSubmission } from './metric.js';
 export { readingOrder, readingSequence } from './reading-order.js';
-export { createRng, deriveSeed } from './rng.js';
+export { createRng, deriveSeed, restoreRng } from './rng.js';
 export {
   ClassRule,
   cropsFromLabels,
@@ -59,6 +59,6 @@ export type { Box, NmsOptions } from './geometry.js';
 export type { CharLabel, CharPoint, PageLabels, PagePredictions } from './kaggle-csv.js';
 export type { F1Score, PageMatch } from './metric.js';
 export type { ReadingOrderOptions, ReadingPosition } from './reading-order.js';
-export type { Rng } from './rng.js';
+export type { MutableArrayLike, Rng, RngState } from './rng.js';
 export type { BookSplit, BookSplitOptions, UndersampleOptions } from './split.js';
 export type { SoftVote, Vote } from './voting.js';

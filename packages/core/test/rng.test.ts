@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { createRng, deriveSeed, InvalidArgumentError } from '@kzr/core';
+import { createRng, deriveSeed, InvalidArgumentError, restoreRng } from '@kzr/core';
 
 describe('seeded rng', () => {
   it('repeats its sequence for a seed and differs between seeds', () => {
@@ -78,5 +78,47 @@ describe('seeded rng', () => {
     assert.equal(deriveSeed(5, 'undersample', 3), epochs[3]);
     assert.notEqual(deriveSeed(6, 'undersample', 3), epochs[3]);
     assert.throws(() => createRng(0.5), InvalidArgumentError);
+  });
+
+  it('continues the exact sequence from an exported state, a pending spare normal included', () => {
+    const a = createRng(42);
+    for (let i = 0; i < 10; i++) a.next();
+    a.normal(); // leaves the pair's second normal pending
+    const saved = JSON.parse(JSON.stringify(a.state())) as ReturnType<typeof a.state>;
+    const b = restoreRng(saved);
+    const draws = (r: typeof a): number[] => [r.normal(), r.next(), r.beta(0.2, 0.2), r.gamma(2.5), r.nextUint32()];
+    assert.deepEqual(draws(b), draws(a));
+    assert.throws(() => restoreRng({ words: [0, 0, 0, 0] }), InvalidArgumentError);
+    assert.throws(() => restoreRng({ words: [1, 2, 3, 2 ** 32] }), InvalidArgumentError);
+  });
+
+  it('draws Beta(0.2, 0.2) with mean 1/2 and most mass near 0 and 1, and Gamma(k) with mean k', () => {
+    const rng = createRng(1);
+    const draws = Array.from({ length: 4000 }, () => rng.beta(0.2, 0.2));
+    const mean = draws.reduce((s, v) => s + v, 0) / draws.length;
+    assert.ok(Math.abs(mean - 0.5) < 0.03, `beta mean ${mean}`);
+    assert.ok(draws.filter((v) => v < 0.1 || v > 0.9).length > 0.5 * draws.length);
+    for (const shape of [0.3, 1, 4]) {
+      const n = 20_000;
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += rng.gamma(shape);
+      assert.ok(Math.abs(sum / n - shape) < 0.05 * shape + 0.01, `gamma(${shape}) mean ${sum / n}`);
+    }
+    assert.throws(() => rng.gamma(0), InvalidArgumentError);
+  });
+
+  it('permutes 0..n-1 and shuffles typed arrays in place', () => {
+    const rng = createRng(11);
+    const p = rng.permutation(40);
+    assert.deepEqual(
+      [...p].sort((x, y) => x - y),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    const typed = Int32Array.from({ length: 40 }, (_, i) => i);
+    assert.equal(rng.shuffle(typed), typed);
+    assert.notDeepEqual(
+      [...typed],
+      Array.from({ length: 40 }, (_, i) => i),
+    );
   });
 });

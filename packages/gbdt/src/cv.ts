@@ -114,26 +114,11 @@ export function* crossValidateSteps(
   const folds = options.folds ?? 5;
   const foldOf = stratifiedFolds(data.labels, folds, options.seed ?? 7);
   const trainers: GbdtTrainer[] = [];
-  for (let k = 0; k < folds; k++) {
-    const trainRows: number[] = [];
-    const validRows: number[] = [];
-    for (let i = 0; i < foldOf.length; i++) (foldOf[i] === k ? validRows : trainRows).push(i);
-    const fold = subset(data, trainRows);
-    // Early stopping is decided on the mean over folds below, not per fold.
-    trainers.push(
-      new GbdtTrainer(
-        fold,
-        { ...params, earlyStoppingRound: 0 },
-        {
-          valid: subset(data, validRows),
-          ...(options.featureNames ? { featureNames: options.featureNames } : {}),
-        },
-      ),
-    );
-  }
   const meanLosses: number[] = [];
   let best = { iteration: 0, loss: Infinity };
   try {
+    // A fold that fails to start still closes the folds started before it (finally below).
+    for (let k = 0; k < folds; k++) trainers.push(foldTrainer(data, params, foldOf, k, options));
     for (let iter = 1; iter <= params.numIterations; iter++) {
       if (trainers.some((t) => t.done)) break;
       let sum = 0;
@@ -151,6 +136,28 @@ export function* crossValidateSteps(
   }
   const bestIteration = best.iteration;
   return { boosters: trainers.map((t) => t.booster(bestIteration)), bestIteration, meanLosses, foldOf };
+}
+
+/** The trainer of fold `k`: trained on the other folds, validated on fold `k`. */
+function foldTrainer(
+  data: LabeledData,
+  params: GbdtParams,
+  foldOf: ArrayLike<number>,
+  k: number,
+  options: CrossValidateOptions,
+): GbdtTrainer {
+  const trainRows: number[] = [];
+  const validRows: number[] = [];
+  for (let i = 0; i < foldOf.length; i++) (foldOf[i] === k ? validRows : trainRows).push(i);
+  // Early stopping is decided on the mean over folds, not per fold.
+  return new GbdtTrainer(
+    subset(data, trainRows),
+    { ...params, earlyStoppingRound: 0 },
+    {
+      valid: subset(data, validRows),
+      ...(options.featureNames ? { featureNames: options.featureNames } : {}),
+    },
+  );
 }
 
 /** The ensemble prediction: the mean of the boosters' probabilities per row. */

@@ -4,6 +4,7 @@
  * {@link GbdtParams}.
  */
 import { ParamError } from './errors.js';
+import { LgbRandom } from './random.js';
 
 /** The resolved training parameters; names are LightGBM's, in camelCase. */
 export interface GbdtParams {
@@ -263,14 +264,14 @@ function parseValue(name: string, spec: Spec, raw: string | number | boolean): n
   return value;
 }
 
-/** Derives LightGBM-style sub-seeds from a master seed (LightGBM draws them from `Random(seed)`). */
-function deriveSeeds(seed: number): { baggingSeed: number; featureFractionSeed: number; dataRandomSeed: number } {
-  let x = seed >>> 0;
-  const next = (): number => {
-    x = (Math.imul(214013, x) + 2531011) >>> 0;
-    return (x >>> 16) & 0x7fff;
-  };
-  return { dataRandomSeed: next(), baggingSeed: next(), featureFractionSeed: next() };
+/**
+ * LightGBM's sub-seeds of a master seed: three 15-bit draws of `Random(seed)`, in LightGBM's
+ * order (not core's `deriveSeed`: a seed must mean what it means to LightGBM).
+ */
+function lightgbmSubSeeds(seed: number): { baggingSeed: number; featureFractionSeed: number; dataRandomSeed: number } {
+  const random = new LgbRandom(seed);
+  const draw = (): number => random.nextShort(0, 0x8000);
+  return { dataRandomSeed: draw(), baggingSeed: draw(), featureFractionSeed: draw() };
 }
 
 /**
@@ -302,7 +303,7 @@ export function resolveParams(input: Readonly<Record<string, string | number | b
     out[spec.key] = parseValue(name, spec, raw);
   }
   if (typeof out.seed === 'number') {
-    const derived = deriveSeeds(out.seed);
+    const derived = lightgbmSubSeeds(out.seed);
     if (!seen.has('bagging_seed')) out.baggingSeed = derived.baggingSeed;
     if (!seen.has('feature_fraction_seed')) out.featureFractionSeed = derived.featureFractionSeed;
     if (!seen.has('data_random_seed')) out.dataRandomSeed = derived.dataRandomSeed;

@@ -1,7 +1,9 @@
 /**
  * LightGBM's pseudo-random generator (`utils/random.h`): a 32-bit linear congruential generator
  * with the MSVC constants. kzr uses it where LightGBM does (bagging, feature sampling, the bin
- * sample), so a seed means the same kind of thing in both.
+ * sample, the sub-seeds of `seed`), so a seed means the same kind of thing in both. It is on
+ * purpose not core's xoshiro128** `Rng`: LightGBM parity needs LightGBM's own sequence, and the
+ * training shards skip ahead in it ({@link lcgSkip}).
  */
 export class LgbRandom {
   private x: number;

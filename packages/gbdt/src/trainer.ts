@@ -109,141 +109,47 @@ export class GbdtTrainer {
   /** Gradients are multiples of 1 / gradientScale (see shard-kernels.ts). */
   private readonly gradientScale: number;
   private readonly team: WorkerTeam;
-  private initScore = 0;
+  private readonly initScore: number;
   private finished = false;
   private best = { iteration: 0, loss: Infinity };
   /** Validation loss after each iteration. */
   readonly validLosses: number[] = [];
 
+  /**
+   * Checks the data, starts the shards (`num_threads`, one thread for small tables), bins every
+   * feature on them and sets the initial score. Closes the worker threads again when any of it
+   * fails.
+   */
   constructor(train: LabeledData, params: GbdtParams, options: TrainerOptions = {}) {
-    checkLabels(train, 'label');
-    const { numRows, numFeatures, values } = train.features;
-    if (numRows === 0) throw new DataError('features', 'no training rows');
-    if (numFeatures === 0) throw new DataError('features', 'no feature columns');
-    if (values.length !== numRows * numFeatures) {
-      throw new DataError('features', `expected ${numRows * numFeatures} values, got ${values.length}`);
-    }
+    this.featureNames = checkTrainingData(train, options);
+    const { numRows, numFeatures } = train.features;
     this.params = params;
     this.numRows = numRows;
     this.numFeatures = numFeatures;
     this.labels = Float64Array.from(train.labels);
-    this.featureNames = options.featureNames ? [...options.featureNames] : [];
-    if (this.featureNames.length === 0) for (let f = 0; f < numFeatures; f++) this.featureNames.push(`Column_${f}`);
-    if (this.featureNames.length !== numFeatures) {
-      throw new DataError('featureNames', `${this.featureNames.length} names for ${numFeatures} features`);
-    }
-    for (const name of this.featureNames) {
-      if (name === '' || /[\s=:[\]]/.test(name)) {
-        throw new DataError('featureNames', `${JSON.stringify(name)} cannot be written to model.txt`);
-      }
-    }
-    if (options.valid) {
-      checkLabels(options.valid, 'valid.label');
-      if (options.valid.features.numFeatures !== numFeatures) {
-        throw new DataError(
-          'valid.features',
-          `${options.valid.features.numFeatures} features, training has ${numFeatures}`,
-        );
-      }
-    }
     this.valid = options.valid;
     this.validLabels = Float64Array.from(options.valid?.labels ?? []);
-
-    const requested = params.numThreads > 0 ? params.numThreads : Math.min(4, availableParallelism());
-    // Threads pay only when a histogram has many rows; small tables stay on one thread.
-    const threads = requested > 1 && numRows * numFeatures >= 200_000 ? requested : 1;
-    const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
-      threads > 1 ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
-    // Bins from a sample of rows (all rows when there are few enough), found on every thread.
-    const sampleRows =
-      numRows > params.binConstructSampleCnt
-        ? new LgbRandom(params.dataRandomSeed).sample(numRows, params.binConstructSampleCnt)
-        : [];
-    const shareValues = threads > 1 || !(values instanceof Float64Array);
-    const sharedValues = shareValues ? new Float64Array(buffer(values.length * 8)) : (values as Float64Array);
-    if (shareValues) sharedValues.set(values);
-    const binBounds = new Float64Array(buffer(numFeatures * (params.maxBin + 1) * 8));
-    const binMeta = new Float64Array(buffer(numFeatures * 4 * 8));
-    const nanBin = new Int32Array(buffer(numFeatures * 4));
-    const numValueBins = new Int32Array(buffer(numFeatures * 4));
-    // Feature-major bins: a histogram pass reads a few columns in row order.
-    const bins =
-      Math.max(2, params.maxBin) <= 256
-        ? new Uint8Array(buffer(numRows * numFeatures))
-        : new Uint16Array(buffer(numRows * numFeatures * 2));
-    const labels = new Float64Array(buffer(numRows * 8));
-    labels.set(this.labels);
     this.validScore = new Float64Array(this.validLabels.length);
     this.bagRandom = new LgbRandom(params.baggingSeed);
     this.featureRandom = new LgbRandom(params.featureFractionSeed);
-    this.inBag = new Uint8Array(buffer(numRows)).fill(1);
+    this.gradientScale = gradientScale(numRows, params.sigmoid);
+    const shards = startShards(train.features, this.labels, params);
+    this.team = shards.team;
+    this.inBag = shards.inBag;
     this.bagCount = numRows;
-    // Sums of at most numRows gradients (|g| <= sigmoid) or hessians (<= sigmoid^2 / 4) stay below 2^52 units.
-    const bound = numRows * Math.max(params.sigmoid, (params.sigmoid * params.sigmoid) / 4);
-    this.gradientScale = 2 ** Math.max(-1000, Math.min(1000, Math.floor(51 - Math.log2(bound))));
-    const score = new Float64Array(buffer(numRows * 8));
-    this.team = new WorkerTeam(
-      {
-        numRows,
-        numFeatures,
-        bins,
-        labels,
-        score,
-        gh: new Float64Array(buffer(numRows * 16)),
-        inBag: this.inBag,
-        nanBin,
-        numValueBins,
-        maxLeaves: Math.max(2, params.numLeaves),
-        values: sharedValues,
-        sampleRows: Int32Array.from(sampleRows),
-        maxBin: params.maxBin,
-        minDataInBin: params.minDataInBin,
-        binBounds,
-        binMeta,
-        splitConfig: Float64Array.of(
-          params.minDataInLeaf,
-          params.minSumHessianInLeaf,
-          params.lambdaL1,
-          params.lambdaL2,
-          params.minGainToSplit,
-        ),
-      },
-      threads,
-    );
-    this.team.job[Job.Command] = Command.Bin;
-    this.team.job[Job.A0] = 0;
-    this.team.run();
-    this.mappers = [];
-    for (let f = 0; f < numFeatures; f++) {
-      const numBounds = binMeta[4 * f] as number;
-      const hasNan = binMeta[4 * f + 1] === 1;
-      this.mappers.push({
-        numBins: numBounds + (hasNan ? 1 : 0),
-        upperBounds: binBounds.slice(f * (params.maxBin + 1), f * (params.maxBin + 1) + numBounds),
-        nanBin: hasNan ? numBounds : -1,
-        missingType: hasNan ? MissingType.NaN : MissingType.None,
-        trivial: numBounds <= 1 && !hasNan,
-        min: binMeta[4 * f + 2] as number,
-        max: binMeta[4 * f + 3] as number,
-      });
+    try {
+      this.mappers = binFeatures(shards);
+      const layout = histogramLayout(this.mappers);
+      this.offsets = layout.offsets;
+      this.totalBins = layout.totalBins;
+      this.usable = layout.usable;
+      this.team.setHistograms(this.totalBins);
+    } catch (err) {
+      this.team.close();
+      throw err;
     }
-    this.offsets = new Int32Array(numFeatures + 1);
-    for (let f = 0; f < numFeatures; f++) {
-      this.offsets[f + 1] = (this.offsets[f] as number) + (this.mappers[f] as BinMapper).numBins;
-    }
-    this.totalBins = this.offsets[numFeatures] as number;
-    this.usable = [];
-    for (let f = 0; f < numFeatures; f++) if (!(this.mappers[f] as BinMapper).trivial) this.usable.push(f);
-    this.team.setHistograms(this.totalBins);
-
-    if (params.boostFromAverage) {
-      let positives = 0;
-      for (const y of this.labels) positives += y;
-      const p = positives / numRows;
-      if (p > 0 && p < 1) this.initScore = Math.log(p / (1 - p)) / params.sigmoid;
-      if (Math.abs(this.initScore) <= K_EPSILON) this.initScore = 0;
-    }
-    score.fill(this.initScore);
+    this.initScore = params.boostFromAverage ? averageScore(this.labels, params.sigmoid) : 0;
+    shards.score.fill(this.initScore);
     this.validScore.fill(this.initScore);
   }
 
@@ -310,14 +216,20 @@ export class GbdtTrainer {
     return info;
   }
 
-  /** Runs {@link GbdtTrainer.step} until done; `onIteration` returning false stops early. */
+  /**
+   * Runs {@link GbdtTrainer.step} until done; `onIteration` returning false stops early. The
+   * worker threads are closed however it ends.
+   */
   run(onIteration?: (info: IterationInfo) => boolean | void): void {
-    while (!this.finished && this.trees.length < this.params.numIterations) {
-      const info = this.step();
-      if (onIteration?.(info) === false) break;
+    try {
+      while (!this.finished && this.trees.length < this.params.numIterations) {
+        const info = this.step();
+        if (onIteration?.(info) === false) break;
+      }
+    } finally {
+      this.finished = true;
+      this.close();
     }
-    this.finished = true;
-    this.close();
   }
 
   /** The booster of the first `numTrees` trees (default: the best iteration). */
@@ -404,6 +316,22 @@ export class GbdtTrainer {
   /** Stops the worker threads (training is done, or abandoned). Idempotent. */
   close(): void {
     this.team.close();
+  }
+
+  /** Live worker threads of the shards (0 once closed and every worker has exited). */
+  get workerThreads(): number {
+    return this.team.liveWorkers;
+  }
+
+  /** {@link GbdtTrainer.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** {@link GbdtTrainer.close}, then waits until every worker thread has exited (`await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.team.exited();
   }
 
   private leafOutput(g: number, h: number): number {
@@ -608,6 +536,166 @@ export class GbdtTrainer {
   }
 }
 
+/**
+ * Checks the training (and validation) data: shapes, 0/1 labels, feature names that model.txt
+ * can hold. Returns the feature names (`Column_<i>` when none are given).
+ */
+function checkTrainingData(train: LabeledData, options: TrainerOptions): string[] {
+  checkLabels(train, 'label');
+  const { numRows, numFeatures, values } = train.features;
+  if (numRows === 0) throw new DataError('features', 'no training rows');
+  if (numFeatures === 0) throw new DataError('features', 'no feature columns');
+  if (values.length !== numRows * numFeatures) {
+    throw new DataError('features', `expected ${numRows * numFeatures} values, got ${values.length}`);
+  }
+  const names = options.featureNames ? [...options.featureNames] : [];
+  if (names.length === 0) for (let f = 0; f < numFeatures; f++) names.push(`Column_${f}`);
+  if (names.length !== numFeatures) {
+    throw new DataError('featureNames', `${names.length} names for ${numFeatures} features`);
+  }
+  for (const name of names) {
+    if (name === '' || /[\s=:[\]]/.test(name)) {
+      throw new DataError('featureNames', `${JSON.stringify(name)} cannot be written to model.txt`);
+    }
+  }
+  if (options.valid) {
+    checkLabels(options.valid, 'valid.label');
+    if (options.valid.features.numFeatures !== numFeatures) {
+      throw new DataError(
+        'valid.features',
+        `${options.valid.features.numFeatures} features, training has ${numFeatures}`,
+      );
+    }
+  }
+  return names;
+}
+
+/**
+ * The unit of the rounded gradients, 2^k: sums of at most numRows gradients (|g| <= sigmoid) or
+ * hessians (<= sigmoid^2 / 4) stay below 2^52 units, so every sum is exact.
+ */
+function gradientScale(numRows: number, sigmoid: number): number {
+  const bound = numRows * Math.max(sigmoid, (sigmoid * sigmoid) / 4);
+  return 2 ** Math.max(-1000, Math.min(1000, Math.floor(51 - Math.log2(bound))));
+}
+
+/** The shards of a training run and the shared arrays the trainer reads or writes. */
+interface Shards {
+  readonly team: WorkerTeam;
+  readonly numFeatures: number;
+  readonly maxBin: number;
+  /** Per feature, its bin upper bounds (`maxBin + 1` slots each), as binning found them. */
+  readonly binBounds: Float64Array;
+  /** Per feature: bound count, has NaN, min, max. */
+  readonly binMeta: Float64Array;
+  /** The training scores. */
+  readonly score: Float64Array;
+  /** 1 for rows in the current bag. */
+  readonly inBag: Uint8Array;
+}
+
+/**
+ * Starts the shards: shard 0 on this thread plus `num_threads - 1` workers (threads pay only
+ * when a histogram has many rows; small tables stay on one thread), over arrays shared with them.
+ */
+function startShards(features: FeatureMatrix, labels: Float64Array, params: GbdtParams): Shards {
+  const { numRows, numFeatures, values } = features;
+  const requested = params.numThreads > 0 ? params.numThreads : Math.min(4, availableParallelism());
+  const threads = requested > 1 && numRows * numFeatures >= 200_000 ? requested : 1;
+  const buffer = (bytes: number): ArrayBuffer | SharedArrayBuffer =>
+    threads > 1 ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
+  // Bins from a sample of rows (all rows when there are few enough), found on every thread.
+  const sampleRows =
+    numRows > params.binConstructSampleCnt
+      ? new LgbRandom(params.dataRandomSeed).sample(numRows, params.binConstructSampleCnt)
+      : [];
+  const shareValues = threads > 1 || !(values instanceof Float64Array);
+  const sharedValues = shareValues ? new Float64Array(buffer(values.length * 8)) : (values as Float64Array);
+  if (shareValues) sharedValues.set(values);
+  const binBounds = new Float64Array(buffer(numFeatures * (params.maxBin + 1) * 8));
+  const binMeta = new Float64Array(buffer(numFeatures * 4 * 8));
+  const sharedLabels = new Float64Array(buffer(numRows * 8));
+  sharedLabels.set(labels);
+  const score = new Float64Array(buffer(numRows * 8));
+  const inBag = new Uint8Array(buffer(numRows)).fill(1);
+  const team = new WorkerTeam(
+    {
+      numRows,
+      numFeatures,
+      // Feature-major bins: a histogram pass reads a few columns in row order.
+      bins:
+        Math.max(2, params.maxBin) <= 256
+          ? new Uint8Array(buffer(numRows * numFeatures))
+          : new Uint16Array(buffer(numRows * numFeatures * 2)),
+      labels: sharedLabels,
+      score,
+      gh: new Float64Array(buffer(numRows * 16)),
+      inBag,
+      nanBin: new Int32Array(buffer(numFeatures * 4)),
+      numValueBins: new Int32Array(buffer(numFeatures * 4)),
+      maxLeaves: Math.max(2, params.numLeaves),
+      values: sharedValues,
+      sampleRows: Int32Array.from(sampleRows),
+      maxBin: params.maxBin,
+      minDataInBin: params.minDataInBin,
+      binBounds,
+      binMeta,
+      splitConfig: Float64Array.of(
+        params.minDataInLeaf,
+        params.minSumHessianInLeaf,
+        params.lambdaL1,
+        params.lambdaL2,
+        params.minGainToSplit,
+      ),
+    },
+    threads,
+  );
+  return { team, numFeatures, maxBin: params.maxBin, binBounds, binMeta, score, inBag };
+}
+
+/** Bins every feature on the shards and returns the bin mappers (written to model.txt too). */
+function binFeatures(shards: Shards): BinMapper[] {
+  const { team, binBounds, binMeta, maxBin } = shards;
+  team.job[Job.Command] = Command.Bin;
+  team.job[Job.A0] = 0;
+  team.run();
+  const mappers: BinMapper[] = [];
+  for (let f = 0; f < shards.numFeatures; f++) {
+    const numBounds = binMeta[4 * f] as number;
+    const hasNan = binMeta[4 * f + 1] === 1;
+    mappers.push({
+      numBins: numBounds + (hasNan ? 1 : 0),
+      upperBounds: binBounds.slice(f * (maxBin + 1), f * (maxBin + 1) + numBounds),
+      nanBin: hasNan ? numBounds : -1,
+      missingType: hasNan ? MissingType.NaN : MissingType.None,
+      trivial: numBounds <= 1 && !hasNan,
+      min: binMeta[4 * f + 2] as number,
+      max: binMeta[4 * f + 3] as number,
+    });
+  }
+  return mappers;
+}
+
+/** Where each feature's bins start in a histogram, the bin total, and the non-trivial features. */
+function histogramLayout(mappers: readonly BinMapper[]): { offsets: Int32Array; totalBins: number; usable: number[] } {
+  const offsets = new Int32Array(mappers.length + 1);
+  mappers.forEach((m, f) => (offsets[f + 1] = (offsets[f] as number) + m.numBins));
+  const usable: number[] = [];
+  mappers.forEach((m, f) => {
+    if (!m.trivial) usable.push(f);
+  });
+  return { offsets, totalBins: offsets[mappers.length] as number, usable };
+}
+
+/** LightGBM's `boost_from_average` init score: the log-odds of the positive rate (0 when all rows share a label). */
+function averageScore(labels: Float64Array, sigmoid: number): number {
+  let positives = 0;
+  for (const y of labels) positives += y;
+  const p = positives / labels.length;
+  const score = p > 0 && p < 1 ? Math.log(p / (1 - p)) / sigmoid : 0;
+  return Math.abs(score) <= K_EPSILON ? 0 : score;
+}
+
 /** Adds the initial score to every leaf and internal value (LightGBM `Tree::AddBias`). */
 function addBias(tree: Tree, bias: number): void {
   for (let l = 0; l < tree.leafValue.length; l++) tree.leafValue[l] = (tree.leafValue[l] as number) + bias;
@@ -627,7 +715,7 @@ export interface TrainResult {
 
 /** Trains a booster to the end (all iterations or early stopping). */
 export function train(data: LabeledData, params: GbdtParams, options: TrainerOptions = {}): TrainResult {
-  const trainer = new GbdtTrainer(data, params, options);
+  using trainer = new GbdtTrainer(data, params, options);
   trainer.run();
   return { booster: trainer.booster(), bestIteration: trainer.bestIteration, validLosses: [...trainer.validLosses] };
 }

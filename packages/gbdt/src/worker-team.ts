@@ -148,6 +148,8 @@ export class WorkerTeam {
   readonly #main: Shard;
   readonly #workers: Worker[] = [];
   #closed = false;
+  readonly #exits: Array<Promise<void>> = [];
+  #exited = 0;
   readonly #spinPolls: number;
 
   constructor(arrays: TeamArrays, threads: number) {
@@ -204,6 +206,16 @@ export class WorkerTeam {
       jobFloat: this.jobFloat,
       tree: this.tree,
     };
+    try {
+      this.#startWorkers(arrays, t, bounds);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  #startWorkers(arrays: TeamArrays, t: number, bounds: (i: number) => number): void {
+    const n = arrays.numRows;
     for (let i = 1; i < t; i++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -242,7 +254,25 @@ export class WorkerTeam {
       });
       worker.unref();
       this.#workers.push(worker);
+      this.#exits.push(
+        new Promise((resolve) =>
+          worker.once('exit', () => {
+            this.#exited++;
+            resolve();
+          }),
+        ),
+      );
     }
+  }
+
+  /** Worker threads that have not exited yet. */
+  get liveWorkers(): number {
+    return this.#workers.length - this.#exited;
+  }
+
+  /** Resolves once every worker thread has exited (after {@link WorkerTeam.close}). */
+  async exited(): Promise<void> {
+    await Promise.all(this.#exits);
   }
 
   /**

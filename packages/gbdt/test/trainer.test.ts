@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { readShared } from './fixtures.js';
 import { syntheticTable, xorshift32 } from '../src/internal.js';
@@ -117,6 +118,44 @@ describe('GBDT trainer', () => {
       const two = formatModel(train(big, resolveParams({ ...base, num_threads: 2 })).booster);
       assert.equal(two.replace('[num_threads: 2]', '[num_threads: 1]'), one, JSON.stringify(extra));
     }
+  });
+
+  it('`await using` terminates the worker threads when the block ends', async () => {
+    const big = syntheticTable(30000, 8, 47);
+    let kept: GbdtTrainer | undefined;
+    {
+      await using trainer = new GbdtTrainer(big, resolveParams({ num_iterations: 5, num_threads: 3 }));
+      kept = trainer;
+      assert.equal(trainer.workerThreads, 2);
+      trainer.step();
+    }
+    assert.equal(kept.workerThreads, 0);
+  });
+
+  it('`using` and a throwing run both close the worker threads', async () => {
+    const big = syntheticTable(30000, 8, 48);
+    const params = resolveParams({ num_iterations: 5, num_threads: 2 });
+    const exited = async (trainer: GbdtTrainer): Promise<boolean> => {
+      for (let i = 0; i < 200 && trainer.workerThreads > 0; i++) await sleep(25);
+      return trainer.workerThreads === 0;
+    };
+    let kept: GbdtTrainer | undefined;
+    {
+      using trainer = new GbdtTrainer(big, params);
+      kept = trainer;
+      assert.equal(trainer.workerThreads, 1);
+    }
+    assert.ok(await exited(kept), 'workers exit after the using block');
+
+    const failing = new GbdtTrainer(big, params);
+    assert.throws(
+      () =>
+        failing.run(() => {
+          throw new Error('caller gave up');
+        }),
+      /caller gave up/,
+    );
+    assert.ok(await exited(failing), 'workers exit after run() threw');
   });
 
   it('respects num_leaves, max_depth and min_data_in_leaf', () => {

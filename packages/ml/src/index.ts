@@ -31,7 +31,7 @@ export type {
   ScheduleConfig,
   TrainConfig,
 } from './config/model-config.js';
-export { deriveSeed, prepareTrainBatch, prepareValidation, sampleParams } from './train/batches.js';
+export { prepareTrainBatch, prepareValidation, sampleParams } from './train/batches.js';
 export {
   checkpointSchemaVersion,
   copyCheckpoint,
@@ -49,15 +49,16 @@ export { directoryStorage } from './train/storage.js';
 export { evaluateTop1, train } from './train/trainer.js';
 export type { PreparedBatch } from './train/batches.js';
 export type { CheckpointState, EpochMetrics } from './train/checkpoint.js';
-export type { LabelledCrop } from './train/dataset.js';
+export type { EpochSampling, LabelledCrop } from './train/dataset.js';
 export type { ConfusionSummary } from './train/reports.js';
 export type { LrScheduleParams } from './train/schedule.js';
 export type { SgdOptions } from './train/sgd.js';
 export type { CheckpointStorage } from './train/storage.js';
-export type { IterationInfo, TrainOptions, TrainResult } from './train/trainer.js';
+export type { IterationInfo } from './train/epoch.js';
+export type { TrainOptions, TrainResult } from './train/trainer.js';
 export { exportClassifierToOnnx, onnxInputName, onnxOutputName } from './onnx/export-classifier.js';
 export type { OnnxExportOptions } from './onnx/export-classifier.js';
 export { Predictor, ttaViewCount } from './predict/predictor.js';
 export type { PredictOptions, Prediction } from './predict/predictor.js';
 export { GradWorkerPool } from './train/parallel.js';
-export { shardSizes } from './train/trainer.js';
+export { shardSizes } from './train/step-plan.js';

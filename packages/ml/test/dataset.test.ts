@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { encodePng } from '@kzr/imaging';
-import { Rng } from '@kzr/imaging/augment';
+import { createRng, undersampleForEpoch } from '@kzr/core';
 
 import { MlValidationError } from '../src/errors.js';
 import { classList, epochOrder, loadCrops } from '../src/train/dataset.js';
@@ -51,17 +51,28 @@ describe('training data', () => {
   });
 
   it('undersamples large classes to a fresh random subset every epoch and shuffles', () => {
-    const labels = [...new Array<number>(50).fill(0), ...new Array<number>(5).fill(1)];
-    const rng = new Rng(3);
-    const first = epochOrder(labels, 10, rng);
-    const second = epochOrder(labels, 10, rng);
+    const crops = [...new Array<string>(50).fill('U+3042'), ...new Array<string>(5).fill('U+3044')].map((label) => ({
+      label,
+    }));
+    const rng = createRng(3);
+    const first = epochOrder(crops, { maxPerClass: 10, seed: 3, epoch: 0 }, rng);
+    const second = epochOrder(crops, { maxPerClass: 10, seed: 3, epoch: 1 }, rng);
     for (const order of [first, second]) {
       assert.equal(order.length, 15);
-      assert.equal([...order].filter((i) => labels[i] === 1).length, 5);
+      assert.equal([...order].filter((i) => crops[i]!.label === 'U+3044').length, 5);
       assert.equal(new Set(order).size, 15);
     }
     assert.notDeepEqual([...first].sort(), [...second].sort());
-    assert.deepEqual(epochOrder(labels, 10, new Rng(3)), first);
-    assert.equal(epochOrder(labels, 0, new Rng(1)).length, 55);
+    // The subset is core's undersampling of (seed, epoch); the generator only shuffles it.
+    const kept = undersampleForEpoch(
+      crops.map((c, index) => ({ code: c.label, index })),
+      { maxPerClass: 10, seed: 3, epoch: 1 },
+    ).map((row) => row.index);
+    assert.deepEqual(
+      [...second].sort((a, b) => a - b),
+      kept,
+    );
+    assert.deepEqual(epochOrder(crops, { maxPerClass: 10, seed: 3, epoch: 0 }, createRng(3)), first);
+    assert.equal(epochOrder(crops, { maxPerClass: 0, seed: 3, epoch: 0 }, createRng(1)).length, 55);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@kzr/imaging/augment';
+import { createRng } from '@kzr/core';
 
 import { buildCosineHead } from '../src/models/head.js';
 import {
@@ -17,7 +17,7 @@ import { ParamSet } from '../src/nn/params.js';
 import { seeded, useWasm } from './helpers.js';
 
 function ctx(training: boolean): ForwardContext {
-  return { training, updates: [], rng: new Rng(1) };
+  return { training, updates: [], rng: createRng(1) };
 }
 
 describe('layers', () => {
@@ -25,7 +25,7 @@ describe('layers', () => {
 
   it('grouped convolution equals one convolution per group, and its gradient matches the split form', async () => {
     const params = new ParamSet();
-    const layer = groupedConv({ params, rng: new Rng(3) }, 'g', 16, 4, 3, { stride: 2 });
+    const layer = groupedConv({ params, rng: createRng(3) }, 'g', 16, 4, 3, { stride: 2 });
     const w = params.get('g.weight')!.variable;
     assert.deepEqual(w.shape, [3, 3, 4, 16]);
     const x = tf.tensor4d(seeded(2 * 9 * 9 * 16, 4), [2, 9, 9, 16]);
@@ -56,7 +56,7 @@ describe('layers', () => {
 
   it('cosine head gives 20 x the cosine between the feature and each class weight, with no bias', async () => {
     const params = new ParamSet();
-    const head = buildCosineHead({ params, rng: new Rng(7) }, 4, 3);
+    const head = buildCosineHead({ params, rng: createRng(7) }, 4, 3);
     const w = params.get('head.weight')!.variable;
     const bound = Math.sqrt(6 / 7);
     const wv = await w.data();
@@ -83,7 +83,7 @@ describe('layers', () => {
 
   it('batch norm uses batch statistics in training and updates running stats with PyTorch momentum', async () => {
     const params = new ParamSet();
-    const bn = batchNorm({ params, rng: new Rng(0) }, 'bn', 2, { momentum: 0.1 });
+    const bn = batchNorm({ params, rng: createRng(0) }, 'bn', 2, { momentum: 0.1 });
     // Channel 0 holds 1..4, channel 1 holds 10 everywhere.
     const x = tf.tensor4d([1, 10, 2, 10, 3, 10, 4, 10], [1, 2, 2, 2]);
     const c = ctx(true);
@@ -189,7 +189,7 @@ describe('layers', () => {
 
   it('conv + batch norm folds into one fused conv in eval mode with the same output', async () => {
     const params = new ParamSet();
-    const layer = convBn({ params, rng: new Rng(5) }, 'c', 'bn', 3, 6, 3, { stride: 2, relu: true });
+    const layer = convBn({ params, rng: createRng(5) }, 'c', 'bn', 3, 6, 3, { stride: 2, relu: true });
     // Non-trivial running statistics and affine parameters.
     const set = (name: string, values: number[]): void => {
       const t = tf.tensor1d(values);

@@ -51,7 +51,7 @@ describe('Predictor (TTA 7-crop)', () => {
       epoch: 1,
       iteration: 1,
       itersPerEpoch: 1,
-      rng: { order: [1, 2, 3, 4] },
+      rng: { order: { words: [1, 2, 3, 4] } },
       best: { epoch: 1, valTop1: 0 },
       classes,
       config,

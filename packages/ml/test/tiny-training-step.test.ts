@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@kzr/imaging/augment';
+import { createRng } from '@kzr/core';
 
 import { readModelConfig } from '../src/config/model-config.js';
 import { createClassifier } from '../src/models/create-model.js';
@@ -30,7 +30,7 @@ describe('tiny variants train on wasm', () => {
       const targets = new Float32Array(n * k);
       for (let i = 0; i < n; i++) targets[i * k + i] = 1;
       const t = tf.tensor2d(targets, [n, k]);
-      const ctx: ForwardContext = { training: true, updates: [], rng: new Rng(1) };
+      const ctx: ForwardContext = { training: true, updates: [], rng: createRng(1) };
       const before = tf.memory().numTensors;
       const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t), vars);
       const loss = (await value.data())[0]!;

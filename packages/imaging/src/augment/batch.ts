@@ -3,7 +3,7 @@
  * ICAP (four quadrants from four permutations at the same positions) and RandomErasing with
  * uniform noise. Each returns the targets' mixing weights; the loss is computed in `@kzr/ml`.
  */
-import { type Rng } from './rng.js';
+import type { Rng } from '@kzr/core';
 
 /** How a mixed batch's loss is weighted: Σ_k weight_k · CE(logits, labels[perm_k]). */
 export interface BatchMixing {
@@ -46,8 +46,8 @@ export function randomErasing(
       const eh = Math.round(Math.sqrt(target * r));
       const ew = Math.round(Math.sqrt(target / r));
       if (ew < w && eh < h) {
-        const top = rng.int(0, h - eh);
-        const left = rng.int(0, w - ew);
+        const top = rng.int(h - eh);
+        const left = rng.int(w - ew);
         const base = img * h * w * c;
         for (let y = top; y < top + eh; y++) {
           for (let x = left; x < left + ew; x++) {

@@ -1,7 +1,6 @@
 // Pixel augmentations for training (seeded): rotation, random resized crop, jitter, PCA lighting,
-// RandomErasing, mixup / ICAP, and the seeded generator every training random draw comes from.
+// RandomErasing, mixup / ICAP. Every random draw comes from `@kzr/core`'s seeded generator.
 export { icap, mixup, noMixing, randomErasing } from './batch.js';
-export { Rng } from './rng.js';
 export {
   adjustBrightness,
   adjustContrast,
@@ -21,5 +20,4 @@ export {
 } from './sample.js';
 
 export type { BatchMixing } from './batch.js';
-export type { RngState } from './rng.js';
 export type { FloatImage, SampleAugmentParams } from './sample.js';

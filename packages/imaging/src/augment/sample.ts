@@ -5,13 +5,14 @@
  * ColorJitter in random order, then ToTensor, PCA lighting, Normalize and per-sample
  * RandomErasing on floats. No flips.
  */
+import type { Rng } from '@kzr/core';
+
 import { cropRaw } from '../crop.js';
 import { toGrayscale, toRgb } from '../grayscale.js';
 import { type RawImage } from '../raw-image.js';
 import { resizeBicubic } from '../resize.js';
 import { ttaViewSpecs } from '../tta.js';
 import { randomErasing } from './batch.js';
-import { type Rng } from './rng.js';
 
 /** A float image, HWC, values after ToTensor (and possibly Normalize). */
 export interface FloatImage {
@@ -122,7 +123,7 @@ export function randomResizedCropBox(
     const w = Math.round(Math.sqrt(target * aspect));
     const h = Math.round(Math.sqrt(target / aspect));
     if (w > 0 && h > 0 && w <= width && h <= height) {
-      return { x: rng.int(0, width - w + 1), y: rng.int(0, height - h + 1), width: w, height: h };
+      return { x: rng.int(width - w + 1), y: rng.int(height - h + 1), width: w, height: h };
     }
   }
   const inRatio = width / height;
@@ -270,7 +271,7 @@ export function toFloat(image: RawImage): FloatImage {
 /** Adds PCA lighting noise in place (RGB only): α ~ N(0, σ) per eigenvector. */
 export function pcaLighting(image: FloatImage, std: number, rng: Rng): void {
   if (std <= 0 || image.channels !== 3) return;
-  const alpha = [rng.normal(0, std), rng.normal(0, std), rng.normal(0, std)];
+  const alpha = [std * rng.normal(), std * rng.normal(), std * rng.normal()];
   const rgb = eigvec.map((row) => row.reduce((s, v, k) => s + v * alpha[k]! * eigval[k]!, 0));
   for (let i = 0; i < image.data.length; i++) image.data[i] = image.data[i]! + rgb[i % 3]!;
 }
@@ -308,7 +309,7 @@ export function refinementSample(
 ): FloatImage {
   const img = resizeBicubic(toChannels(raw, p.channels), p.resize, p.resize);
   const side = Math.round(Math.sqrt(0.9) * p.resize);
-  const box = { x: rng.int(0, p.resize - side + 1), y: rng.int(0, p.resize - side + 1), width: side, height: side };
+  const box = { x: rng.int(p.resize - side + 1), y: rng.int(p.resize - side + 1), width: side, height: side };
   const f = toFloat(cropResize(img, box, p.crop));
   normalizeInPlace(f, p.mean, p.std);
   return f;

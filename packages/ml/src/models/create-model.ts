@@ -3,7 +3,7 @@
  * global average pooling and the cosine head. Unknown architectures throw.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@kzr/imaging/augment';
+import { createRng } from '@kzr/core';
 
 import { MlValidationError } from '../errors.js';
 import { type BuildContext, type ForwardContext } from '../nn/layers.js';
@@ -41,7 +41,7 @@ function buildBackbone(b: BuildContext, config: ArchitectureConfig): ReturnType<
 export function createClassifier(config: ArchitectureConfig): Classifier {
   validateArchitecture(config);
   const params = new ParamSet();
-  const b: BuildContext = { params, rng: new Rng(config.initSeed ?? 0) };
+  const b: BuildContext = { params, rng: createRng(config.initSeed ?? 0) };
   try {
     const { body, featureDim } = buildBackbone(b, config);
     const head = buildCosineHead(b, featureDim, config.numClasses, config.headScale ?? defaultHeadScale);
@@ -53,6 +53,7 @@ export function createClassifier(config: ArchitectureConfig): Classifier {
       features,
       logits: (x, ctx) => head(features(x, ctx)),
       dispose: () => params.dispose(),
+      [Symbol.dispose]: () => params.dispose(),
     };
   } catch (err) {
     params.dispose();

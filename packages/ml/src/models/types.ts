@@ -56,8 +56,11 @@ export interface ArchitectureConfig {
   readonly initSeed?: number;
 }
 
-/** A built classifier: backbone, global average pooling, cosine head. */
-export interface Classifier {
+/**
+ * A built classifier: backbone, global average pooling, cosine head. It owns its weights:
+ * `dispose()` (or leaving a `using` block) frees them.
+ */
+export interface Classifier extends Disposable {
   readonly config: ArchitectureConfig;
   /** Every variable; the head's names start with `head.`. */
   readonly params: ParamSet;
@@ -67,8 +70,10 @@ export interface Classifier {
   features(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D;
   /** Cosine logits [N, numClasses]. */
   logits(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D;
-  /** Frees every variable. */
+  /** Frees every variable; a second call does nothing. */
   dispose(): void;
+  /** The same as {@link Classifier.dispose}, for `using`. */
+  [Symbol.dispose](): void;
 }
 
 /** Trainable-parameter counts of a built classifier. */

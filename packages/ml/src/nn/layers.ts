@@ -5,7 +5,7 @@
  * inside the caller's `tf.tidy` / gradient scope.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Rng } from '@kzr/imaging/augment';
+import type { Rng } from '@kzr/core';
 
 import { fusedTrainingBatchNorm, hasBatchNormKernels } from './batch-norm-kernel.js';
 import { constantInit, normalInit, type ParamSet, uniformInit } from './params.js';

@@ -5,7 +5,7 @@
  * same list. Initial values come from a seeded {@link Rng}, never from tfjs's global random state.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Rng } from '@kzr/imaging/augment';
+import type { Rng } from '@kzr/core';
 
 /** One registered variable. */
 export interface NamedVariable {
@@ -63,7 +63,7 @@ let uid = 0;
 /** Values filled from a normal distribution. */
 export function normalInit(rng: Rng, size: number, std: number): Float32Array {
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = rng.normal(0, std);
+  for (let i = 0; i < size; i++) out[i] = std * rng.normal();
   return out;
 }
 

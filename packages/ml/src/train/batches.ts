@@ -4,6 +4,7 @@
  * random draw derives from the epoch seed and the sample's position, so a batch is a pure
  * function of (epoch seed, iteration) whichever thread or process builds it.
  */
+import { createRng, deriveSeed } from '@kzr/core';
 import {
   augmentSample,
   centerCropSample,
@@ -12,7 +13,6 @@ import {
   noMixing,
   randomErasing,
   refinementSample,
-  Rng,
   type BatchMixing,
   type SampleAugmentParams,
 } from '@kzr/imaging/augment';
@@ -21,16 +21,8 @@ import { type ModelConfig } from '../config/model-config.js';
 import { type LabelledCrop } from './dataset.js';
 import { mixedTargets, refinementTargets } from './targets.js';
 
-/** Derives an independent seed from a base seed and an index (splitmix-style mixing). */
-export function deriveSeed(base: number, index: number, stream: number): number {
-  let z = (base ^ Math.imul(index + 1, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x7feb352d) >>> 0;
-  z = Math.imul(z ^ (z >>> 15), 0x846ca68b) >>> 0;
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
-/** Random streams, by purpose. */
-export const Stream = { Sample: 0, Batch: 1, DropConnect: 2 } as const;
+/** Random streams of an epoch, by purpose: the label {@link deriveSeed} mixes into the epoch seed. */
+export const Stream = { Sample: 'sample', Batch: 'batch', DropConnect: 'drop-connect' } as const;
 
 /** A prepared batch: inputs [N, C, C, ch] as floats, soft targets [N, K]. */
 export interface PreparedBatch {
@@ -83,7 +75,7 @@ export function prepareTrainBatch(
   const pseudo = new Uint8Array(n);
   for (let j = 0; j < n; j++) {
     const idx = indices[j]!;
-    const rng = new Rng(deriveSeed(epochSeed, iter * n + j, Stream.Sample));
+    const rng = createRng(deriveSeed(epochSeed, Stream.Sample, iter * n + j));
     const crop = crops[idx]!;
     const img = refine ? refinementSample(crop.image, params, rng) : augmentSample(crop.image, params, rng);
     x.set(img.data, j * size);
@@ -91,7 +83,7 @@ export function prepareTrainBatch(
     pseudo[j] = crop.pseudo ? 1 : 0;
   }
   if (refine) return { x, n, targets: refinementTargets(y, numClasses, pseudo), mixing: noMixing(n) };
-  const rng = new Rng(deriveSeed(epochSeed, iter, Stream.Batch));
+  const rng = createRng(deriveSeed(epochSeed, Stream.Batch, iter));
   const a = config.augment;
   let mixing = noMixing(n);
   if (a.batchMix === 'mixup') mixing = mixup(x, n, a.mixupAlpha, rng);

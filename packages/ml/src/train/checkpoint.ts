@@ -5,7 +5,7 @@
  * the model configuration. `latest.json` (written last) points to the newest complete one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type RngState } from '@kzr/imaging/augment';
+import type { RngState } from '@kzr/core';
 
 import { type ModelConfig } from '../config/model-config.js';
 import { CheckpointError } from '../errors.js';

@@ -8,8 +8,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
+import { undersampleForEpoch, type Rng } from '@kzr/core';
 import { decodeImage, parseShardIndex, readShardRecordAt, type RawImage } from '@kzr/imaging';
-import { type Rng } from '@kzr/imaging/augment';
 
 import { MlValidationError } from '../errors.js';
 
@@ -74,28 +74,30 @@ export function classList(crops: readonly LabelledCrop[]): string[] {
   return [...new Set(crops.map((c) => c.label))].sort();
 }
 
+/** How an epoch's training rows are undersampled (spec §2.4). */
+export interface EpochSampling {
+  /** Rows kept per class; 0 keeps every row (refinement never undersamples). */
+  readonly maxPerClass: number;
+  /** The run's seed. */
+  readonly seed: number;
+  /** The epoch (0-based); each epoch draws its subset afresh. */
+  readonly epoch: number;
+}
+
 /**
- * One epoch's sample order: classes with more than `limit` rows are cut to a random `limit`
- * subset (0 = no limit), then everything is shuffled.
+ * One epoch's sample order, as indices into `crops`: every class with more than
+ * `maxPerClass` rows is cut to a random subset by core's {@link undersampleForEpoch} (a pure
+ * function of seed and epoch), then `rng` shuffles the kept rows.
  */
-export function epochOrder(labels: readonly number[], limit: number, rng: Rng): Int32Array {
-  let chosen: number[];
-  if (limit > 0) {
-    const byClass = new Map<number, number[]>();
-    labels.forEach((y, i) => {
-      const list = byClass.get(y);
-      if (list) list.push(i);
-      else byClass.set(y, [i]);
-    });
-    chosen = [];
-    for (const y of [...byClass.keys()].sort((a, b) => a - b)) {
-      const rows = byClass.get(y)!;
-      if (rows.length > limit) chosen.push(...rng.shuffle(rows).slice(0, limit));
-      else chosen.push(...rows);
-    }
-    chosen.sort((a, b) => a - b);
-  } else {
-    chosen = labels.map((_, i) => i);
-  }
-  return rng.shuffle(Int32Array.from(chosen));
+export function epochOrder(
+  crops: readonly Pick<LabelledCrop, 'label'>[],
+  sampling: EpochSampling,
+  rng: Rng,
+): Int32Array {
+  const rows = crops.map((crop, index) => ({ code: crop.label, index }));
+  const kept =
+    sampling.maxPerClass > 0
+      ? undersampleForEpoch(rows, { maxPerClass: sampling.maxPerClass, seed: sampling.seed, epoch: sampling.epoch })
+      : rows;
+  return rng.shuffle(Int32Array.from(kept, (row) => row.index));
 }

@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@kzr/imaging/augment';
+import { createRng } from '@kzr/core';
 
 import { type BackendName, initBackend } from '../backend/select-backend.js';
 import { createClassifier } from '../models/create-model.js';
@@ -80,20 +80,28 @@ async function step(req: GradStep): Promise<GradReply> {
   lr = req.lr;
   buffer = req.buffer;
   const out = ownGrads[buffer]!;
-  const ctx: ForwardContext = { training: true, updates: [], rng: new Rng(req.dropSeed) };
-  const x = tf.tensor4d(req.x, [req.n, init.crop, init.crop, ch]);
-  const t = tf.tensor2d(req.targets, [req.n, k]);
-  const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, req.reduction), vars);
-  const loss = (await value.data())[0]!;
-  let at = 0;
-  for (const v of vars) {
-    const g = grads[v.name]!;
-    out.set(hostView(g) ?? ((await g.data()) as Float32Array), at);
-    at += v.size;
+  const ctx: ForwardContext = { training: true, updates: [], rng: createRng(req.dropSeed) };
+  const made: tf.Tensor[] = [];
+  try {
+    const x = tf.tensor4d(req.x, [req.n, init.crop, init.crop, ch]);
+    made.push(x);
+    const t = tf.tensor2d(req.targets, [req.n, k]);
+    made.push(t);
+    const { value, grads } = tf.variableGrads(() => softCrossEntropy(model.logits(x, ctx), t, req.reduction), vars);
+    made.push(value, ...Object.values(grads));
+    const loss = (await value.data())[0]!;
+    let at = 0;
+    for (const v of vars) {
+      const g = grads[v.name]!;
+      out.set(hostView(g) ?? ((await g.data()) as Float32Array), at);
+      at += v.size;
+    }
+    return { loss };
+  } finally {
+    // The worker's running statistics are discarded (the trainer keeps shard 0's), on every path.
+    for (const [, u] of ctx.updates) u.dispose();
+    tf.dispose(made);
   }
-  tf.dispose([x, t, value, ...Object.values(grads)]);
-  for (const [, u] of ctx.updates) u.dispose();
-  return { loss };
 }
 
 function run(req: GradStep): void {
