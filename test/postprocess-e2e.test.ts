@@ -15,8 +15,7 @@ import {
   type ClassifiedPage,
 } from '@kzr/core/postprocess';
 import { generateSyntheticDataset } from '@kzr/data';
-import { predictMean } from '@kzr/gbdt';
-import { fitFilterSteps } from '@kzr/postprocess';
+import { fitFilterSteps, predictMean } from '@kzr/gbdt';
 
 /**
  * A simulated classifier on the simulated detections: a box that covers a true character well

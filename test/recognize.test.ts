@@ -222,6 +222,10 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
       const viaServer = JSON.parse(remote.stdout) as Printed;
       assert.equal(viaServer.kaggleLabels, printed.kaggleLabels);
       assert.equal(viaServer.text, printed.text);
+      // The server's failure reaches the user by its kind: a model set it lacks is not found (exit 1).
+      const missing = await kzr(...args, '--model-set', 'nosuch', '--server', server.endpoint);
+      assert.equal(missing.code, 1, missing.stderr);
+      assert.match(missing.stderr, new RegExp(`^kzr: ${server.endpoint}: .*nosuch`));
     } finally {
       await server.shutdown(1000);
       await runtime.close();

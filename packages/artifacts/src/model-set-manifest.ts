@@ -171,12 +171,7 @@ export function parseManifest(value: unknown): ModelSetManifest {
     const classMap = fileRef(`${f}.classMap`, mo.classMap);
     if (mo.kind === 'kzr') {
       const architecture = obj(`${f}.architecture`, mo.architecture) as unknown as ArchitectureConfig;
-      try {
-        validateArchitecture(architecture, `${f}.architecture`);
-      } catch (err) {
-        const field = (err as { field?: string }).field ?? `${f}.architecture`;
-        throw new ValidationError(field, (err as Error).message, { cause: err });
-      }
+      validateArchitecture(architecture, `${f}.architecture`);
       if (architecture.inputChannels !== input.channels) {
         throw new ValidationError(`${f}.input.channels`, `differs from architecture.inputChannels`);
       }

@@ -82,6 +82,21 @@ export function selectRows(matrix: FeatureMatrix, rows: readonly number[]): Feat
   return { numRows: rows.length, numFeatures: F, values };
 }
 
+/** Each row's prediction by the booster of the fold that held it out (`boosters[k]` for fold `k`). */
+export function outOfFoldPredictions(
+  boosters: readonly Booster[],
+  foldOf: Int32Array,
+  features: FeatureMatrix,
+): Float64Array {
+  const oof = new Float64Array(features.numRows);
+  boosters.forEach((booster, k) => {
+    const rows = foldRows(foldOf, k);
+    const p = predict(booster, selectRows(features, rows));
+    rows.forEach((row, i) => (oof[row] = p[i] as number));
+  });
+  return oof;
+}
+
 function subset(data: LabeledData, rows: number[]): LabeledData {
   return {
     features: selectRows(data.features, rows),

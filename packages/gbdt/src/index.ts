@@ -1,4 +1,5 @@
-// Gradient-boosted decision trees in the LightGBM style: trainer, model.txt reader and writer, k-fold CV, hyperparameter search.
+// Gradient-boosted decision trees in the LightGBM style: trainer, model.txt reader and writer, k-fold CV, hyperparameter
+// search; and the false-positive filter fitted with them (spec §6.2).
 export { DataError, ModelFormatError, ParamError } from './errors.js';
 export { accuracy, auc } from './metrics.js';
 export {
@@ -25,7 +26,9 @@ export type { FormatModelOptions } from './model-text.js';
 export type { GbdtParams } from './params.js';
 export type { Table } from './table.js';
 export type { IterationInfo, LabeledData, TrainResult, TrainerOptions } from './trainer.js';
-export { crossValidate, crossValidateSteps, predictMean, stratifiedFolds } from './cv.js';
+export { crossValidate, crossValidateSteps, outOfFoldPredictions, predictMean, stratifiedFolds } from './cv.js';
+export { FILTER_BASE_PARAMS, UPSTREAM_FILTER_PARAMS, fitFilterSteps, trainingTable } from './filter-fit.js';
+export type { FitOptions, FitResult, FitStep } from './filter-fit.js';
 export { TrialState, UPSTREAM_SEARCH_SPACE, searchParams, searchSteps } from './search.js';
 export type { CrossValidateOptions, CrossValidateResult } from './cv.js';
 export type { SearchDimension, SearchOptions, SearchResult, Trial } from './search.js';

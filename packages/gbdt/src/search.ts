@@ -4,10 +4,9 @@
  * minimising 1 − accuracy of the rounded out-of-fold predictions, with a median pruner on the
  * per-iteration validation logloss. Seeded: the same data, options and seed give the same trials.
  */
-import { crossValidate, foldRows, selectRows } from './cv.js';
+import { crossValidate, outOfFoldPredictions } from './cv.js';
 import { DataError } from './errors.js';
 import { accuracy } from './metrics.js';
-import { predict, type Booster } from './model.js';
 import { resolveParams, type GbdtParams } from './params.js';
 import { LgbRandom } from './random.js';
 import type { LabeledData } from './trainer.js';
@@ -287,12 +286,7 @@ export function* searchSteps(
         intermediate,
       };
     } else {
-      const oof = new Float64Array(data.features.numRows);
-      for (let k = 0; k < folds; k++) {
-        const rows = foldRows(cv.foldOf, k);
-        const p = predict(cv.boosters[k] as Booster, selectRows(data.features, rows));
-        rows.forEach((row, i) => (oof[row] = p[i] as number));
-      }
+      const oof = outOfFoldPredictions(cv.boosters, cv.foldOf, data.features);
       trial = {
         number,
         params: sampled,

@@ -28,7 +28,7 @@ export {
   ResourceExhaustedError,
   ValidationError,
 } from './errors.js';
-export { implement, toServiceError } from './grpc/handlers.js';
+export { fromServiceError, implement, toServiceError } from './grpc/handlers.js';
 export { GrpcServer, livenessHealthName } from './grpc/server.js';
 export { DrainPhase, drainOnSignal, Lifecycle } from './lifecycle.js';
 export { compileServiceConfig } from './service/config.js';

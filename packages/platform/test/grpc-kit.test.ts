@@ -11,6 +11,7 @@ import { checkHealth, listServicesByReflection } from '@kzr/testkit';
 
 import {
   createLogger,
+  fromServiceError,
   type Handlers,
   GrpcServer,
   implement,
@@ -112,6 +113,32 @@ describe('gRPC server kit', () => {
     assert.deepEqual(conflict.metadata.get('kzr-field'), []);
     const lookalike = await statusOf('lookalike');
     assert.deepEqual([lookalike.code, lookalike.details], [grpc.status.INTERNAL, 'internal error']);
+    client.close();
+  });
+
+  it('reads a failed call back on the client as the KzrError the server threw, by status and field', async () => {
+    await using server = await startWith({
+      score: async (request) => {
+        if (request.truthCsv === 'invalid') throw new ValidationError('truth_csv', 'must not be empty');
+        if (request.truthCsv === 'missing') throw new NotFoundError('filter version "v9"');
+        throw new TypeError('secret internals');
+      },
+    });
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const readBack = async (truth: string): Promise<KzrError> =>
+      fromServiceError((await score(client, truth).catch((e: unknown) => e)) as grpc.ServiceError, server.endpoint);
+    const invalid = await readBack('invalid');
+    assert.deepEqual(
+      [invalid.kind, invalid.field, invalid.message],
+      ['invalid', 'truth_csv', 'truth_csv: must not be empty'],
+    );
+    const missing = await readBack('missing');
+    assert.deepEqual(
+      [missing.kind, missing.field, missing.message],
+      ['not-found', undefined, `${server.endpoint}: filter version "v9" not found`],
+    );
+    const internal = await readBack('boom');
+    assert.deepEqual([internal.kind, internal.message], ['internal', `${server.endpoint}: internal error`]);
     client.close();
   });
 

@@ -26,7 +26,7 @@ import {
   type Filter,
   type FilterRepository,
 } from '@kzr/artifacts';
-import { predictMean } from '@kzr/gbdt';
+import { fitFilterSteps, predictMean } from '@kzr/gbdt';
 import {
   EventSubject,
   NotReadyError,
@@ -41,7 +41,6 @@ import {
 } from '@kzr/platform';
 
 import { fromWire, toWire, type WireBox, type WirePage } from './convert.js';
-import { fitFilterSteps } from './fit.js';
 
 /** Fully qualified service name, as health and reflection report it. */
 export const postprocessServiceName = 'kzr.v1.Postprocess';

@@ -19,7 +19,7 @@ import { InferenceClient, type RecognizePageResponse, Voting } from '@kzr/api/kz
 import { type DetectionSet, toDetectionSet } from '@kzr/core';
 import { decodeImage } from '@kzr/imaging';
 import { createInferenceServing, type DetectionSetInput, recognizePage } from '@kzr/inference';
-import { createLogger, openAdapters } from '@kzr/platform';
+import { createLogger, fromServiceError, openAdapters } from '@kzr/platform';
 
 import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
@@ -71,7 +71,7 @@ function viaServer(
   return new Promise<RecognizePageResponse>((resolve, reject) => {
     client.recognizePage(request, new grpc.Metadata(), { deadline: Date.now() + 600_000 }, (err, res) => {
       client.close();
-      if (err) reject(new UsageError('--server', `${server}: ${err.details || err.message}`));
+      if (err) reject(fromServiceError(err, server));
       else resolve(res);
     });
   });

@@ -78,6 +78,29 @@ export function toServiceError(err: unknown, logger: Logger, method: string): gr
   return Object.assign(new Error(details), { code: statusOfKind[kind], details, metadata });
 }
 
+/** The kinds a client reads back from a status; other statuses (INTERNAL, UNKNOWN, ...) are `internal`. */
+const kindOfStatus = new Map<grpc.status, ErrorKind>(
+  Object.entries(statusOfKind)
+    .filter(([kind]) => kind !== ErrorKind.Config && kind !== ErrorKind.Internal)
+    .map(([kind, status]) => [status, kind as ErrorKind]),
+);
+
+/**
+ * The client side of {@link toServiceError}: a failed call to a kzr server as a {@link KzrError}
+ * of the kind its status maps back to, with the server's `kzr-field`, so a caller (the CLI) maps
+ * it like a local error. Invalid input keeps the server's `field: problem` message; any other
+ * failure is prefixed with `peer` (the address called), which is what the user needs to know.
+ */
+export function fromServiceError(err: grpc.ServiceError, peer: string): KzrError {
+  const kind = kindOfStatus.get(err.code) ?? ErrorKind.Internal;
+  const details = err.details || err.message;
+  const [field] = err.metadata?.get('kzr-field') ?? [];
+  return new KzrError(kind, kind === ErrorKind.Invalid ? details : `${peer}: ${details}`, {
+    field: typeof field === 'string' ? field : undefined,
+    cause: err,
+  });
+}
+
 function contextOf(call: ServerCall): CallContext & { done(): void } {
   const controller = new AbortController();
   const onCancel = (): void => controller.abort(new KzrError(ErrorKind.Cancelled, 'the client cancelled the call'));

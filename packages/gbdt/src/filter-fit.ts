@@ -3,6 +3,9 @@
  * of the training pages, an optional TPE search, a stratified k-fold CV with early stopping whose
  * fold boosters form the filter, and the keep threshold tuned on the out-of-fold predictions.
  * Step-wise (a generator), so the gRPC stream reports progress and the event loop stays free.
+ *
+ * It lives with the trees rather than in the postprocess service because a run's filter phase
+ * (a trainer Job) fits the same filter and may not import a service (DESIGN.md "Layers").
  */
 import type { CharLabel } from '@kzr/core';
 import {
@@ -13,8 +16,13 @@ import {
   tuneThreshold,
   type ClassifiedPage,
 } from '@kzr/core/postprocess';
-import { crossValidateSteps, predict, resolveParams, searchSteps, type Booster, type LabeledData } from '@kzr/gbdt';
-import { ValidationError } from '@kzr/platform';
+
+import { crossValidateSteps, outOfFoldPredictions } from './cv.js';
+import { DataError } from './errors.js';
+import { resolveParams } from './params.js';
+import { searchSteps } from './search.js';
+import type { Booster } from './model.js';
+import type { LabeledData } from './trainer.js';
 
 /** The upstream final booster's parameters (§6.2), used when no search runs. */
 export const UPSTREAM_FILTER_PARAMS: Readonly<Record<string, number>> = Object.freeze({
@@ -70,7 +78,7 @@ export function trainingTable(
   pages.forEach((page, p) => {
     const truth = truthByPage.get(page.pageId);
     if (truth === undefined)
-      throw new ValidationError(`predictions[${p}].pageId`, `page "${page.pageId}" has no ground truth`);
+      throw new DataError(`predictions[${p}].pageId`, `page "${page.pageId}" has no ground truth`);
     blocks.push(falsePositiveFeatures(page, `predictions[${p}]`));
     labels.push(...falsePositiveLabels(page, truth));
     perPage.push(page.boxes.length);
@@ -82,10 +90,10 @@ export function trainingTable(
     values.set(block, offset);
     offset += block.length;
   }
-  if (numRows < 10) throw new ValidationError('predictions', `${numRows} boxes are too few to fit a filter`);
+  if (numRows < 10) throw new DataError('predictions', `${numRows} boxes are too few to fit a filter`);
   const positives = labels.reduce((s, y) => s + y, 0);
   if (positives === 0 || positives === numRows) {
-    throw new ValidationError('predictions', 'the boxes are all correct or all wrong; nothing to learn');
+    throw new DataError('predictions', 'the boxes are all correct or all wrong; nothing to learn');
   }
   return {
     features: { numRows, numFeatures: FP_FEATURE_COUNT, values },
@@ -140,18 +148,7 @@ export function* fitFilterSteps(
   }
   const result = next.value;
   // Out-of-fold P(correct) of every box, then the threshold that maximises F1 on them.
-  const F = FP_FEATURE_COUNT;
-  const oof = new Float64Array(data.features.numRows);
-  for (let k = 0; k < folds; k++) {
-    const rows: number[] = [];
-    result.foldOf.forEach((fold, row) => {
-      if (fold === k) rows.push(row);
-    });
-    const values = new Float64Array(rows.length * F);
-    rows.forEach((row, i) => values.set(data.features.values.subarray(row * F, (row + 1) * F), i * F));
-    const p = predict(result.boosters[k] as Booster, { numRows: rows.length, numFeatures: F, values });
-    rows.forEach((row, i) => (oof[row] = p[i] as number));
-  }
+  const oof = outOfFoldPredictions(result.boosters, result.foldOf, data.features);
   const scores: Float64Array[] = [];
   let start = 0;
   for (const count of data.perPage) {
