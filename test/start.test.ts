@@ -21,7 +21,7 @@ async function portIsFree(port: number): Promise<boolean> {
 
 interface StartLine {
   mode: string;
-  services: Record<string, { endpoint: string; health: string }>;
+  services: Record<string, { endpoint: string; health: string; ready: boolean }>;
 }
 
 describe('npm start', () => {
@@ -67,6 +67,10 @@ describe('npm start', () => {
     assert.deepEqual(await listed('preprocess'), ['grpc.health.v1.Health', 'kzr.v1.Preprocess']);
     assert.deepEqual(await listed('postprocess'), ['grpc.health.v1.Health', 'kzr.v1.Postprocess']);
     // No model set is published in the fresh data directory: inference is live but not ready.
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(line.services).map(([name, service]) => [name, service.ready])),
+      { preprocess: true, inference: false, postprocess: true },
+    );
     assert.equal(await checkHealth(line.services['inference']!.endpoint), 'NOT_SERVING');
     assert.equal(await checkHealth(line.services['inference']!.endpoint, 'liveness'), 'SERVING');
 

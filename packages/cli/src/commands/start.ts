@@ -3,7 +3,8 @@
  * filesystem Store under the data directory and local jobs), starts every service on localhost
  * in this process through the same factories the standalone mains use (preprocess with its
  * worker, inference on the newest published model set with the model hot swap, postprocess with
- * the filter hot swap), prints one JSON line with their endpoints, health and adapters, and
+ * the filter hot swap), prints one JSON line with their endpoints, health, readiness (inference is
+ * ready once a model set is loaded) and adapters, and
  * serves until SIGINT/SIGTERM. The drain runs each service's steps (Bus intake, calls, models),
  * all services at once, then closes the adapters.
  */
@@ -42,7 +43,7 @@ export async function run(): Promise<number> {
   });
   const runtimes = [preprocess, inference, postprocess];
   const serving = Object.fromEntries(
-    runtimes.map((r) => [r.name, { endpoint: r.server.endpoint, health: r.server.status }]),
+    runtimes.map((r) => [r.name, { endpoint: r.server.endpoint, health: r.server.status, ready: r.server.ready }]),
   );
   process.stdout.write(
     `${JSON.stringify({ mode: 'embedded', dataDir: config.dataDir, adapters: adapters.describe, services: serving })}\n`,

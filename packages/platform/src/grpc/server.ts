@@ -136,6 +136,11 @@ export class GrpcServer implements AsyncDisposable {
     }
   }
 
+  /** Whether the server can do its work (see {@link setReady}); the overall health also needs SERVING. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
   /**
    * Says whether the server can do its work: the overall health `''` reads SERVING only while
    * the server serves and is ready. A service whose work needs something loaded after start (a
