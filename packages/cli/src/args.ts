@@ -4,10 +4,14 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-import { ValidationError } from '@kzr/platform';
+import { InvalidArgumentError } from '@kzr/core';
 
-/** Bad command-line input; `field` names the flag or argument (for example `--seed`). */
-export class UsageError extends ValidationError {
+/**
+ * Bad command-line input; `field` names the flag or argument (for example `--seed`). Core's
+ * error, not platform's: every command loads args.ts, and `@kzr/platform` would cost each start
+ * its gRPC, NATS and S3 clients.
+ */
+export class UsageError extends InvalidArgumentError {
   constructor(field: string, message: string, options?: ErrorOptions) {
     super(field, message, options);
     this.name = 'UsageError';
