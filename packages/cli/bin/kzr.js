@@ -7,7 +7,8 @@
 // process started with the other condition than its path needs runs kzr again as a child.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import { fileURLToPath, URL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** Written by scripts/build.sh after a successful `tsc --build`, with the build's start time as mtime. */
