@@ -8,12 +8,13 @@
 import { openAdapters, createLogger } from '@kzr/platform';
 import { ingestKaggleDir } from '@kzr/preprocess';
 
-import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './data-ingest.usage.js';
 import { compileEmbeddedConfig } from '../config.js';
 
 /** Runs the command; a folder without pages or with bad labels exits 2 before anything is stored. */
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { dataset: { type: 'string' } }, true);
+  const { values, positionals } = parseCommand(usage, args);
   if (positionals.length !== 1) throw new UsageError('<kaggle-dir>', `expected one folder, got ${positionals.length}`);
   const dataset = requireFlag(values, 'dataset');
   const config = compileEmbeddedConfig(process.env);

@@ -6,11 +6,12 @@ import { readFile } from 'node:fs/promises';
 
 import { parseNpz } from '@kzr/data';
 
-import { parseCommandArgs, printJson, UsageError } from '../args.js';
+import { parseCommand, printJson, UsageError } from '../args.js';
+import { usage } from './data-npz.usage.js';
 
 /** Runs the command; a missing, unreadable or malformed file exits 2 naming the problem. */
 export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(args, {}, true);
+  const { positionals } = parseCommand(usage, args);
   if (positionals.length !== 1) throw new UsageError('<file>', `expected one npz file, got ${positionals.length}`);
   const file = positionals[0]!;
   let buf: Buffer;

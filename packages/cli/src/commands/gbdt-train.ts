@@ -7,16 +7,17 @@ import { writeFile } from 'node:fs/promises';
 
 import { formatModel, resolveParams, train } from '@kzr/gbdt';
 
-import { parseCommandArgs, printJson, requireFlag } from '../args.js';
-import { paramFlags, readTrainingTable, trainingFlags } from './gbdt-options.js';
+import { parseCommand, printJson, requireFlag } from '../args.js';
+import { usage } from './gbdt-train.usage.js';
+import { labelColumn, paramFlags, readTrainingTable } from './gbdt-options.js';
 
 /** Runs `kzr gbdt train`. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { ...trainingFlags, valid: { type: 'string' }, out: { type: 'string' } });
+  const { values } = parseCommand(usage, args);
   const csv = requireFlag(values, 'csv');
   const out = requireFlag(values, 'out');
   const params = resolveParams(paramFlags(values));
-  const label = values.label as string;
+  const label = labelColumn(values);
   const table = await readTrainingTable(csv, label);
   const valid = typeof values.valid === 'string' ? await readTrainingTable(values.valid, label, 'valid') : undefined;
   const startedMs = performance.now();

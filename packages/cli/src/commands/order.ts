@@ -5,12 +5,13 @@
  */
 import { parseTrainCsv, readingOrder } from '@kzr/core';
 
-import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './order.usage.js';
 import { readTextInput } from './read-text.js';
 
 /** Runs the command; an unknown page or a malformed CSV exits 2. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { labels: { type: 'string' }, page: { type: 'string' } });
+  const { values } = parseCommand(usage, args);
   const labelsFile = requireFlag(values, 'labels');
   const pageId = requireFlag(values, 'page');
   const pages = parseTrainCsv(await readTextInput(labelsFile, '--labels'), labelsFile);

@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { parseTrainCsv } from '@kzr/core';
 import { cutCharacter, decodeImage, encodePng, PaddingPolicy } from '@kzr/imaging';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './preprocess-crops.usage.js';
 import { readTextInput } from './read-text.js';
 
 const extensions = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
@@ -33,14 +34,7 @@ async function findPage(dir: string, pageId: string): Promise<string> {
 
 /** Runs the command; bad flags, labels, images or boxes exit 2 and leave `--out` untouched. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    labels: { type: 'string' },
-    images: { type: 'string' },
-    out: { type: 'string' },
-    policy: { type: 'string' },
-    size: { type: 'string' },
-    channels: { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const labelsPath = requireFlag(values, 'labels');
   const imagesDir = requireFlag(values, 'images');
   const outDir = requireFlag(values, 'out');
