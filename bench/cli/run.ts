@@ -31,7 +31,10 @@ const dir = mkdtempSync(join(tmpdir(), 'kzr-bench-cli-'));
 const cases: ReadonlyArray<{ name: string; args: readonly string[] }> = [
   { name: 'node -e 0', args: ['-e', '0'] },
   { name: 'kzr --help', args: [...kzr, '--help'] },
-  { name: 'kzr score (CODH row as truth and prediction)', args: [...kzr, 'score', '--truth', codhRow, '--pred', codhRow] },
+  {
+    name: 'kzr score (CODH row as truth and prediction)',
+    args: [...kzr, 'score', '--truth', codhRow, '--pred', codhRow],
+  },
   {
     name: 'kzr preprocess page --no-denoise (sample page)',
     args: [...kzr, 'preprocess', 'page', '--no-denoise', samplePage, join(dir, 'page.png')],
