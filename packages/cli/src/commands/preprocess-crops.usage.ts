@@ -3,7 +3,12 @@ import type { CommandUsage } from '../args.js';
 
 export const usage: CommandUsage = {
   flags: {
-    labels: { type: 'string', value: '<train.csv>', description: 'labelled pages', default: 'required' },
+    labels: {
+      type: 'string',
+      value: '<train.csv>',
+      description: 'labelled pages: a Kaggle train.csv or a CODH <book>_coordinate.csv',
+      default: 'required',
+    },
     images: {
       type: 'string',
       value: '<dir>',
