@@ -114,8 +114,8 @@ async function readKaggleDir(sourceDir: string): Promise<DatasetSource> {
     ...(await listImages(join(sourceDir, 'images'))),
     ...(await listImages(sourceDir)),
   ];
-  if (pages.length === 0) throw new ValidationError('<kaggle-dir>', `no page images found in ${sourceDir}`);
-  const seen = checkPageIds(pages, '<kaggle-dir>');
+  if (pages.length === 0) throw new ValidationError('<dir>', `no page images found in ${sourceDir}`);
+  const seen = checkPageIds(pages, '<dir>');
   const trainCsv = await readOptional(join(sourceDir, 'train.csv'));
   const translation = await readOptional(join(sourceDir, 'unicode_translation.csv'));
   if (trainCsv !== undefined) {

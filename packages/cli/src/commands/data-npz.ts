@@ -12,13 +12,13 @@ import { usage } from './data-npz.usage.js';
 /** Runs the command; a missing, unreadable or malformed file exits 2 naming the problem. */
 export async function run(args: string[]): Promise<number> {
   const { positionals } = parseCommand(usage, args);
-  if (positionals.length !== 1) throw new UsageError('<file>', `expected one npz file, got ${positionals.length}`);
+  if (positionals.length !== 1) throw new UsageError('<file.npz>', `expected one npz file, got ${positionals.length}`);
   const file = positionals[0]!;
   let buf: Buffer;
   try {
     buf = await readFile(file);
   } catch (err) {
-    throw new UsageError('<file>', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError('<file.npz>', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   // A malformed archive throws a DataFormatError (kind 'invalid'), which main maps to exit 2.
   const arrays = parseNpz(buf, file);

@@ -28,7 +28,7 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError('arguments', 'expected <checkpoint dir> <out.onnx>');
   }
   if (!(await stat(join(dir, 'state.json')).catch(() => undefined))) {
-    throw new UsageError('checkpoint', `${dir} is not a kzr checkpoint (no state.json)`);
+    throw new UsageError('<checkpoint dir>', `${dir} is not a kzr checkpoint (no state.json)`);
   }
   await initBackend({ log: (message) => process.stderr.write(`kzr: ${message}\n`) });
   const member = await loadCheckpointMember(dir);

@@ -12,7 +12,8 @@ import { usage } from './model-summary.usage.js';
 export async function run(args: string[]): Promise<number> {
   const { positionals } = parseCommand(usage, args);
   const [path, ...extra] = positionals;
-  if (path === undefined || extra.length > 0) throw new UsageError('config', 'expected exactly one model config path');
+  if (path === undefined || extra.length > 0)
+    throw new UsageError('<config.json>', 'expected exactly one model config path');
   const config = await readModelConfig(path);
   const backend = await initBackend();
   const model = createClassifier(config.model);
