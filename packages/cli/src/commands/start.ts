@@ -15,7 +15,8 @@ import { createPostprocess } from '@kzr/postprocess';
 import { createPreprocess } from '@kzr/preprocess';
 
 import { parseCommand } from '../args.js';
-import { compileEmbeddedConfig, compileEmbeddedServicesConfig } from '../config.js';
+import { compileEmbeddedConfig } from '../config.js';
+import { compileEmbeddedServicesConfig } from '../services-config.js';
 import { usage } from './start.usage.js';
 
 /** Runs the embedded services; resolves with the exit code after the drain. */
