@@ -62,8 +62,9 @@ function rerun(production) {
   }
   const execArgv = process.execArgv.filter((a) => a !== '--conditions=production');
   const args = [...execArgv, ...(production ? ['--conditions=production'] : []), fileURLToPath(import.meta.url)];
+  // The IPC channel tells the child when this process dies, even by SIGKILL (see below).
   const child = spawn(process.execPath, [...args, ...process.argv.slice(2)], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, KZR_RERUN: '1' },
   });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -83,6 +84,13 @@ function resolvesToDist() {
   } catch {
     return true;
   }
+}
+
+if (process.env.KZR_RERUN && process.channel) {
+  // Run again by rerun(): end with the parent however it ends (SIGKILL cannot be forwarded), so
+  // that no kzr outlives the process its caller started; the channel keeps nothing alive.
+  process.channel.unref();
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }
 
 const production = resolvesToDist();
