@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -61,6 +62,13 @@ describe('kzr help', () => {
         if (arg.startsWith('../') || arg.startsWith('configs/')) assert.ok(existsSync(join(repoRoot, arg)), arg);
       }
       const res = await runKzr([...name.split(' '), ...usage.example.split(' ')]);
+      // The outputs examples write (preprocess page's PNG) go under /tmp.
+      await Promise.all(
+        usage.example
+          .split(' ')
+          .filter((arg) => arg.startsWith('/tmp/'))
+          .map((arg) => rm(arg, { force: true })),
+      );
       assert.equal(res.code, 0, `${name}: ${res.stderr}`);
       JSON.parse(res.stdout.split('\n')[0]!);
     }
