@@ -55,7 +55,7 @@ function staleReason() {
 
 /** Runs this file again with or without the `production` condition; exits as the child does. */
 function rerun(production) {
-  if (process.env.KZR_RERUN) {
+  if (isRerun) {
     // Only a condition spelt differently (`-C production`) gets here: stop rather than loop.
     process.stderr.write('kzr: cannot switch the production condition; pass it as --conditions=production\n');
     process.exit(1);
@@ -86,7 +86,10 @@ function resolvesToDist() {
   }
 }
 
-if (process.env.KZR_RERUN && process.channel) {
+// Read once and removed, so that a kzr this one starts (a local job) decides for itself.
+const isRerun = process.env.KZR_RERUN === '1';
+delete process.env.KZR_RERUN;
+if (isRerun && process.channel) {
   // Run again by rerun(): end with the parent however it ends (SIGKILL cannot be forwarded), so
   // that no kzr outlives the process its caller started; the channel keeps nothing alive.
   process.channel.unref();
