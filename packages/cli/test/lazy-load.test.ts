@@ -29,6 +29,7 @@ const expected: Record<string, string[]> = {
   'gbdt cv': [],
   'gbdt search': [],
   'postprocess filter': [],
+  'data npz': [],
   'data ingest': ['sharp'],
   'data synth': ['sharp'],
   'preprocess page': ['sharp'],

@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { parseNpz } from '@kzr/data';
+// The subpath: the package's index also loads the synthetic books' renderer (sharp).
+import { parseNpz } from '@kzr/data/npz';
 
 import { parseCommand, printJson, UsageError } from '../args.js';
 import { usage } from './data-npz.usage.js';
