@@ -45,6 +45,9 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   # Plain `npm ci`, optional dependencies included: sharp's native binaries are optional
   # dependencies. The optional tfjs-node packages fail to download libtensorflow where it is
   # unreachable; npm then drops them and kzr falls back to another TensorFlow.js backend.
-  npm ci --no-audit --no-fund >&2
+  # ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's postinstall would download CUDA providers
+  # (the CPU provider ships in the package); package.json's allowScripts denies that script on
+  # npm >= 11.19, the variable on older npm.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >&2
   echo "$want" > "$stamp"
 fi

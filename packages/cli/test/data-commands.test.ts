@@ -147,7 +147,39 @@ describe('kzr score', () => {
     const p = 60 / 63;
     const r = 60 / 67;
     assert.ok(Math.abs(score['f1']! - (2 * p * r) / (p + r)) < 1e-12);
-    assert.deepEqual(Object.keys(score), ['f1', 'precision', 'recall', 'tp', 'fp', 'fn']);
+    assert.deepEqual(Object.keys(score), ['f1', 'precision', 'recall', 'tp', 'fp', 'fn', 'pages']);
+    assert.equal(stderr, '');
+  });
+
+  it('warns about truth pages the submission lacks, and --submitted-only scores only the submitted ones', async (t) => {
+    const dir = await tempDir(t, 'kzr-data-');
+    const row = await readFile(join(sharedData, 'codh/100241706_00004_2.train-row.csv'), 'utf8');
+    const truth = join(dir, 'train.csv');
+    // The CODH page, and a second page whose one character the submission never mentions.
+    await writeFile(truth, `${row}other_00001,U+3042 10 10 20 20\n`);
+    const all = await runKzr([
+      'score',
+      '--truth',
+      truth,
+      '--pred',
+      join(sharedData, 'codh/100241706_00004_2.train-row.csv'),
+    ]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stderr, /^kzr: warning: 1 of 2 truth pages have no row in .*count as misses \(--submitted-only/);
+    const counted = JSON.parse(all.stdout) as Record<string, number>;
+    // Labelled rows as predictions are scored by their box centres: the CODH page is all hits.
+    assert.deepEqual([counted['tp'], counted['fp'], counted['fn'], counted['pages']], [67, 0, 1, 2]);
+    const only = await runKzr([
+      'score',
+      '--truth',
+      truth,
+      '--pred',
+      join(sharedData, 'codh/100241706_00004_2.train-row.csv'),
+      '--submitted-only',
+    ]);
+    assert.equal(only.stderr, '');
+    const scored = JSON.parse(only.stdout) as Record<string, number>;
+    assert.deepEqual([scored['f1'], scored['fn'], scored['pages']], [1, 0, 1]);
   });
 
   it('exits 2 naming file, line and field of a malformed submission', async (t) => {

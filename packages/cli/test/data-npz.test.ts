@@ -13,7 +13,9 @@ describe('kzr data npz', () => {
   it('exits 2 naming the problem for a missing file, a file that is not npz, and no argument', async () => {
     const missing = await runKzr(['data', 'npz', 'no/such/file.npz']);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /cannot read no\/such\/file\.npz: ENOENT/);
+    // The argument is named as the usage line of `kzr data npz --help` names it.
+    assert.match(missing.stderr, /^kzr: <file\.npz>: cannot read no\/such\/file\.npz: ENOENT$/m);
+    assert.match((await runKzr(['data', 'npz', '--help'])).stdout, /^usage: kzr data npz <file\.npz>\n/);
     const notZip = await runKzr(['data', 'npz', 'package.json']);
     assert.equal(notZip.code, 2);
     assert.match(notZip.stderr, /package\.json: zip\.endOfCentralDirectory/);

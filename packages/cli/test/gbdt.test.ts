@@ -30,6 +30,39 @@ describe('kzr gbdt predict', () => {
     }
   });
 
+  it('says why training stopped early on --valid and reports the validation loss of the kept trees', async (t) => {
+    const dir = await tempDir(t, 'kzr-gbdt-cli-');
+    const all = (
+      await readFile(new URL('../../../../shared/data/lightgbm/features.csv', import.meta.url), 'utf8')
+    ).split('\n');
+    const csv = join(dir, 'train.csv');
+    const valid = join(dir, 'valid.csv');
+    await writeFile(csv, all.slice(0, 401).join('\n') + '\n');
+    await writeFile(valid, [all[0], ...all.slice(401, 601)].join('\n') + '\n');
+    // A high learning rate overfits within a few rounds, so the validation loss turns up early.
+    const params = ['learning_rate=0.9', 'num_boost_round=300', 'early_stopping_round=3', 'min_child_samples=5'];
+    const res = await runKzr([
+      'gbdt',
+      'train',
+      '--csv',
+      csv,
+      '--valid',
+      valid,
+      ...params.flatMap((p) => ['--param', p]),
+      '--out',
+      join(dir, 'model.txt'),
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout) as Record<string, unknown>;
+    assert.match(
+      String(out['stopped']),
+      /^early stopping: the --valid loss did not improve for early_stopping_round rounds/,
+    );
+    assert.equal(out['iterations'], (out['bestIteration'] as number) + 3);
+    assert.equal(out['trees'], out['bestIteration']);
+    assert.ok((out['validLoss'] as number) > 0);
+  });
+
   it('exits 2 naming the flag when the model file is missing', async () => {
     const { code, stderr } = await runKzr(['gbdt', 'predict', '--model', 'no-such-model.txt', '--csv', 'x.csv']);
     assert.equal(code, 2);
@@ -60,6 +93,7 @@ describe('kzr gbdt train, cv and search', () => {
     ]);
     assert.equal(trained.code, 0, trained.stderr);
     assert.equal(JSON.parse(trained.stdout).trees, 12);
+    assert.equal(JSON.parse(trained.stdout).stopped, 'num_iterations trees built');
     const text = await readFile(model, 'utf8');
     assert.match(text, /^tree\nversion=v4\n/);
     assert.match(text, /feature_names=f0 f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13\n/);

@@ -22,7 +22,8 @@ export function runKzr(args: readonly string[], env: Readonly<Record<string, str
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [kzrBin, ...args],
+      // The bin's own condition (its shebang's): without it, a current build would start kzr twice.
+      ['--conditions=production', kzrBin, ...args],
       { cwd: repoRoot, env: { ...process.env, ...env }, maxBuffer: 64 << 20 },
       (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });

@@ -25,7 +25,7 @@ export type { Booster, FeatureMatrix, PredictOptions, Tree } from './model.js';
 export type { FormatModelOptions } from './model-text.js';
 export type { GbdtParams } from './params.js';
 export type { Table } from './table.js';
-export type { IterationInfo, LabeledData, TrainResult, TrainerOptions } from './trainer.js';
+export type { IterationInfo, LabeledData, StopReason, TrainResult, TrainerOptions } from './trainer.js';
 export { crossValidate, crossValidateSteps, outOfFoldPredictions, predictMean, stratifiedFolds } from './cv.js';
 export { FILTER_BASE_PARAMS, UPSTREAM_FILTER_PARAMS, fitFilterSteps, trainingTable } from './filter-fit.js';
 export type { FitOptions, FitResult, FitStep } from './filter-fit.js';

@@ -111,6 +111,7 @@ export class GbdtTrainer {
   private readonly team: WorkerTeam;
   private readonly initScore: number;
   private finished = false;
+  private stop: StopReason | undefined;
   private best = { iteration: 0, loss: Infinity };
   /** Validation loss after each iteration. */
   readonly validLosses: number[] = [];
@@ -173,6 +174,11 @@ export class GbdtTrainer {
     return this.valid ? this.best.loss : NaN;
   }
 
+  /** Why training ended; undefined while it runs or when the caller stopped it. */
+  get stopReason(): StopReason | undefined {
+    return this.stop;
+  }
+
   /** Grows one tree. Throws when already {@link GbdtTrainer.done}. */
   step(): IterationInfo {
     if (this.finished) throw new Error('training has finished');
@@ -183,6 +189,7 @@ export class GbdtTrainer {
     const { tree, thresholdBins } = this.growTree(features, rebag);
     if (tree.numLeaves === 1 && iter > 0) {
       this.finished = true;
+      this.stop = 'no-split';
       this.close();
       return { iteration: iter, numLeaves: 1, ...(this.valid ? { validLoss: this.validLosses.at(-1) } : {}) };
     }
@@ -209,9 +216,13 @@ export class GbdtTrainer {
       if (loss < this.best.loss) this.best = { iteration: this.trees.length, loss };
       if (p.earlyStoppingRound > 0 && this.trees.length - this.best.iteration >= p.earlyStoppingRound) {
         this.finished = true;
+        this.stop = 'early-stopping';
       }
     }
-    if (this.trees.length >= p.numIterations) this.finished = true;
+    if (this.trees.length >= p.numIterations && !this.finished) {
+      this.finished = true;
+      this.stop = 'iterations';
+    }
     if (this.finished) this.close();
     return info;
   }
@@ -705,17 +716,31 @@ function addBias(tree: Tree, bias: number): void {
 }
 
 /** The result of {@link train}. */
+/**
+ * Why training ended: `iterations` after `num_iterations` trees; `early-stopping` when the
+ * validation loss had not improved for `early_stopping_round` rounds; `no-split` when no split
+ * of the next tree lowered the training loss.
+ */
+export type StopReason = 'iterations' | 'early-stopping' | 'no-split';
+
 export interface TrainResult {
   /** The booster truncated to the best iteration (all trees without a validation set). */
   readonly booster: Booster;
   readonly bestIteration: number;
   /** Validation loss per iteration (empty without a validation set). */
   readonly validLosses: readonly number[];
+  readonly stopReason: StopReason;
 }
 
 /** Trains a booster to the end (all iterations or early stopping). */
 export function train(data: LabeledData, params: GbdtParams, options: TrainerOptions = {}): TrainResult {
   using trainer = new GbdtTrainer(data, params, options);
   trainer.run();
-  return { booster: trainer.booster(), bestIteration: trainer.bestIteration, validLosses: [...trainer.validLosses] };
+  return {
+    booster: trainer.booster(),
+    bestIteration: trainer.bestIteration,
+    validLosses: [...trainer.validLosses],
+    // Without a callback, run() ends by a reason or, with num_iterations 0, before any tree.
+    stopReason: trainer.stopReason ?? 'iterations',
+  };
 }

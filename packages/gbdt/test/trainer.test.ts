@@ -182,6 +182,8 @@ describe('GBDT trainer', () => {
     assert.equal(trainer.bestIteration, argmin);
     assert.equal(trainer.numTrees, argmin + 5);
     assert.equal(trainer.booster().trees.length, argmin);
+    assert.equal(trainer.stopReason, 'early-stopping');
+    assert.equal(train(trainSet, resolveParams({ num_iterations: 4 })).stopReason, 'iterations');
   });
 
   it('sends missing values to a learned default side', () => {

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-import { type StripTask } from './strip-worker.js';
+import type { StripTask } from './strip-task.js';
 
 interface Slot {
   readonly worker: Worker;

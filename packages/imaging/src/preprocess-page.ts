@@ -11,7 +11,7 @@ import { prepareDenoise, finishDenoise, type DenoiseOptions } from './denoise.js
 import { GeometryError } from './errors.js';
 import { defaultThreads, runStrips } from './parallel.js';
 import { type RawImage } from './raw-image.js';
-import { runStripTask } from './strip-worker.js';
+import { runStripTask } from './strip-task.js';
 
 /** Options of {@link preprocessPage}. */
 export interface PreprocessPageOptions extends DenoiseOptions {

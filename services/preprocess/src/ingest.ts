@@ -1,14 +1,23 @@
 /**
- * Ingest of a Kaggle-layout dataset folder into the Store (DESIGN.md, Artifacts):
- * `train_images/` and `test_images/` pages (or images directly in the folder), `train.csv`,
- * `unicode_translation.csv` and `detections/*.json`, stored under `datasets/<dataset>/`; then one
- * `kzr.pages.ingested` event. Everything is validated before the first object is written.
+ * Ingest of a dataset into the Store (DESIGN.md, Artifacts), from a Kaggle-layout folder
+ * (`train_images/` and `test_images/` pages or images directly in the folder, `train.csv`,
+ * `unicode_translation.csv`, `detections/*.json`) or from CODH book folders
+ * (`<book>/images/*.jpg`, `<book>/<book>_coordinate.csv`): stored in one form under
+ * `datasets/<dataset>/`, then one `kzr.pages.ingested` event. Everything is validated before
+ * the first object is written.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 
-import { parseDetectionSet, parseTrainCsv } from '@kzr/core';
+import {
+  codhToPageLabels,
+  formatTrainCsv,
+  parseCodhCoordinates,
+  parseDetectionSet,
+  parseTrainCsv,
+  type PageLabels,
+} from '@kzr/core';
 import { sniffImageFormat } from '@kzr/imaging';
 import {
   checkSegment,
@@ -31,16 +40,41 @@ export interface IngestResult {
   readonly duplicate: boolean;
 }
 
-/** Options of {@link ingestKaggleDir}. */
-export interface IngestOptions {
-  readonly sourceDir: string;
+/** Where an ingest stores and publishes. */
+interface IngestTarget {
   readonly dataset: string;
   readonly store: Store;
   readonly bus: Bus;
 }
 
+/** Options of {@link ingestKaggleDir}. */
+export interface IngestOptions extends IngestTarget {
+  readonly sourceDir: string;
+}
+
+/** Options of {@link ingestCodhBooks}. */
+export interface CodhIngestOptions extends IngestTarget {
+  /** CODH book folders, or folders of them (every subfolder holding `<name>_coordinate.csv`). */
+  readonly sourceDirs: readonly string[];
+}
+
+interface SourcePage {
+  readonly pageId: string;
+  readonly path: string;
+  readonly ext: string;
+}
+
+/** A dataset read and checked, not yet stored: the one form both layouts become. */
+interface DatasetSource {
+  readonly pages: readonly SourcePage[];
+  /** train.csv bytes, when the pages are labelled. */
+  readonly labels: Buffer | undefined;
+  readonly translation: Buffer | undefined;
+  readonly detections: ReadonlyArray<{ readonly set: string; readonly bytes: Buffer }>;
+}
+
 const imageExtensions = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp']);
-async function listImages(dir: string): Promise<{ pageId: string; path: string; ext: string }[]> {
+async function listImages(dir: string): Promise<SourcePage[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -62,24 +96,26 @@ async function readOptional(path: string): Promise<Buffer | undefined> {
   }
 }
 
-/** Stores a Kaggle-layout folder and publishes `kzr.pages.ingested`. */
-export async function ingestKaggleDir(options: IngestOptions): Promise<IngestResult> {
-  const { sourceDir, dataset, store, bus } = options;
-  checkSegment('--dataset', dataset);
+/** Page ids become key segments (and book ids) and must be unique: checked before anything is stored. */
+function checkPageIds(pages: readonly SourcePage[], field: string): Set<string> {
+  const seen = new Set<string>();
+  for (const p of pages) {
+    checkSegment(p.path, p.pageId);
+    if (seen.has(p.pageId)) throw new ValidationError(field, `page ${p.pageId} appears twice`);
+    seen.add(p.pageId);
+  }
+  return seen;
+}
+
+async function readKaggleDir(sourceDir: string): Promise<DatasetSource> {
   const pages = [
     ...(await listImages(join(sourceDir, 'train_images'))),
     ...(await listImages(join(sourceDir, 'test_images'))),
     ...(await listImages(join(sourceDir, 'images'))),
     ...(await listImages(sourceDir)),
   ];
-  if (pages.length === 0) throw new ValidationError('<kaggle-dir>', `no page images found in ${sourceDir}`);
-  const seen = new Set<string>();
-  for (const p of pages) {
-    // The page id becomes a key segment (and a book id); check it before anything is stored.
-    checkSegment(p.path, p.pageId);
-    if (seen.has(p.pageId)) throw new ValidationError('<kaggle-dir>', `page ${p.pageId} appears twice`);
-    seen.add(p.pageId);
-  }
+  if (pages.length === 0) throw new ValidationError('<dir>', `no page images found in ${sourceDir}`);
+  const seen = checkPageIds(pages, '<dir>');
   const trainCsv = await readOptional(join(sourceDir, 'train.csv'));
   const translation = await readOptional(join(sourceDir, 'unicode_translation.csv'));
   if (trainCsv !== undefined) {
@@ -97,6 +133,62 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
     parseDetectionSet(bytes.toString('utf8'), `detections/${name}`);
     detections.push({ set, bytes });
   }
+  return { pages, labels: trainCsv, translation, detections };
+}
+
+/** The folders holding `<name>_coordinate.csv` among `dir` and its subfolders. */
+async function codhBookDirs(dir: string): Promise<string[]> {
+  const isBook = async (d: string): Promise<boolean> =>
+    (await stat(join(d, `${basename(d)}_coordinate.csv`)).catch(() => undefined))?.isFile() === true;
+  if (await isBook(dir)) return [dir];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => {
+    throw new ValidationError('<dir>', `cannot read ${dir}`);
+  });
+  const books: string[] = [];
+  for (const e of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (await isBook(join(dir, e.name))) books.push(join(dir, e.name));
+  }
+  if (books.length === 0)
+    throw new ValidationError(
+      '<dir>',
+      `${dir} is no CODH book folder (no ${basename(dir)}_coordinate.csv) and holds none`,
+    );
+  return books;
+}
+
+/**
+ * CODH books as a dataset: each book's images, its coordinate file's characters as train.csv
+ * labels (pages in coordinate-file order, then unlabelled images with no characters), no
+ * translation table and no detection sets.
+ */
+async function readCodhBooks(sourceDirs: readonly string[]): Promise<DatasetSource> {
+  const pages: SourcePage[] = [];
+  const labels: PageLabels[] = [];
+  for (const dir of sourceDirs) {
+    for (const book of await codhBookDirs(dir)) {
+      const file = join(book, `${basename(book)}_coordinate.csv`);
+      const images = await listImages(join(book, 'images'));
+      if (images.length === 0) throw new ValidationError('<dir>', `no page images in ${join(book, 'images')}`);
+      const bookLabels = codhToPageLabels(parseCodhCoordinates(await readFile(file, 'utf8'), file));
+      const imaged = new Set(images.map((p) => p.pageId));
+      const missing = bookLabels.find((p) => !imaged.has(p.pageId));
+      if (missing) throw new ValidationError(file, `characters of page ${missing.pageId}, which has no image`);
+      const labelled = new Set(bookLabels.map((p) => p.pageId));
+      pages.push(...images);
+      labels.push(
+        ...bookLabels,
+        ...images.filter((p) => !labelled.has(p.pageId)).map((p) => ({ pageId: p.pageId, labels: [] })),
+      );
+    }
+  }
+  checkPageIds(pages, '<dir>');
+  return { pages, labels: Buffer.from(formatTrainCsv(labels)), translation: undefined, detections: [] };
+}
+
+/** Checks every image's format, stores the dataset and publishes `kzr.pages.ingested`. */
+async function storeDataset(source: DatasetSource, target: IngestTarget): Promise<IngestResult> {
+  const { dataset, store, bus } = target;
+  const { pages, labels: trainCsv, translation, detections } = source;
   // Validate every image's format (by its header) before writing anything; pages are then
   // read one at a time, so a full dataset never sits in memory.
   for (const p of pages) {
@@ -151,4 +243,20 @@ export async function ingestKaggleDir(options: IngestOptions): Promise<IngestRes
     eventId,
     duplicate: published.duplicate,
   };
+}
+
+/** Stores a Kaggle-layout folder and publishes `kzr.pages.ingested`. */
+export async function ingestKaggleDir(options: IngestOptions): Promise<IngestResult> {
+  checkSegment('--dataset', options.dataset);
+  return storeDataset(await readKaggleDir(options.sourceDir), options);
+}
+
+/**
+ * Stores CODH book folders in the same form as a Kaggle folder (labels as `labels.csv`; no
+ * translation table, no detection sets) and publishes `kzr.pages.ingested`.
+ */
+export async function ingestCodhBooks(options: CodhIngestOptions): Promise<IngestResult> {
+  checkSegment('--dataset', options.dataset);
+  if (options.sourceDirs.length === 0) throw new ValidationError('<dir>', 'expected at least one CODH book folder');
+  return storeDataset(await readCodhBooks(options.sourceDirs), options);
 }

@@ -4,12 +4,13 @@
  */
 import { countPagesByBook, InvalidArgumentError, isPageId, requireBookId } from '@kzr/core';
 
-import { parseCommandArgs, UsageError } from '../args.js';
+import { parseCommand, UsageError } from '../args.js';
+import { usage } from './data-books.usage.js';
 import { readTextInput } from './read-text.js';
 
 /** Runs the command; an id without a book, a malformed id or an unreadable file exits 2. */
 export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(args, {}, true);
+  const { positionals } = parseCommand(usage, args);
   if (positionals.length !== 1) throw new UsageError('<page-id-list>', `expected one file, got ${positionals.length}`);
   const file = positionals[0]!;
   const lines = (await readTextInput(file, '<page-id-list>')).split('\n');

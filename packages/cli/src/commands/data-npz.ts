@@ -4,20 +4,22 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { parseNpz } from '@kzr/data';
+// The subpath: the package's index also loads the synthetic books' renderer (sharp).
+import { parseNpz } from '@kzr/data/npz';
 
-import { parseCommandArgs, printJson, UsageError } from '../args.js';
+import { parseCommand, printJson, UsageError } from '../args.js';
+import { usage } from './data-npz.usage.js';
 
 /** Runs the command; a missing, unreadable or malformed file exits 2 naming the problem. */
 export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(args, {}, true);
-  if (positionals.length !== 1) throw new UsageError('<file>', `expected one npz file, got ${positionals.length}`);
+  const { positionals } = parseCommand(usage, args);
+  if (positionals.length !== 1) throw new UsageError('<file.npz>', `expected one npz file, got ${positionals.length}`);
   const file = positionals[0]!;
   let buf: Buffer;
   try {
     buf = await readFile(file);
   } catch (err) {
-    throw new UsageError('<file>', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError('<file.npz>', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   // A malformed archive throws a DataFormatError (kind 'invalid'), which main maps to exit 2.
   const arrays = parseNpz(buf, file);

@@ -20,7 +20,8 @@ import {
   splitByBook,
 } from '@kzr/core';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './data-split.usage.js';
 import { readTextInput } from './read-text.js';
 
 async function writeAll(dir: string, files: ReadonlyArray<readonly [string, string]>): Promise<void> {
@@ -36,13 +37,7 @@ async function writeAll(dir: string, files: ReadonlyArray<readonly [string, stri
 
 /** Runs the command; bad flags, a book without crops or a malformed CSV exit 2 before writing. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    labels: { type: 'string' },
-    'val-book': { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    'crop-root': { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const labelsFile = requireFlag(values, 'labels');
   const valBook = requireFlag(values, 'val-book');
   if (!/^[A-Za-z0-9]+$/.test(valBook))

@@ -6,23 +6,14 @@
  */
 import { DataArgumentError, generateSyntheticDataset, SyntheticDefaults, type SyntheticDataset } from '@kzr/data';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './data-synth.usage.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Runs the command; bad flags (or an `--out` folder that holds files) exit 2 naming the flag. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    books: { type: 'string' },
-    'pages-per-book': { type: 'string' },
-    classes: { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    'holdout-books': { type: 'string' },
-    'page-width': { type: 'string' },
-    'page-height': { type: 'string' },
-    'glyph-size': { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const outDir = requireFlag(values, 'out');
   for (const name of ['books', 'pages-per-book', 'classes', 'seed']) requireFlag(values, name);
   const books = intFlag(values, 'books', 0, 1, 10_000);

@@ -8,22 +8,18 @@ import { join } from 'node:path';
 
 import { crossValidate, formatModel, resolveParams } from '@kzr/gbdt';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag } from '../args.js';
-import { paramFlags, readTrainingTable, trainingFlags } from './gbdt-options.js';
+import { intFlag, parseCommand, printJson, requireFlag } from '../args.js';
+import { usage } from './gbdt-cv.usage.js';
+import { labelColumn, paramFlags, readTrainingTable } from './gbdt-options.js';
 
 /** Runs `kzr gbdt cv`. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    ...trainingFlags,
-    folds: { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const csv = requireFlag(values, 'csv');
   const folds = intFlag(values, 'folds', 5, 2, 100);
   const seed = intFlag(values, 'seed', 7, 0, 2 ** 31 - 1);
   const params = resolveParams(paramFlags(values));
-  const table = await readTrainingTable(csv, values.label as string);
+  const table = await readTrainingTable(csv, labelColumn(values));
   const result = crossValidate(table, params, { folds, seed, featureNames: table.featureNames });
   const files: string[] = [];
   if (typeof values.out === 'string') {

@@ -1,14 +1,31 @@
 /** Flags shared by `kzr gbdt train|cv|search`: the training table and LightGBM parameters. */
 import { parseCsvTable, parseParamAssignments, splitLabel, type FeatureMatrix } from '@kzr/gbdt';
 
+import type { FlagUsage } from '../args.js';
 import { readTextInput } from './read-text.js';
 
-/** parseArgs options common to the training commands. */
-export const trainingFlags = {
-  csv: { type: 'string' },
-  label: { type: 'string', default: 'label' },
-  param: { type: 'string', multiple: true },
-} as const;
+/** Flags common to the training commands. */
+export const trainingFlags: Readonly<Record<string, FlagUsage>> = {
+  csv: {
+    type: 'string',
+    value: '<features.csv>',
+    description: 'training table with a header row',
+    default: 'required',
+  },
+  label: { type: 'string', value: '<column>', description: 'label column (0 or 1)', default: 'label' },
+  param: {
+    type: 'string',
+    multiple: true,
+    value: '<k=v>',
+    description: 'LightGBM parameter by name or alias, e.g. num_leaves=31',
+    default: "LightGBM's defaults",
+  },
+};
+
+/** The `--label` column. */
+export function labelColumn(values: Record<string, unknown>): string {
+  return typeof values.label === 'string' ? values.label : 'label';
+}
 
 /** The labelled training table named by `--csv`. */
 export interface TrainingTable {

@@ -4,21 +4,19 @@
  */
 import { featuresForModel, parseCsvTable, parseModel, predict } from '@kzr/gbdt';
 
-import { parseCommandArgs, requireFlag } from '../args.js';
+import { parseCommand, requireFlag } from '../args.js';
+import { usage } from './gbdt-predict.usage.js';
+import { labelColumn } from './gbdt-options.js';
 import { readTextInput } from './read-text.js';
 
 /** Runs `kzr gbdt predict`. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    model: { type: 'string' },
-    csv: { type: 'string' },
-    label: { type: 'string', default: 'label' },
-  });
+  const { values } = parseCommand(usage, args);
   const modelPath = requireFlag(values, 'model');
   const csvPath = requireFlag(values, 'csv');
   const booster = parseModel(await readTextInput(modelPath, '--model'));
   const table = parseCsvTable(await readTextInput(csvPath, '--csv'));
-  const probabilities = predict(booster, featuresForModel(table, booster, values.label as string));
+  const probabilities = predict(booster, featuresForModel(table, booster, labelColumn(values)));
   process.stdout.write(probabilities.length === 0 ? '' : `${Array.from(probabilities, String).join('\n')}\n`);
   return 0;
 }

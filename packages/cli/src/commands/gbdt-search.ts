@@ -5,18 +5,13 @@
  */
 import { resolveParams, searchParams, TrialState } from '@kzr/gbdt';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag } from '../args.js';
-import { paramFlags, readTrainingTable, trainingFlags } from './gbdt-options.js';
+import { intFlag, parseCommand, printJson, requireFlag } from '../args.js';
+import { usage } from './gbdt-search.usage.js';
+import { labelColumn, paramFlags, readTrainingTable } from './gbdt-options.js';
 
 /** Runs `kzr gbdt search`. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    ...trainingFlags,
-    folds: { type: 'string' },
-    trials: { type: 'string' },
-    seed: { type: 'string' },
-    rounds: { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const csv = requireFlag(values, 'csv');
   const folds = intFlag(values, 'folds', 3, 2, 100);
   const trials = intFlag(values, 'trials', 50, 1, 100000);
@@ -24,7 +19,7 @@ export async function run(args: string[]): Promise<number> {
   const rounds = intFlag(values, 'rounds', 200, 1, 100000);
   const baseParams = paramFlags(values);
   resolveParams(baseParams);
-  const table = await readTrainingTable(csv, values.label as string);
+  const table = await readTrainingTable(csv, labelColumn(values));
   const result = searchParams(table, {
     folds,
     trials,

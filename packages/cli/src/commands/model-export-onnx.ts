@@ -14,20 +14,21 @@ import { loadCheckpointMember } from '@kzr/artifacts';
 import { onnxParity } from '@kzr/inference';
 import { exportClassifierToOnnx, initBackend } from '@kzr/ml';
 
-import { parseCommandArgs, printJson, UsageError } from '../args.js';
+import { parseCommand, printJson, UsageError } from '../args.js';
+import { usage } from './model-export-onnx.usage.js';
 
 /** Largest tolerated |tfjs − ONNX Runtime| logit difference. */
 const parityTolerance = 1e-4;
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(args, {}, true);
+  const { positionals } = parseCommand(usage, args);
   const [dir, out, ...extra] = positionals;
   if (dir === undefined || out === undefined || extra.length > 0) {
     throw new UsageError('arguments', 'expected <checkpoint dir> <out.onnx>');
   }
   if (!(await stat(join(dir, 'state.json')).catch(() => undefined))) {
-    throw new UsageError('checkpoint', `${dir} is not a kzr checkpoint (no state.json)`);
+    throw new UsageError('<checkpoint dir>', `${dir} is not a kzr checkpoint (no state.json)`);
   }
   await initBackend({ log: (message) => process.stderr.write(`kzr: ${message}\n`) });
   const member = await loadCheckpointMember(dir);

@@ -27,7 +27,8 @@ import {
 import { createOnnxEngine } from '@kzr/inference';
 import { createLogger, EventSubject, openAdapters } from '@kzr/platform';
 
-import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './model-import-onnx.usage.js';
 import { compileEmbeddedConfig } from '../config.js';
 
 function numbers(flag: string, value: unknown): number[] {
@@ -63,21 +64,7 @@ function sameCodes(a: readonly string[], b: readonly string[]): boolean {
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    args,
-    {
-      'model-set': { type: 'string' },
-      version: { type: 'string' },
-      classes: { type: 'string' },
-      input: { type: 'string' },
-      mean: { type: 'string' },
-      std: { type: 'string' },
-      layout: { type: 'string' },
-      voting: { type: 'string' },
-      engine: { type: 'string' },
-    },
-    true,
-  );
+  const { values, positionals } = parseCommand(usage, args);
   if (positionals.length === 0)
     throw new UsageError('members', 'expected at least one .onnx file or checkpoint directory');
   const modelSet = requireFlag(values, 'model-set');

@@ -5,13 +5,15 @@
  */
 import { countParams, createClassifier, initBackend, readModelConfig } from '@kzr/ml';
 
-import { parseCommandArgs, printJson, UsageError } from '../args.js';
+import { parseCommand, printJson, UsageError } from '../args.js';
+import { usage } from './model-summary.usage.js';
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(args, {}, true);
+  const { positionals } = parseCommand(usage, args);
   const [path, ...extra] = positionals;
-  if (path === undefined || extra.length > 0) throw new UsageError('config', 'expected exactly one model config path');
+  if (path === undefined || extra.length > 0)
+    throw new UsageError('<config.json>', 'expected exactly one model config path');
   const config = await readModelConfig(path);
   const backend = await initBackend();
   const model = createClassifier(config.model);

@@ -1,19 +1,20 @@
 /**
- * `kzr order --labels <train.csv> --page <id>`: the reading order of one labelled page
+ * `kzr order --labels <train.csv|coordinate.csv> --page <id>`: the reading order of one labelled page
  * (columns right to left, top to bottom): `{"pageId", "columns", "characters": [{"code", "x",
  * "y", "width", "height", "column", "order"}]}` with characters listed in reading order.
  */
-import { parseTrainCsv, readingOrder } from '@kzr/core';
+import { readingOrder } from '@kzr/core';
 
-import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
-import { readTextInput } from './read-text.js';
+import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './order.usage.js';
+import { readLabelsInput } from './read-text.js';
 
 /** Runs the command; an unknown page or a malformed CSV exits 2. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { labels: { type: 'string' }, page: { type: 'string' } });
+  const { values } = parseCommand(usage, args);
   const labelsFile = requireFlag(values, 'labels');
   const pageId = requireFlag(values, 'page');
-  const pages = parseTrainCsv(await readTextInput(labelsFile, '--labels'), labelsFile);
+  const pages = await readLabelsInput(labelsFile, '--labels');
   const page = pages.find((p) => p.pageId === pageId);
   if (page === undefined) throw new UsageError('--page', `page "${pageId}" is not in ${labelsFile}`);
   const positions = readingOrder(page.labels);

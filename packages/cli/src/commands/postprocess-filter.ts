@@ -19,17 +19,13 @@ import {
 import { parseModel, predictMean, type Booster } from '@kzr/gbdt';
 import { fromWire, type WirePage } from '@kzr/postprocess';
 
-import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './postprocess-filter.usage.js';
 import { readTextInput } from './read-text.js';
 
 /** Runs `kzr postprocess filter`. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    pred: { type: 'string' },
-    filter: { type: 'string', multiple: true },
-    threshold: { type: 'string' },
-    out: { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const predPath = requireFlag(values, 'pred');
   const out = requireFlag(values, 'out');
   const filterPaths = Array.isArray(values.filter) ? values.filter.map(String) : [];

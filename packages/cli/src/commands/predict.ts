@@ -10,7 +10,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { decodeImage, type RawImage } from '@kzr/imaging';
 import { directoryStorage, initBackend, loadCrops, Predictor } from '@kzr/ml';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './predict.usage.js';
 
 const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp']);
 
@@ -35,11 +36,7 @@ async function readCrops(path: string): Promise<Array<{ name: string; image: Raw
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    model: { type: 'string' },
-    crops: { type: 'string' },
-    batch: { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const modelPath = requireFlag(values, 'model');
   const crops = await readCrops(requireFlag(values, 'crops'));
   const batchSize = intFlag(values, 'batch', 128, 1, 4096);

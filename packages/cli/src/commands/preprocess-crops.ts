@@ -1,5 +1,5 @@
 /**
- * `kzr preprocess crops --labels <train.csv> --images <dir> --out <dir> --policy train|infer|pseudo
+ * `kzr preprocess crops --labels <train.csv|coordinate.csv> --images <dir> --out <dir> --policy train|infer|pseudo
  * [--size <S>] [--channels 1|3]`: cuts every labelled character out of its page (decoded once)
  * with the policy's padding (spec §2.2), optionally resized to S×S (PIL bicubic) and grayscale,
  * as `<out>/<U+XXXX>/<page>_<x0>_<y0>_<x1>_<y1>.png` plus `<out>/crops.csv` (`label,path`).
@@ -10,11 +10,11 @@
 import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { parseTrainCsv } from '@kzr/core';
 import { cutCharacter, decodeImage, encodePng, PaddingPolicy } from '@kzr/imaging';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
-import { readTextInput } from './read-text.js';
+import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './preprocess-crops.usage.js';
+import { readLabelsInput } from './read-text.js';
 
 const extensions = ['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp'];
 
@@ -33,14 +33,7 @@ async function findPage(dir: string, pageId: string): Promise<string> {
 
 /** Runs the command; bad flags, labels, images or boxes exit 2 and leave `--out` untouched. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    labels: { type: 'string' },
-    images: { type: 'string' },
-    out: { type: 'string' },
-    policy: { type: 'string' },
-    size: { type: 'string' },
-    channels: { type: 'string' },
-  });
+  const { values } = parseCommand(usage, args);
   const labelsPath = requireFlag(values, 'labels');
   const imagesDir = requireFlag(values, 'images');
   const outDir = requireFlag(values, 'out');
@@ -53,8 +46,7 @@ export async function run(args: string[]): Promise<number> {
   if (channels !== 1 && channels !== 3) throw new UsageError('--channels', `expected 1 or 3, got ${channels}`);
   const existing = await readdir(outDir).catch(() => [] as string[]);
   if (existing.length > 0) throw new UsageError('--out', `${outDir} exists and is not empty`);
-  const text = await readTextInput(labelsPath, '--labels');
-  const pages = parseTrainCsv(text, labelsPath);
+  const pages = await readLabelsInput(labelsPath, '--labels');
   const paths = await Promise.all(pages.map((p) => findPage(imagesDir, p.pageId)));
 
   const staging = `${outDir.replace(/\/+$/, '')}.partial-${process.pid}`;

@@ -7,15 +7,12 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 
 import { decodeImage, encodePng, preprocessPage } from '@kzr/imaging';
 
-import { intFlag, parseCommandArgs, printJson, UsageError } from '../args.js';
+import { intFlag, parseCommand, printJson, UsageError } from '../args.js';
+import { usage } from './preprocess-page.usage.js';
 
 /** Runs the command; an unreadable, corrupt or unsupported input exits 2 and writes nothing. */
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    args,
-    { 'no-ben': { type: 'boolean' }, 'no-denoise': { type: 'boolean' }, threads: { type: 'string' } },
-    true,
-  );
+  const { values, positionals } = parseCommand(usage, args);
   if (positionals.length !== 2) throw new UsageError('<in> <out.png>', `expected 2 paths, got ${positionals.length}`);
   const [input, output] = positionals as [string, string];
   if (!output.toLowerCase().endsWith('.png')) throw new UsageError('<out.png>', 'the output must be a .png file');

@@ -21,7 +21,8 @@ import { decodeImage } from '@kzr/imaging';
 import { createInferenceServing, type DetectionSetInput, recognizePage } from '@kzr/inference';
 import { createLogger, fromServiceError, openAdapters } from '@kzr/platform';
 
-import { parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './recognize.usage.js';
 import { compileEmbeddedConfig } from '../config.js';
 
 async function readSets(paths: readonly string[]): Promise<DetectionSet[]> {
@@ -79,19 +80,7 @@ function viaServer(
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    args,
-    {
-      detections: { type: 'string', multiple: true },
-      'model-set': { type: 'string' },
-      version: { type: 'string' },
-      server: { type: 'string' },
-      voting: { type: 'string' },
-      threshold: { type: 'string' },
-      'page-id': { type: 'string' },
-    },
-    true,
-  );
+  const { values, positionals } = parseCommand(usage, args);
   const [pagePath, ...extra] = positionals;
   if (pagePath === undefined || extra.length > 0) throw new UsageError('page', 'expected exactly one page image');
   const detectionPaths = (values.detections ?? []) as string[];

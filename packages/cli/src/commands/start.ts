@@ -15,10 +15,14 @@ import { createLogger, drainOnSignal, openAdapters } from '@kzr/platform';
 import { createPostprocess } from '@kzr/postprocess';
 import { createPreprocess } from '@kzr/preprocess';
 
-import { compileEmbeddedConfig, compileEmbeddedServicesConfig } from '../config.js';
+import { parseCommand } from '../args.js';
+import { compileEmbeddedConfig } from '../config.js';
+import { compileEmbeddedServicesConfig } from '../services-config.js';
+import { usage } from './start.usage.js';
 
 /** Runs the embedded services; resolves with the exit code after the drain. */
-export async function run(): Promise<number> {
+export async function run(args: string[]): Promise<number> {
+  parseCommand(usage, args);
   const config = compileEmbeddedConfig(process.env);
   const services = compileEmbeddedServicesConfig(process.env);
   const logger = createLogger({ level: config.logLevel, fields: { mode: 'embedded' } });

@@ -30,7 +30,8 @@ import {
   type LabelledCrop,
 } from '@kzr/ml';
 
-import { intFlag, parseCommandArgs, printJson, requireFlag, UsageError } from '../args.js';
+import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { usage } from './train.usage.js';
 import { compileEmbeddedConfig } from '../config.js';
 
 async function writePreview(
@@ -85,18 +86,7 @@ function progressBar(info: IterationInfo): string {
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, {
-    config: { type: 'string' },
-    train: { type: 'string' },
-    val: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'boolean' },
-    preview: { type: 'string' },
-    epochs: { type: 'string' },
-    'refine-lr': { type: 'string' },
-    workers: { type: 'string' },
-    store: { type: 'boolean' },
-  });
+  const { values } = parseCommand(usage, args);
   const configPath = requireFlag(values, 'config');
   const trainPath = requireFlag(values, 'train');
   const out = requireFlag(values, 'out');

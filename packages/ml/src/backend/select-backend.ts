@@ -61,6 +61,9 @@ async function tryWasm(): Promise<void> {
 
 async function tryCpu(): Promise<void> {
   if (!(await tf.setBackend('cpu')) || tf.getBackend() !== 'cpu') throw new Error('setBackend("cpu") failed');
+  // The CPU backend prints a banner ("install our node backend") on its first tensor in Node;
+  // kzr chose cpu knowingly (and logs the skipped backends), so it is noise on every run.
+  (tf.backend() as { firstUse?: boolean }).firstUse = false;
 }
 
 const loaders: Record<BackendName, () => Promise<void>> = {
