@@ -225,7 +225,7 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
       // The server's failure reaches the user by its kind: a model set it lacks is not found (exit 1).
       const missing = await kzr(...args, '--model-set', 'nosuch', '--server', server.endpoint);
       assert.equal(missing.code, 1, missing.stderr);
-      assert.match(missing.stderr, new RegExp(`^kzr: ${server.endpoint}: .*nosuch`));
+      assert.match(missing.stderr, new RegExp(`^kzr: ${server.endpoint}: .*nosuch`, 'm'));
     } finally {
       await server.shutdown(1000);
       await runtime.close();
