@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import * as grpc from '@grpc/grpc-js';
 import { MediaType } from '@kzr/api/kzr/v1/common';
@@ -15,24 +13,13 @@ import { FsStore } from '@kzr/platform';
 
 import { startPagePath } from './helpers/page-path.js';
 import { syntheticCrops } from './helpers/synthetic-crops.js';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const kzrBin = fileURLToPath(new URL('../packages/cli/bin/kzr.js', import.meta.url));
+import { kzr as run, type KzrResult, trainTinyModel } from './helpers/tiny-model.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function kzr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [kzrBin, ...args],
-      { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function kzr(...args: string[]): Promise<KzrResult> {
+  return run(env, ...args);
 }
 
 interface Printed {
@@ -65,42 +52,7 @@ before(async () => {
   env = { ...process.env, KZR_DATA_DIR: join(dir, 'data'), KZR_TF_BACKEND: 'wasm' };
   // Arrange: synthetic books (two simulated detectors), crops, and a tiny model trained on them.
   const crops = await syntheticCrops(dir, { classes: 6, pagesPerBook: 1, seed: 5, trainBooks: 2 });
-  await writeFile(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      name: 'tiny-recognize',
-      model: {
-        arch: 'resnet18',
-        inputChannels: 1,
-        numClasses: 6,
-        stem: 'compact',
-        widthMultiplier: 0.125,
-        depthMultiplier: 0.5,
-      },
-      input: { trainResize: 18, trainCrop: 16, inferResize: 18, inferCrop: 16, mean: [0.5], std: [0.25] },
-      augment: { rotationDeg: 3, batchMix: 'none', erasingProb: 0 },
-      train: {
-        batchSize: 16,
-        valBatchSize: 64,
-        epochs: 2,
-        warmupEpochs: 1,
-        schedule: { type: 'cosine', tMaxEpochs: 2, etaMin: 0.001 },
-        undersampling: 0,
-      },
-    }),
-  );
-  const trained = await kzr(
-    'train',
-    '--config',
-    join(dir, 'config.json'),
-    '--train',
-    crops.train,
-    '--val',
-    crops.val,
-    '--out',
-    join(dir, 'run'),
-  );
-  assert.equal(trained.code, 0, trained.stderr);
+  await trainTinyModel(dir, crops, 6, env);
   const state = JSON.parse(await readFile(join(dir, 'run', 'best', 'state.json'), 'utf8')) as { classes: string[] };
   await writeFile(join(dir, 'classes.json'), JSON.stringify(state.classes));
   const trainCsv = await readFile(join(dir, 'books', 'train.csv'), 'utf8');
