@@ -6,7 +6,12 @@ import { after, before, describe, it } from 'node:test';
 
 import * as grpc from '@grpc/grpc-js';
 import { MediaType } from '@kzr/api/kzr/v1/common';
-import { InferenceClient, type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
+import {
+  InferenceClient,
+  type RecognizePageRequest,
+  type RecognizePageResponse,
+  Voting,
+} from '@kzr/api/kzr/v1/inference';
 import { type DetectionSet, toDetectionSet } from '@kzr/core';
 import { decodeImage, encodePng, preprocessPage } from '@kzr/imaging';
 import { FsStore } from '@kzr/platform';
@@ -240,31 +245,26 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
       await path.inference.registry.activate('synth-ben', 'v1');
       const raw = await readFile(pagePath);
       const ben = await encodePng(await preprocessPage(await decodeImage(raw)));
+      const request = (modelSet: string, data: Uint8Array, preprocessed: boolean): RecognizePageRequest => ({
+        model: { modelSet, version: '' },
+        pageId,
+        image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
+        preprocessed,
+        detectionSets: sets.map((s) => ({
+          name: s.name,
+          pageId,
+          detections: s.pages
+            .find((p) => p.pageId === pageId)!
+            .detections.map((d) => ({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, score: d.score })),
+        })),
+        voting: Voting.VOTING_UNSPECIFIED,
+        lowConfidenceThreshold: 0,
+        filterVersion: '',
+        unfiltered: false,
+      });
       const ask = (modelSet: string, data: Uint8Array, preprocessed: boolean): Promise<RecognizePageResponse> =>
         new Promise((resolve, reject) =>
-          client.recognizePage(
-            {
-              model: { modelSet, version: '' },
-              pageId,
-              image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
-              preprocessed,
-              detectionSets: sets.map((s) => ({
-                name: s.name,
-                pageId,
-                detections: s.pages
-                  .find((p) => p.pageId === pageId)!
-                  .detections.map((d) => ({
-                    box: { x: d.x, y: d.y, width: d.width, height: d.height },
-                    score: d.score,
-                  })),
-              })),
-              voting: Voting.VOTING_UNSPECIFIED,
-              lowConfidenceThreshold: 0,
-              filterVersion: '',
-              unfiltered: false,
-            },
-            (err, res) => (err ? reject(err) : resolve(res)),
-          ),
+          client.recognizePage(request(modelSet, data, preprocessed), (err, res) => (err ? reject(err) : resolve(res))),
         );
       const probabilities = (r: RecognizePageResponse): number[] => r.characters.map((c) => c.probability);
       // 'none': the scan is classified as sent; it is what the raw page given as "preprocessed" gets.
@@ -275,6 +275,19 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
       assert.deepEqual(probabilities(benServed), probabilities(await ask('synth-ben', ben, true)));
       assert.notDeepEqual(probabilities(benServed), probabilities(none));
       assert.deepEqual(benServed.servedBy, { modelSet: 'synth-ben', version: 'v1' });
+
+      // RecognizePages streams the same path: one response per page, in order.
+      const stream = client.recognizePages();
+      const answered: RecognizePageResponse[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('data', (r: RecognizePageResponse) => answered.push(r));
+        stream.on('end', resolve);
+        stream.on('error', reject);
+      });
+      for (const modelSet of ['synth-ben', 'synth']) stream.write(request(modelSet, raw, false));
+      stream.end();
+      await done;
+      assert.deepEqual(answered.map(probabilities), [probabilities(benServed), probabilities(none)]);
     } finally {
       client.close();
       await path.close();
