@@ -12,8 +12,8 @@
  * Each page goes through `Inference.RecognizePage`: preprocessed as the model set's manifest says,
  * classified, then merged, filtered and ordered by postprocess. With `--server` that is the given
  * inference service; without it the three services start in this process (on free loopback
- * ports, over the Store of `KZR_STORE`) and the same call goes to them, so both print the same
- * bytes. `--out-csv` writes the pages as a Kaggle submission; `--unfiltered` skips the
+ * ports, over the Store of `KZR_STORE`, the asked or newest published model set loaded first)
+ * and the same call goes to them, so both print the same bytes. `--out-csv` writes the pages as a Kaggle submission; `--unfiltered` skips the
  * false-positive filter and returns every merged candidate with what the filter's features are
  * computed from (box, probability, detector score, page size), for fitting a filter.
  */
@@ -22,6 +22,7 @@ import { basename, extname, join } from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
 import { MediaType } from '@kzr/api/kzr/v1/common';
+import { protoRoot } from '@kzr/api/proto-root';
 import {
   InferenceClient,
   type RecognizePageRequest,
@@ -30,8 +31,16 @@ import {
 } from '@kzr/api/kzr/v1/inference';
 import { type DetectionSet, formatSubmissionCsv, toDetectionSet } from '@kzr/core';
 import { decodeImage } from '@kzr/imaging';
-import { createInference, type InferenceRuntime } from '@kzr/inference';
-import { createLogger, fromServiceError, type Logger, MemoryBus, openAdapters, type Store } from '@kzr/platform';
+import { createInferenceServing } from '@kzr/inference';
+import {
+  createLogger,
+  fromServiceError,
+  GrpcServer,
+  type Logger,
+  MemoryBus,
+  openAdapters,
+  type Store,
+} from '@kzr/platform';
 import { createPostprocess } from '@kzr/postprocess';
 import { createPreprocess } from '@kzr/preprocess';
 
@@ -153,9 +162,11 @@ function submission(pages: readonly RecognizePageResponse[]): string {
 }
 
 /**
- * Starts preprocess, postprocess and inference in this process on free loopback ports, as
- * `kzr start` does, with inference serving `modelSet@version` (the newest published one by
- * default). Resolves with the inference endpoint and a function that stops all three.
+ * Starts preprocess and postprocess in this process on free loopback ports, as `kzr start` does,
+ * and the inference services (`createInferenceServing`, the same services the inference runtime
+ * serves) on a third port with `modelSet@version` (the newest published one by default) loaded
+ * before the first request and RecognizePage pointed at the two others. Resolves with the
+ * inference endpoint and a function that stops all three.
  */
 async function startPagePath(
   store: Store,
@@ -165,8 +176,8 @@ async function startPagePath(
 ): Promise<{ endpoint: string; close(): Promise<void> }> {
   const services = compileEmbeddedServicesConfig(process.env);
   const local = { grpcHost: '127.0.0.1', grpcPort: 0 };
-  // A Bus of this command alone: the services' consumers (the preprocess worker, the hot swaps)
-  // must not take events meant for the machine's long-running services.
+  // A Bus of this command alone: the services' consumers (the preprocess worker, the filter hot
+  // swap) must not take events meant for the machine's long-running services.
   const bus = new MemoryBus({ logger });
   const shared = { store, bus, logger };
   const started: Array<{ close(): Promise<unknown> }> = [];
@@ -179,14 +190,12 @@ async function startPagePath(
     started.push(preprocess);
     const postprocess = await createPostprocess({ ...shared, config: { ...services.postprocess, ...local } });
     started.push(postprocess);
-    const inference: InferenceRuntime = await createInference({
-      ...shared,
-      config: {
-        ...services.inference,
-        ...local,
-        modelSets: modelSet ? [modelSet] : [],
-        pagePath: { preprocess: preprocess.server.endpoint, postprocess: postprocess.server.endpoint },
-      },
+    const inference = createInferenceServing({
+      store,
+      logger,
+      limits: services.inference,
+      pagePath: { preprocess: preprocess.server.endpoint, postprocess: postprocess.server.endpoint },
+      maxMessageBytes: services.inference.maxMessageBytes,
     });
     started.push(inference);
     const target = version
@@ -203,7 +212,17 @@ async function startPagePath(
       );
     }
     await inference.registry.activate(target.modelSet, target.version);
-    return { endpoint: inference.server.endpoint, close };
+    const server = await GrpcServer.start({
+      host: local.grpcHost,
+      port: 0,
+      maxMessageBytes: services.inference.maxMessageBytes,
+      services: inference.services,
+      reflectionProtoFiles: [],
+      protoIncludeDirs: [protoRoot],
+      logger,
+    });
+    started.push({ close: () => server.shutdown(services.inference.shutdownGraceMs) });
+    return { endpoint: server.endpoint, close };
   } catch (err) {
     await close();
     throw err;
