@@ -24,6 +24,7 @@ import {
   type RecognizePageResponse,
   Voting,
 } from '@kzr/api/kzr/v1/inference';
+import { encodePng } from '@kzr/imaging';
 import { loadCheckpointMember, PagePreprocessing, publishModelSet, StoreFilterRepository } from '@kzr/artifacts';
 import {
   type CharLabel,
@@ -52,10 +53,12 @@ interface OtlpSpan {
   name: string;
   kind: number;
   startTimeUnixNano: string | number;
+  status?: { code?: number; message?: string };
 }
 
-/** OTLP's SPAN_KIND_SERVER. */
+/** OTLP's SPAN_KIND_SERVER and SPAN_KIND_CLIENT. */
 const serverKind = 2;
+const clientKind = 3;
 
 let nats: NatsServer;
 let s3: S3Server;
@@ -112,28 +115,38 @@ function recognize(
   client: InferenceClient,
   pageId: string,
   image: Uint8Array,
-  options: { modelSet?: string; unfiltered?: boolean } = {},
+  options: {
+    modelSet?: string;
+    unfiltered?: boolean;
+    detectionSets?: RecognizePageRequest['detectionSets'];
+    deadlineMs?: number;
+  } = {},
 ): Promise<RecognizePageResponse> {
   const request: RecognizePageRequest = {
     model: { modelSet: options.modelSet ?? 'tiny', version: '' },
     pageId,
-    image: { source: { $case: 'encoded', value: { data: image, mediaType: MediaType.MEDIA_TYPE_JPEG } } },
+    image: { source: { $case: 'encoded', value: { data: image, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
     preprocessed: false,
-    detectionSets: sets.map((s) => ({
-      name: s.name,
-      pageId,
-      detections: s.pages
-        .find((p) => p.pageId === pageId)!
-        .detections.map((d) => ({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, score: d.score })),
-    })),
+    detectionSets:
+      options.detectionSets ??
+      sets.map((s) => ({
+        name: s.name,
+        pageId,
+        detections: s.pages
+          .find((p) => p.pageId === pageId)!
+          .detections.map((d) => ({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, score: d.score })),
+      })),
     voting: Voting.VOTING_UNSPECIFIED,
     lowConfidenceThreshold: 0,
     filterVersion: '',
     unfiltered: options.unfiltered ?? false,
   };
   return new Promise((resolve, reject) =>
-    client.recognizePage(request, new grpc.Metadata(), { deadline: Date.now() + 60_000 }, (err, res) =>
-      err ? reject(err) : resolve(res),
+    client.recognizePage(
+      request,
+      new grpc.Metadata(),
+      { deadline: Date.now() + (options.deadlineMs ?? 60_000) },
+      (err, res) => (err ? reject(err) : resolve(res)),
     ),
   );
 }
@@ -320,6 +333,23 @@ describe('the page path across three services', () => {
       // One request of a set trained on Ben + denoise pages goes through all three services.
       const traced = await recognize(client, heldOutPages[0]!, images[0]!, { modelSet: 'tiny-ben' });
       assert.deepEqual(traced.servedBy, { modelSet: 'tiny-ben', version: 'v1' });
+
+      // The caller's deadline carries over to inference's call to preprocess (which sets none of
+      // its own): a page too big to preprocess in time cancels that call with the RecognizePage call.
+      const side = 1600;
+      const pixels = Uint8Array.from({ length: side * side * 3 }, (_, i) => (i % 251) ^ ((i / 7919) & 255));
+      const big = await encodePng({ width: side, height: side, channels: 3, data: pixels });
+      const late = await recognize(client, 'big_1', big, {
+        modelSet: 'tiny-ben',
+        detectionSets: [
+          { name: 'one', pageId: '', detections: [{ box: { x: 10, y: 10, width: 40, height: 40 }, score: 1 }] },
+        ],
+        deadlineMs: 1000,
+      }).then(
+        () => undefined,
+        (err: grpc.ServiceError) => err,
+      );
+      assert.equal(late?.code, grpc.status.DEADLINE_EXCEEDED, late?.details);
     } finally {
       client.close();
     }
@@ -329,8 +359,15 @@ describe('the page path across three services', () => {
       assert.deepEqual(await waitForExit(child, 15_000), { code: 0, signal: null }, service);
     }
     const server = (name: string): OtlpSpan[] => spans.filter((s) => s.kind === serverKind && s.name === name);
-    const preprocess = server('grpc.kzr.v1.Preprocess/PreprocessPage');
-    assert.equal(preprocess.length, 1, 'only the tiny-ben request had its page preprocessed');
+    const preprocess = server('grpc.kzr.v1.Preprocess/PreprocessPage').filter((s) => (s.status?.code ?? 0) === 0);
+    assert.equal(preprocess.length, 1, 'only the tiny-ben request in time had its page preprocessed');
+    // The late request's call to preprocess was cancelled with its parent, the RecognizePage call.
+    const cancelled = spans.filter(
+      (s) => s.kind === clientKind && s.name === 'grpc.kzr.v1.Preprocess/PreprocessPage' && s.status?.code === 2,
+    );
+    assert.equal(cancelled.length, 1);
+    const lateRoot = server('grpc.kzr.v1.Inference/RecognizePage').find((s) => s.traceId === cancelled[0]!.traceId);
+    assert.match(lateRoot?.status?.message ?? '', /cancelled by parent call/i);
     const root = server('grpc.kzr.v1.Inference/RecognizePage').find((s) => s.traceId === preprocess[0]!.traceId);
     assert.ok(root, `spans: ${JSON.stringify(spans.map((s) => [s.name, s.kind]))}`);
     const finalize = server('grpc.kzr.v1.Postprocess/FinalizePage').find((s) => s.traceId === root.traceId);
