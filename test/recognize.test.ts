@@ -1,35 +1,30 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { protoRoot } from '@kzr/api/proto-root';
+import * as grpc from '@grpc/grpc-js';
+import { MediaType } from '@kzr/api/kzr/v1/common';
+import {
+  InferenceClient,
+  type RecognizePageRequest,
+  type RecognizePageResponse,
+  Voting,
+} from '@kzr/api/kzr/v1/inference';
 import { type DetectionSet, toDetectionSet } from '@kzr/core';
-import { createInferenceServing, type InferenceServing } from '@kzr/inference';
-import { createLogger, FsStore, GrpcServer } from '@kzr/platform';
+import { decodeImage, encodePng, preprocessPage } from '@kzr/imaging';
+import { FsStore } from '@kzr/platform';
 
+import { startPagePath } from './helpers/page-path.js';
 import { syntheticCrops } from './helpers/synthetic-crops.js';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const kzrBin = fileURLToPath(new URL('../packages/cli/bin/kzr.js', import.meta.url));
+import { kzr as run, type KzrResult, trainTinyModel } from './helpers/tiny-model.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-function kzr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [kzrBin, ...args],
-      { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+function kzr(...args: string[]): Promise<KzrResult> {
+  return run(env, ...args);
 }
 
 interface Printed {
@@ -47,6 +42,9 @@ interface Printed {
   }>;
   text: string;
   kaggleLabels: string;
+  pageWidth: number;
+  pageHeight: number;
+  filterVersion: string;
 }
 
 let pageId: string;
@@ -59,42 +57,7 @@ before(async () => {
   env = { ...process.env, KZR_DATA_DIR: join(dir, 'data'), KZR_TF_BACKEND: 'wasm' };
   // Arrange: synthetic books (two simulated detectors), crops, and a tiny model trained on them.
   const crops = await syntheticCrops(dir, { classes: 6, pagesPerBook: 1, seed: 5, trainBooks: 2 });
-  await writeFile(
-    join(dir, 'config.json'),
-    JSON.stringify({
-      name: 'tiny-recognize',
-      model: {
-        arch: 'resnet18',
-        inputChannels: 1,
-        numClasses: 6,
-        stem: 'compact',
-        widthMultiplier: 0.125,
-        depthMultiplier: 0.5,
-      },
-      input: { trainResize: 18, trainCrop: 16, inferResize: 18, inferCrop: 16, mean: [0.5], std: [0.25] },
-      augment: { rotationDeg: 3, batchMix: 'none', erasingProb: 0 },
-      train: {
-        batchSize: 16,
-        valBatchSize: 64,
-        epochs: 2,
-        warmupEpochs: 1,
-        schedule: { type: 'cosine', tMaxEpochs: 2, etaMin: 0.001 },
-        undersampling: 0,
-      },
-    }),
-  );
-  const trained = await kzr(
-    'train',
-    '--config',
-    join(dir, 'config.json'),
-    '--train',
-    crops.train,
-    '--val',
-    crops.val,
-    '--out',
-    join(dir, 'run'),
-  );
-  assert.equal(trained.code, 0, trained.stderr);
+  await trainTinyModel(dir, crops, 6, env);
   const state = JSON.parse(await readFile(join(dir, 'run', 'best', 'state.json'), 'utf8')) as { classes: string[] };
   await writeFile(join(dir, 'classes.json'), JSON.stringify(state.classes));
   const trainCsv = await readFile(join(dir, 'books', 'train.csv'), 'utf8');
@@ -130,6 +93,8 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
       '0.5',
       '--std',
       '0.25',
+      '--page-preprocessing',
+      'none',
       join(dir, 'model.onnx'),
       join(dir, 'run', 'best'),
     );
@@ -203,32 +168,130 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
     assert.equal(f1.tp + f1.fp, printed.characters.length);
     console.log(`recognize: ${printed.characters.length} characters, F1 ${f1.f1.toFixed(3)} on a training page`);
 
-    // The same page through a running inference service (--server) gives the same characters.
+    // No filter is published: every merged candidate is kept, and the page says so.
+    assert.equal(printed.filterVersion, 'unfiltered');
+    assert.deepEqual([printed.pageWidth, printed.pageHeight], [600, 800]);
+
+    // The same page through running services (--server) prints the same bytes.
     const store = new FsStore({ root: join(dir, 'data', 'store') });
-    const runtime: InferenceServing = createInferenceServing({ store, logger: createLogger({ write: () => {} }) });
-    await runtime.registry.activate('synth', 'v1');
-    const server = await GrpcServer.start({
-      host: '127.0.0.1',
-      port: 0,
-      maxMessageBytes: 16 * 1024 * 1024,
-      services: runtime.services,
-      reflectionProtoFiles: [],
-      protoIncludeDirs: [protoRoot],
-      logger: createLogger({ write: () => {} }),
-    });
+    const path = await startPagePath(store);
     try {
-      const remote = await kzr(...args, '--server', server.endpoint);
+      await path.inference.registry.activate('synth', 'v1');
+      const remote = await kzr(...args, '--server', path.endpoint);
       assert.equal(remote.code, 0, remote.stderr);
-      const viaServer = JSON.parse(remote.stdout) as Printed;
-      assert.equal(viaServer.kaggleLabels, printed.kaggleLabels);
-      assert.equal(viaServer.text, printed.text);
+      assert.equal(remote.stdout, res.stdout);
       // The server's failure reaches the user by its kind: a model set it lacks is not found (exit 1).
-      const missing = await kzr(...args, '--model-set', 'nosuch', '--server', server.endpoint);
+      const missing = await kzr(...args, '--model-set', 'nosuch', '--server', path.endpoint);
       assert.equal(missing.code, 1, missing.stderr);
-      assert.match(missing.stderr, new RegExp(`^kzr: ${server.endpoint}: .*nosuch`, 'm'));
+      assert.match(missing.stderr, new RegExp(`^kzr: ${path.endpoint}: .*nosuch`, 'm'));
     } finally {
-      await server.shutdown(1000);
-      await runtime.close();
+      await path.close();
+      await store.close();
+    }
+  });
+
+  it('recognises a folder of pages and writes their Kaggle submission; --unfiltered keeps every merged candidate', async () => {
+    const folder = join(dir, 'books', 'train_images');
+    const pages = (await readdir(folder)).filter((f) => f.endsWith('.jpg'));
+    const csv = join(dir, 'folder.csv');
+    const res = await kzr('recognize', folder, ...detectionFiles.flatMap((f) => ['--detections', f]), '--out-csv', csv);
+    assert.equal(res.code, 0, res.stderr);
+    const printed = JSON.parse(res.stdout) as Printed[];
+    assert.deepEqual(
+      printed.map((p) => `${p.pageId}.jpg`),
+      pages.sort(),
+    );
+    const rows = (await readFile(csv, 'utf8')).trim().split('\n');
+    assert.equal(rows[0], 'image_id,labels');
+    assert.deepEqual(
+      rows.slice(1),
+      printed.map((p) => `${p.pageId},${p.kaggleLabels}`),
+    );
+    const all = await kzr('recognize', pagePath, ...detectionFiles.flatMap((f) => ['--detections', f]), '--unfiltered');
+    assert.equal(all.code, 0, all.stderr);
+    const unfiltered = JSON.parse(all.stdout) as Printed;
+    assert.equal(unfiltered.filterVersion, 'unfiltered');
+    assert.ok(unfiltered.characters.every((c) => c.box.width > 0 && c.probability > 0));
+  });
+
+  it('serves a set raw pages when its manifest says none, and Ben + denoise pages when it says so', async () => {
+    // The same members published again, this time recorded as trained on preprocessed pages.
+    const republished = await kzr(
+      'model',
+      'import-onnx',
+      '--model-set',
+      'synth-ben',
+      '--version',
+      'v1',
+      '--classes',
+      join(dir, 'classes.json'),
+      '--input',
+      '1,18,16',
+      '--mean',
+      '0.5',
+      '--std',
+      '0.25',
+      '--page-preprocessing',
+      'ben+denoise',
+      join(dir, 'model.onnx'),
+      join(dir, 'run', 'best'),
+    );
+    assert.equal(republished.code, 0, republished.stderr);
+    const store = new FsStore({ root: join(dir, 'data', 'store') });
+    const path = await startPagePath(store);
+    const client = new InferenceClient(path.endpoint, grpc.credentials.createInsecure());
+    try {
+      await path.inference.registry.activate('synth', 'v1');
+      await path.inference.registry.activate('synth-ben', 'v1');
+      const raw = await readFile(pagePath);
+      const ben = await encodePng(await preprocessPage(await decodeImage(raw)));
+      const request = (modelSet: string, data: Uint8Array, preprocessed: boolean): RecognizePageRequest => ({
+        model: { modelSet, version: '' },
+        pageId,
+        image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
+        preprocessed,
+        detectionSets: sets.map((s) => ({
+          name: s.name,
+          pageId,
+          detections: s.pages
+            .find((p) => p.pageId === pageId)!
+            .detections.map((d) => ({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, score: d.score })),
+        })),
+        voting: Voting.VOTING_UNSPECIFIED,
+        lowConfidenceThreshold: 0,
+        filterVersion: '',
+        unfiltered: false,
+      });
+      const ask = (modelSet: string, data: Uint8Array, preprocessed: boolean): Promise<RecognizePageResponse> =>
+        new Promise((resolve, reject) =>
+          client.recognizePage(request(modelSet, data, preprocessed), (err, res) => (err ? reject(err) : resolve(res))),
+        );
+      const probabilities = (r: RecognizePageResponse): number[] => r.characters.map((c) => c.probability);
+      // 'none': the scan is classified as sent; it is what the raw page given as "preprocessed" gets.
+      const none = await ask('synth', raw, false);
+      assert.deepEqual(probabilities(none), probabilities(await ask('synth', raw, true)));
+      // 'ben+denoise': the scan is preprocessed first; it is what the preprocessed page gets.
+      const benServed = await ask('synth-ben', raw, false);
+      assert.deepEqual(probabilities(benServed), probabilities(await ask('synth-ben', ben, true)));
+      assert.notDeepEqual(probabilities(benServed), probabilities(none));
+      assert.deepEqual(benServed.servedBy, { modelSet: 'synth-ben', version: 'v1' });
+
+      // RecognizePages streams the same path: one response per page, in order.
+      const stream = client.recognizePages();
+      const answered: RecognizePageResponse[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('data', (r: RecognizePageResponse) => answered.push(r));
+        stream.on('end', resolve);
+        stream.on('error', reject);
+      });
+      for (const modelSet of ['synth-ben', 'synth']) stream.write(request(modelSet, raw, false));
+      stream.end();
+      await done;
+      assert.deepEqual(answered.map(probabilities), [probabilities(benServed), probabilities(none)]);
+    } finally {
+      client.close();
+      await path.close();
+      await store.close();
     }
   });
 

@@ -1,6 +1,6 @@
 // Test helper: a synthetic book dataset (packages/data) cut into character crops with the
 // training padding and written as shard datasets: <dir>/train (training books) and
-// <dir>/val (the held-out book, in a font family the training books do not use).
+// <dir>/val (the held-out books, in a font family the training books do not use).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -12,6 +12,8 @@ export interface SyntheticCrops {
   readonly val: string;
   readonly trainCount: number;
   readonly valCount: number;
+  /** Pages of the held-out books (their crops are `val`), by book. */
+  readonly holdoutPages: ReadonlyArray<readonly string[]>;
 }
 
 async function writeShards(dir: string, writer: ShardWriter): Promise<void> {
@@ -23,12 +25,12 @@ async function writeShards(dir: string, writer: ShardWriter): Promise<void> {
 
 export async function syntheticCrops(
   dir: string,
-  options: { classes: number; pagesPerBook: number; seed: number; trainBooks?: number },
+  options: { classes: number; pagesPerBook: number; seed: number; trainBooks?: number; holdoutBooks?: number },
 ): Promise<SyntheticCrops> {
   const ds = await generateSyntheticDataset({
     outDir: join(dir, 'books'),
-    books: (options.trainBooks ?? 3) + 1,
-    holdoutBooks: 1,
+    books: (options.trainBooks ?? 3) + (options.holdoutBooks ?? 1),
+    holdoutBooks: options.holdoutBooks ?? 1,
     pagesPerBook: options.pagesPerBook,
     classes: options.classes,
     seed: options.seed,
@@ -59,5 +61,11 @@ export async function syntheticCrops(
   }
   await writeShards(join(dir, 'train'), train);
   await writeShards(join(dir, 'val'), val);
-  return { train: join(dir, 'train'), val: join(dir, 'val'), trainCount, valCount };
+  return {
+    train: join(dir, 'train'),
+    val: join(dir, 'val'),
+    trainCount,
+    valCount,
+    holdoutPages: ds.books.filter((b) => b.holdout).map((b) => b.pageIds),
+  };
 }

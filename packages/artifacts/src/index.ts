@@ -40,6 +40,7 @@ export {
   EngineChoice,
   modelSetManifestFormat,
   modelSetSchemaVersion,
+  PagePreprocessing,
   parseClassMapFile,
   parseInputSpec,
   parseManifest,

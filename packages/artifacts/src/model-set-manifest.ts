@@ -14,8 +14,11 @@ import { checkSchemaVersion } from './schema.js';
 /** Format tag of a model-set manifest. */
 export const modelSetManifestFormat = 'kzr.model-set';
 
-/** Schema version of the manifests this code reads and writes. */
-export const modelSetSchemaVersion = 1 as const;
+/**
+ * Schema version of the manifests this code writes. Version 2 added `pagePreprocessing`; a
+ * version 1 manifest is still read, as `ben+denoise` (what RecognizePage served such sets).
+ */
+export const modelSetSchemaVersion = 2 as const;
 
 /** Which engine runs a set's members. `auto`: ONNX Runtime where it loads, else tfjs. */
 export const EngineChoice = { Auto: 'auto', Onnx: 'onnx', Tfjs: 'tfjs' } as const;
@@ -26,6 +29,16 @@ export type EngineChoice = (typeof EngineChoice)[keyof typeof EngineChoice];
 export const VotingMode = { Hard: 'hard', Soft: 'soft' } as const;
 /** One of {@link VotingMode}. */
 export type VotingMode = (typeof VotingMode)[keyof typeof VotingMode];
+
+/**
+ * The page preprocessing the set's training crops were cut after (DESIGN.md "The page path"):
+ * `none` (crops of the scans as they are) or `ben+denoise` (Ben's filter, then colour
+ * non-local-means denoising, spec §2.1). RecognizePage applies exactly this to a page, so
+ * training and serving see the same pixels.
+ */
+export const PagePreprocessing = { None: 'none', BenDenoise: 'ben+denoise' } as const;
+/** One of {@link PagePreprocessing}. */
+export type PagePreprocessing = (typeof PagePreprocessing)[keyof typeof PagePreprocessing];
 
 /** A file of the version, relative to `models/<set>/<version>/`, with its sha256. */
 export interface FileRef {
@@ -83,6 +96,8 @@ export interface ModelSetManifest {
   readonly engine?: EngineChoice;
   /** Voting when a request does not choose. @default 'hard' */
   readonly voting?: VotingMode;
+  /** How pages are preprocessed before their crops are cut for this set. */
+  readonly pagePreprocessing: PagePreprocessing;
   readonly members: readonly MemberManifest[];
 }
 
@@ -145,7 +160,9 @@ export function parseManifest(value: unknown): ModelSetManifest {
   if (o.format !== modelSetManifestFormat) {
     throw new ValidationError('manifest.format', `expected ${modelSetManifestFormat}, got ${JSON.stringify(o.format)}`);
   }
-  checkSchemaVersion('manifest.schemaVersion', o.schemaVersion, modelSetSchemaVersion);
+  // Version 1 predates `pagePreprocessing`; its sets were served Ben + denoise pages.
+  const legacy = o.schemaVersion === 1;
+  if (!legacy) checkSchemaVersion('manifest.schemaVersion', o.schemaVersion, modelSetSchemaVersion);
   const modelSet = checkSegment('manifest.modelSet', o.modelSet);
   const version = checkSegment('manifest.version', o.version);
   if (typeof o.createdAt !== 'string' || Number.isNaN(Date.parse(o.createdAt))) {
@@ -157,6 +174,13 @@ export function parseManifest(value: unknown): ModelSetManifest {
   }
   const voting = o.voting ?? VotingMode.Hard;
   if (voting !== 'hard' && voting !== 'soft') throw new ValidationError('manifest.voting', 'expected hard or soft');
+  const pagePreprocessing = legacy ? PagePreprocessing.BenDenoise : o.pagePreprocessing;
+  if (!(Object.values(PagePreprocessing) as unknown[]).includes(pagePreprocessing)) {
+    throw new ValidationError(
+      'manifest.pagePreprocessing',
+      `expected ${Object.values(PagePreprocessing).join(' or ')}, got ${JSON.stringify(pagePreprocessing)}`,
+    );
+  }
   if (!Array.isArray(o.members) || o.members.length === 0) {
     throw new ValidationError('manifest.members', 'expected at least one member');
   }
@@ -203,6 +227,7 @@ export function parseManifest(value: unknown): ModelSetManifest {
     createdAt: o.createdAt,
     engine: engine as EngineChoice,
     voting,
+    pagePreprocessing: pagePreprocessing as PagePreprocessing,
     members,
   };
 }

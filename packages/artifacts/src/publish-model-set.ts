@@ -13,6 +13,7 @@ import {
   type InputSpec,
   type MemberManifest,
   modelSetManifestFormat,
+  PagePreprocessing,
   modelSetSchemaVersion,
   type ModelSetManifest,
   parseClassMapFile,
@@ -42,6 +43,13 @@ export interface PublishModelSetOptions {
   readonly members: readonly MemberSource[];
   readonly engine?: EngineChoice;
   readonly voting?: VotingMode;
+  /**
+   * The page preprocessing the members' training crops had. The default is the training
+   * pipeline's (its preprocess phase crops Ben-filtered, denoised pages, as upstream); a set
+   * trained on crops of raw scans must say `none`.
+   * @default 'ben+denoise'
+   */
+  readonly pagePreprocessing?: PagePreprocessing;
   /** @default now */
   readonly createdAt?: Date;
 }
@@ -96,6 +104,7 @@ export async function publishModelSet(store: Store, options: PublishModelSetOpti
     createdAt: (options.createdAt ?? new Date()).toISOString(),
     engine: options.engine ?? 'auto',
     voting: options.voting ?? 'hard',
+    pagePreprocessing: options.pagePreprocessing ?? PagePreprocessing.BenDenoise,
     members,
   });
   await store.put(modelSetManifestKey(modelSet, version), Buffer.from(JSON.stringify(manifest, null, 2)), {

@@ -13,6 +13,7 @@ import {
   filterSchemaVersion,
   modelSetManifestKey,
   modelSetSchemaVersion,
+  PagePreprocessing,
   newestModelSetVersion,
   publishModelSet,
   readModelSetManifest,
@@ -66,7 +67,9 @@ describe('manifest schema versions', () => {
     const stored = JSON.parse((await store.getBytes(modelSetManifestKey('set', 'v1'))).toString()) as {
       schemaVersion: unknown;
     };
-    assert.equal(stored.schemaVersion, 1);
+    assert.equal(stored.schemaVersion, 2);
+    // Unknown, the page preprocessing is the training pipeline's.
+    assert.equal(written.pagePreprocessing, PagePreprocessing.BenDenoise);
     assert.deepEqual(await readModelSetManifest(store, 'set', 'v1'), written);
     assert.deepEqual(await newestModelSetVersion(store), { modelSet: 'set', version: 'v1' });
   });
@@ -74,7 +77,7 @@ describe('manifest schema versions', () => {
   it('rejects a model-set manifest of an unknown or missing schema version, naming the field', async () => {
     const manifest = await readModelSetManifest(store, 'set', 'v1');
     for (const [version, schemaVersion] of [
-      ['v2', 2],
+      ['v2', 3],
       ['v3', undefined],
     ] as const) {
       await store.put(
@@ -83,12 +86,31 @@ describe('manifest schema versions', () => {
       );
       await assert.rejects(readModelSetManifest(store, 'set', version), (err: unknown) => {
         assert.ok(namesField('manifest.schemaVersion')(err), String(err));
-        assert.match((err as Error).message, schemaVersion === undefined ? /missing/ : /unknown schema version 2/);
+        assert.match((err as Error).message, schemaVersion === undefined ? /missing/ : /unknown schema version 3/);
         return true;
       });
     }
     // Versions this code cannot read are not candidates for the newest.
     assert.deepEqual(await newestModelSetVersion(store, 'set'), { modelSet: 'set', version: 'v1' });
+  });
+
+  it('records the page preprocessing of a set, reads a version 1 manifest as Ben + denoise, and rejects an unknown one', async () => {
+    const raw = await publishModelSet(store, {
+      modelSet: 'raw',
+      version: 'v1',
+      codes: ['U+3042', 'U+3044'],
+      members: [{ name: 'm', kind: 'onnx', onnx: Uint8Array.of(1), input }],
+      pagePreprocessing: PagePreprocessing.None,
+    });
+    assert.equal((await readModelSetManifest(store, 'raw', 'v1')).pagePreprocessing, 'none');
+    const { pagePreprocessing: _, ...v1 } = { ...raw, version: 'v2', schemaVersion: 1 };
+    await store.put(modelSetManifestKey('raw', 'v2'), Buffer.from(JSON.stringify(v1)));
+    assert.equal((await readModelSetManifest(store, 'raw', 'v2')).pagePreprocessing, 'ben+denoise');
+    await store.put(
+      modelSetManifestKey('raw', 'v3'),
+      Buffer.from(JSON.stringify({ ...raw, version: 'v3', pagePreprocessing: 'clahe' })),
+    );
+    await assert.rejects(readModelSetManifest(store, 'raw', 'v3'), namesField('manifest.pagePreprocessing'));
   });
 
   it('rejects a manifest stored under another set or version than it names', async () => {

@@ -66,7 +66,7 @@ export type { ServiceConfig } from './service/config.js';
 export type { ServiceMainOptions } from './service/main.js';
 export type { ServiceOptions, ServiceParts, ServiceRuntime, StartServiceOptions } from './service/runtime.js';
 export type { Env } from './env.js';
-export type { CallContext, HandlerFor, Handlers } from './grpc/handlers.js';
+export type { CallContext, HandlerFor, Handlers, ServerCall } from './grpc/handlers.js';
 export type { GrpcServerOptions, GrpcServiceRegistration, ServingStatus } from './grpc/server.js';
 export type { DrainStep, LifecycleState } from './lifecycle.js';
 export type { LogFields, Logger, LoggerOptions } from './logger.js';

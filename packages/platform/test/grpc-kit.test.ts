@@ -279,7 +279,16 @@ describe('gRPC server kit', () => {
               recognizePages: async function* (requests) {
                 for await (const request of requests) {
                   await sleep(20); // the client has ended its side before the later answers
-                  yield { servedBy: undefined, pageId: request.pageId, characters: [], text: '', kaggleLabels: '' };
+                  yield {
+                    servedBy: undefined,
+                    pageId: request.pageId,
+                    characters: [],
+                    text: '',
+                    kaggleLabels: '',
+                    pageWidth: 0,
+                    pageHeight: 0,
+                    filterVersion: '',
+                  };
                 }
               },
             },
@@ -308,6 +317,8 @@ describe('gRPC server kit', () => {
         detectionSets: [],
         voting: 0,
         lowConfidenceThreshold: 0,
+        filterVersion: '',
+        unfiltered: false,
       });
     }
     stream.end();

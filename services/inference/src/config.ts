@@ -1,6 +1,16 @@
 /** Configuration of the inference service (one Deployment in the cluster, or embedded). */
 import { EngineChoice } from '@kzr/artifacts';
-import { compileServiceConfig, type Env, readChoice, readInt, readString, type ServiceConfig } from '@kzr/platform';
+import {
+  compileServiceConfig,
+  ConfigError,
+  type Env,
+  readChoice,
+  readInt,
+  readString,
+  type ServiceConfig,
+} from '@kzr/platform';
+
+import type { PagePathEndpoints } from './recognize/page-path.js';
 
 /** The inference service's default gRPC port. */
 export const defaultInferencePort = 50052;
@@ -62,6 +72,25 @@ export interface InferenceConfig extends ServiceConfig, InferenceLimits {
    * @default []
    */
   readonly modelSets: readonly string[];
+  /**
+   * Where RecognizePage finds the preprocess and postprocess services
+   * (`KZR_PREPROCESS_ENDPOINT`, `KZR_POSTPROCESS_ENDPOINT`, `host:port`). `kzr start` points
+   * them at its own services.
+   * @default the local ones on their standalone ports, 127.0.0.1:50051 and 127.0.0.1:50053
+   */
+  readonly pagePath: PagePathEndpoints;
+}
+
+/** The page path's endpoints on one machine: each service on its standalone port. */
+export const localPagePath: PagePathEndpoints = Object.freeze({
+  preprocess: '127.0.0.1:50051',
+  postprocess: '127.0.0.1:50053',
+});
+
+function readEndpoint(env: Env, name: string, fallback: string): string {
+  const value = readString(env, name) ?? fallback;
+  if (!/^[^\s/]+:\d{1,5}$/.test(value)) throw new ConfigError(name, value, 'host:port');
+  return value;
 }
 
 /** Default limits (the embedded mode and tests start from these). */
@@ -98,6 +127,10 @@ export function compileInferenceConfig(env: Env): InferenceConfig {
   return Object.freeze({
     ...compileServiceConfig(env, defaultInferencePort),
     ...compileInferenceLimits(env),
+    pagePath: Object.freeze({
+      preprocess: readEndpoint(env, 'KZR_PREPROCESS_ENDPOINT', localPagePath.preprocess),
+      postprocess: readEndpoint(env, 'KZR_POSTPROCESS_ENDPOINT', localPagePath.postprocess),
+    }),
     modelSets: Object.freeze(
       sets
         ? sets

@@ -16,11 +16,12 @@ import {
   type Store,
 } from '@kzr/platform';
 
-import { defaultInferenceLimits, type InferenceConfig, type InferenceLimits } from './config.js';
+import { defaultInferenceLimits, type InferenceConfig, type InferenceLimits, localPagePath } from './config.js';
 import { reportModelSetHealth } from './health.js';
 import { InferenceMetrics } from './metrics.js';
 import { ModelRegistry } from './models/registry.js';
 import { createOipService } from './oip-service.js';
+import { grpcPagePath, type PagePathEndpoints } from './recognize/page-path.js';
 import { createInferenceService } from './service.js';
 import { Serving } from './serving.js';
 
@@ -32,6 +33,10 @@ export interface InferenceServingOptions {
   readonly defaultModelSet?: string;
   /** ONNX Runtime intra-op threads (0: its default). */
   readonly intraOpThreads?: number;
+  /** Where RecognizePage calls preprocess and postprocess. @default {@link localPagePath} */
+  readonly pagePath?: PagePathEndpoints;
+  /** Largest message to and from those services. @default 64 MiB */
+  readonly maxMessageBytes?: number;
 }
 
 /** The inference service's parts, without a server. */
@@ -57,14 +62,19 @@ export function createInferenceServing(options: InferenceServingOptions): Infere
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
   metrics.observeQueueDepth(() => registry.queueDepth());
+  const pagePath = grpcPagePath(options.pagePath ?? localPagePath, options.maxMessageBytes ?? 64 * 1024 ** 2);
   const serving = new Serving({
+    pagePath,
     registry,
     limits,
     logger: options.logger,
     metrics,
     ...(options.defaultModelSet !== undefined ? { defaultModelSet: options.defaultModelSet } : {}),
   });
-  const close = (): Promise<void> => registry.close();
+  const close = (): Promise<void> => {
+    pagePath.close();
+    return registry.close();
+  };
   return {
     registry,
     serving,
@@ -107,6 +117,8 @@ export function createInference(options: InferenceOptions): Promise<InferenceRun
         store,
         logger,
         limits: config,
+        pagePath: config.pagePath,
+        maxMessageBytes: config.maxMessageBytes,
         ...(config.modelSets[0] ? { defaultModelSet: config.modelSets[0] } : {}),
       });
       lifecycle.onDrain(DrainPhase.Resources, 'model-sets', close);

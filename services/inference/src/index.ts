@@ -3,6 +3,7 @@ export {
   compileInferenceLimits,
   defaultInferenceLimits,
   defaultInferencePort,
+  localPagePath,
 } from './config.js';
 export { createInference, createInferenceServing } from './create.js';
 export { DynamicBatcher } from './ensemble/batcher.js';
@@ -17,19 +18,21 @@ export { LoadedModelSet, loadModelSet } from './models/load-model-set.js';
 export { ModelRegistry } from './models/registry.js';
 export { InferenceMetrics } from './metrics.js';
 export { createOipService, oipServiceName, oipTensor } from './oip-service.js';
-export { checkDetectionSets, perSetNmsIou, recognizePage } from './recognize/recognize-page.js';
+export { checkDetectionSets, classifyDetectionSets, perSetNmsIou } from './recognize/classify-sets.js';
+export { grpcPagePath } from './recognize/page-path.js';
 export { createInferenceService, handleClassifyCrops, handleRecognizePage, inferenceServiceName } from './service.js';
 export { Serving } from './serving.js';
 
 export type { InferenceConfig, InferenceLimits } from './config.js';
 export type { InferenceOptions, InferenceRuntime, InferenceServing, InferenceServingOptions } from './create.js';
 export type {
+  ClassifiedDetection,
+  ClassifiedSet,
+  ClassifySetsOptions,
   DetectionInput,
   DetectionSetInput,
-  PageRecognition,
-  RecognizedCharacter,
-  RecognizeOptions,
-} from './recognize/recognize-page.js';
+} from './recognize/classify-sets.js';
+export type { PagePathEndpoints, PagePathSteps } from './recognize/page-path.js';
 export type { ServingOptions } from './serving.js';
 export type { BatchingOptions, BatchObserver } from './ensemble/batcher.js';
 export type { ClassifyOptions, CropPrediction, LabelScore } from './ensemble/classify.js';

@@ -1,6 +1,6 @@
 /**
- * The `kzr.v1.Inference` gRPC service: ClassifyCrops, RecognizePage and the streaming
- * RecognizePages. Every response names the model set and version that served it. Limits:
+ * The `kzr.v1.Inference` gRPC service: ClassifyCrops, RecognizePage (the facade of the page
+ * path, calling the preprocess and postprocess services) and the streaming RecognizePages. Every response names the model set and version that served it. Limits:
  * crops per request, page pixels, detections per page; the message size is the server's
  * (`KZR_GRPC_MAX_MESSAGE_BYTES`) and the client's deadline aborts the call between steps.
  */
@@ -12,13 +12,19 @@ import {
   type RecognizePageResponse,
   Voting,
 } from '@kzr/api/kzr/v1/inference';
+import { MediaType } from '@kzr/api/kzr/v1/common';
+import type { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
 import { charOfCode, isUnicodeCode } from '@kzr/core';
-import { preprocessPage } from '@kzr/imaging';
 import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
-import { type VotingMode } from '@kzr/artifacts';
+import { PagePreprocessing, type VotingMode } from '@kzr/artifacts';
 
 import { classifyCrops, type LabelScore } from './ensemble/classify.js';
-import { type DetectionSetInput, recognizePage } from './recognize/recognize-page.js';
+import {
+  checkDetectionSets,
+  classifyDetectionSets,
+  type ClassifiedSet,
+  type DetectionSetInput,
+} from './recognize/classify-sets.js';
 import { checkSignal, measured, Serving, type ServingOptions } from './serving.js';
 
 /** Fully qualified service name, as health and reflection report it. */
@@ -111,23 +117,57 @@ function detectionSets(request: RecognizePageRequest, maxDetections: number): De
   });
 }
 
-/** RecognizePage. */
+/** The wire form of one classified set, as FinalizePage takes it. */
+function setPredictions(set: ClassifiedSet, pageId: string, width: number, height: number): PagePredictions {
+  return {
+    pageId,
+    pageWidth: width,
+    pageHeight: height,
+    detectionSet: set.name,
+    characters: set.detections.map(({ detection: d, top }) => {
+      const [label] = labels(top);
+      return {
+        code: label!.code,
+        character: label!.character,
+        box: { x: d.x, y: d.y, width: d.width, height: d.height },
+        centerX: d.x + d.width / 2,
+        centerY: d.y + d.height / 2,
+        probability: label!.probability,
+        detectorScore: d.score,
+        detectionSet: set.name,
+        column: 0,
+        order: 0,
+        lowConfidence: false,
+        top: labels(top),
+      };
+    }),
+  };
+}
+
+/**
+ * RecognizePage, the facade of the page path: the page is preprocessed by the preprocess
+ * service as the model set's manifest says (unless the client sent it so), the crops of each
+ * detection set are classified here, and the postprocess service merges, filters and orders
+ * them. The response names the model-set version and the filter version.
+ */
 export async function handleRecognizePage(
   serving: Serving,
   request: RecognizePageRequest,
-  signal?: AbortSignal,
+  ctx?: Pick<CallContext, 'signal' | 'call'>,
 ): Promise<RecognizePageResponse> {
+  const signal = ctx?.signal;
   const voting = votingOf(request.voting, 'voting');
   const threshold = request.lowConfidenceThreshold || serving.limits.lowConfidenceThreshold;
   if (!(threshold >= 0 && threshold <= 1)) {
     throw new ValidationError('low_confidence_threshold', `expected a value in [0, 1], got ${threshold}`);
   }
+  if (request.pageId === '') throw new ValidationError('page_id', 'is empty');
   const sets = detectionSets(request, serving.limits.maxDetectionsPerPage);
   const source = request.image?.source;
   if (!source) throw new ValidationError('image', 'an encoded image or a store key is needed');
   using lease = serving.lease(request.model?.modelSet, request.model?.version);
   let bytes: Uint8Array;
-  let mediaType = 0;
+  let mediaType: MediaType = MediaType.MEDIA_TYPE_UNSPECIFIED;
   if (source.$case === 'encoded') {
     bytes = source.value.data;
     mediaType = source.value.mediaType;
@@ -137,36 +177,48 @@ export async function handleRecognizePage(
     }
     bytes = await serving.registry.store.getBytes(source.value);
   }
-  const decoded = await serving.decode(bytes, mediaType, 'image', serving.limits.maxPagePixels);
-  // A scan is preprocessed first (Ben's filter + denoising, spec §2.1) unless the client says
-  // the page already is, as the classifiers saw preprocessed pages in training.
-  const page = request.preprocessed ? decoded : await preprocessPage(decoded);
+  let page = await serving.decode(bytes, mediaType, 'image', serving.limits.maxPagePixels);
+  // Boxes are checked against the page before any other service is asked.
+  checkDetectionSets(sets, page.width, page.height);
+  if (lease.set.manifest.pagePreprocessing === PagePreprocessing.BenDenoise && !request.preprocessed) {
+    const preprocessed = await serving.pagePath.preprocessPage(
+      {
+        image: { source: { $case: 'encoded', value: { data: bytes, mediaType } } },
+        skipBen: false,
+        skipDenoise: false,
+      },
+      ctx?.call,
+    );
+    page = await serving.decode(preprocessed.png, MediaType.MEDIA_TYPE_PNG, 'image', serving.limits.maxPagePixels);
+  }
   checkSignal(signal);
-  const result = await recognizePage(lease.set, page, sets, {
-    lowConfidenceThreshold: threshold,
+  const classified = await classifyDetectionSets(lease.set, page, sets, {
     ...(voting ? { voting } : {}),
     ...(signal ? { signal } : {}),
   });
   checkSignal(signal);
+  const finished = await serving.pagePath.finalizePage(
+    {
+      pageId: request.pageId,
+      pageWidth: page.width,
+      pageHeight: page.height,
+      sets: classified.map((set) => setPredictions(set, request.pageId, page.width, page.height)),
+      filterVersion: request.filterVersion,
+      threshold: 0,
+      unfiltered: request.unfiltered,
+      lowConfidenceThreshold: threshold,
+    },
+    ctx?.call,
+  );
   return {
     servedBy: { modelSet: lease.set.modelSet, version: lease.set.version },
-    pageId: request.pageId,
-    characters: result.characters.map((c) => ({
-      code: c.code,
-      character: c.character,
-      box: c.box,
-      centerX: c.centerX,
-      centerY: c.centerY,
-      probability: c.probability,
-      detectorScore: c.detectorScore,
-      detectionSet: c.detectionSet,
-      column: c.column,
-      order: c.order,
-      lowConfidence: c.lowConfidence,
-      top: labels(c.top),
-    })),
-    text: result.text,
-    kaggleLabels: result.kaggleLabels,
+    pageId: finished.pageId,
+    characters: finished.characters,
+    text: finished.text,
+    kaggleLabels: finished.kaggleLabels,
+    pageWidth: finished.pageWidth,
+    pageHeight: finished.pageHeight,
+    filterVersion: finished.filterVersion,
   };
 }
 
@@ -182,13 +234,13 @@ export function createInferenceService(options: ServingOptions | Serving): GrpcS
         classifyCrops: async (request, ctx: CallContext) =>
           measured(serving, 'ClassifyCrops', () => handleClassifyCrops(serving, request, ctx.signal), servedByOf),
         recognizePage: async (request, ctx: CallContext) =>
-          measured(serving, 'RecognizePage', () => handleRecognizePage(serving, request, ctx.signal), servedByOf),
+          measured(serving, 'RecognizePage', () => handleRecognizePage(serving, request, ctx), servedByOf),
         async *recognizePages(requests, ctx: CallContext) {
           for await (const request of requests) {
             yield await measured(
               serving,
               'RecognizePages',
-              () => handleRecognizePage(serving, request, ctx.signal),
+              () => handleRecognizePage(serving, request, ctx),
               servedByOf,
             );
           }

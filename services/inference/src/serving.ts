@@ -9,6 +9,7 @@ import { type Logger, NotFoundError, ValidationError } from '@kzr/platform';
 import { type InferenceLimits } from './config.js';
 import { type ModelLease, type ModelRegistry } from './models/registry.js';
 import { InferenceMetrics } from './metrics.js';
+import { type PagePathSteps } from './recognize/page-path.js';
 
 /** Options shared by the kzr.v1 and OIP services. */
 export interface ServingOptions {
@@ -18,6 +19,8 @@ export interface ServingOptions {
   /** The set used when a request names none; default: the only (or first) known set. */
   readonly defaultModelSet?: string;
   readonly metrics?: InferenceMetrics;
+  /** The preprocess and postprocess steps RecognizePage calls. */
+  readonly pagePath: PagePathSteps;
 }
 
 /** Media types of kzr.v1 `EncodedImage.media_type`, by enum number, as imaging names formats. */
@@ -29,6 +32,7 @@ export class Serving {
   readonly limits: InferenceLimits;
   readonly logger: Logger;
   readonly metrics: InferenceMetrics;
+  readonly pagePath: PagePathSteps;
   private readonly defaultModelSet: string | undefined;
 
   constructor(options: ServingOptions) {
@@ -37,6 +41,7 @@ export class Serving {
     this.logger = options.logger;
     this.defaultModelSet = options.defaultModelSet;
     this.metrics = options.metrics ?? new InferenceMetrics();
+    this.pagePath = options.pagePath;
   }
 
   /** Leases the named (or default) set; NOT_FOUND / UNAVAILABLE per the registry. */

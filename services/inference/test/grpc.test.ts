@@ -9,12 +9,9 @@ import {
   type ClassifyCropsRequest,
   type ClassifyCropsResponse,
   InferenceClient,
-  type RecognizePageRequest,
-  type RecognizePageResponse,
   Voting,
 } from '@kzr/api/kzr/v1/inference';
 import { protoRoot } from '@kzr/api/proto-root';
-import { parseSubmissionCsv } from '@kzr/core';
 import { encodePng, type RawImage } from '@kzr/imaging';
 import { createLogger, GrpcServer } from '@kzr/platform';
 import { publishModelSet } from '@kzr/artifacts';
@@ -310,57 +307,6 @@ describe('kzr.v1.Inference', () => {
     );
   });
 
-  it('recognises a page from two detection sets: boxes from the sets, columns right to left, a Kaggle string', async () => {
-    const { image, boxes } = page();
-    const data = await encodePng(image);
-    const setA = boxes.map((b, i) => ({ box: b, score: 0.9 - i * 0.01 }));
-    // The second set repeats most boxes slightly shifted and adds one duplicate of its own.
-    const setB = boxes.slice(0, 6).map((b) => ({ box: { ...b, x: b.x + 1, y: b.y + 1 }, score: 0.8 }));
-    setB.push({ box: { ...boxes[0]!, x: boxes[0]!.x + 2 }, score: 0.7 });
-    const request: RecognizePageRequest = {
-      model: { modelSet: 'tiny', version: '' },
-      pageId: 'page_1',
-      image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_PNG } } },
-      preprocessed: true,
-      detectionSets: [
-        { name: 'a', pageId: 'page_1', detections: setA },
-        { name: 'b', pageId: 'page_1', detections: setB },
-      ],
-      voting: Voting.VOTING_HARD,
-      lowConfidenceThreshold: 0.99,
-    };
-    const res = await call<RecognizePageRequest, RecognizePageResponse>(client.recognizePage.bind(client), request);
-    assert.deepEqual(res.servedBy, { modelSet: 'tiny', version: 'v1' });
-    assert.equal(res.characters.length, boxes.length, 'the merge keeps one box per character');
-    const inputs = [...setA, ...setB].map((d) => JSON.stringify(d.box));
-    for (const c of res.characters)
-      assert.ok(inputs.includes(JSON.stringify(c.box)), 'every box comes from an input set');
-    // Column 0 is the rightmost one; order runs down column 0 first.
-    const col0 = res.characters.filter((c) => c.column === 0);
-    const col1 = res.characters.filter((c) => c.column === 1);
-    assert.equal(col0.length, 4);
-    assert.ok(Math.min(...col0.map((c) => c.centerX)) > Math.max(...col1.map((c) => c.centerX)));
-    assert.deepEqual(
-      res.characters.map((c) => c.order),
-      [0, 1, 2, 3, 4, 5, 6, 7],
-    );
-    assert.ok(col0.every((c, i) => i === 0 || c.centerY > col0[i - 1]!.centerY));
-    assert.equal(res.text.split('\n').length, 2);
-    assert.ok(res.characters.every((c) => c.lowConfidence === c.probability < 0.99));
-    const parsed = parseSubmissionCsv(`image_id,labels\npage_1,${res.kaggleLabels}\n`);
-    assert.equal(parsed[0]!.points.length, boxes.length);
-    // The same page as a raw scan: the service runs Ben's filter and the denoising first.
-    const raw = await call<RecognizePageRequest, RecognizePageResponse>(client.recognizePage.bind(client), {
-      ...request,
-      preprocessed: false,
-    });
-    assert.equal(raw.characters.length, boxes.length);
-    assert.notDeepEqual(
-      raw.characters.map((c) => c.probability),
-      res.characters.map((c) => c.probability),
-    );
-  });
-
   it('records request latency, batch sizes, queue depth and requests by status and version', async () => {
     const names = await collectMetrics();
     const requests = names.get('kzr.inference.requests');
@@ -379,39 +325,8 @@ describe('kzr.v1.Inference', () => {
     }
   });
 
-  it('streams RecognizePages: one response per page, in order', async () => {
-    const { image, boxes } = page();
-    const data = await encodePng(image);
-    const stream = client.recognizePages();
-    const responses: RecognizePageResponse[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      stream.on('data', (r: RecognizePageResponse) => responses.push(r));
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    for (const [i, n] of [3, 8].entries()) {
-      stream.write({
-        model: { modelSet: 'tiny', version: '' },
-        pageId: `page_${i}`,
-        image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_PNG } } },
-        preprocessed: true,
-        detectionSets: [{ name: 'a', pageId: '', detections: boxes.slice(0, n).map((b) => ({ box: b, score: 0.9 })) }],
-        voting: Voting.VOTING_SOFT,
-        lowConfidenceThreshold: 0,
-      } satisfies RecognizePageRequest);
-    }
-    stream.end();
-    await done;
-    assert.deepEqual(
-      responses.map((r) => [r.pageId, r.characters.length, r.servedBy?.version]),
-      [
-        ['page_0', 3, 'v1'],
-        ['page_1', 8, 'v1'],
-      ],
-    );
-  });
-
-  it('rejects boxes outside the page, naming the detection', async () => {
+  // RecognizePage's page path (preprocess and postprocess services) is tested in test/page-path.test.ts.
+  it('rejects boxes outside the page before calling another service, naming the detection', async () => {
     const { image } = page();
     const data = await encodePng(image);
     await assert.rejects(
@@ -425,6 +340,8 @@ describe('kzr.v1.Inference', () => {
         ],
         voting: 0,
         lowConfidenceThreshold: 0,
+        filterVersion: '',
+        unfiltered: false,
       }),
       (e: grpc.ServiceError) =>
         e.code === grpc.status.INVALID_ARGUMENT && /detection_sets\[0\]\.detections\[0\]\.box/.test(e.details),

@@ -9,7 +9,7 @@ import { encodePng } from '@kzr/imaging';
 import { createLogger, livenessHealthName, MemoryBus } from '@kzr/platform';
 import { checkHealth, listServicesByReflection } from '@kzr/testkit';
 
-import { compileInferenceConfig } from '../src/config.js';
+import { compileInferenceConfig, localPagePath } from '../src/config.js';
 import { createInference } from '../src/create.js';
 import {
   counterSum,
@@ -26,6 +26,19 @@ const silent = createLogger({ write: () => {} });
 const collectMetrics = installMetricReader();
 
 describe('the inference service runtime', () => {
+  it('calls the page path on the local services by default, or where KZR_PREPROCESS_ENDPOINT / KZR_POSTPROCESS_ENDPOINT say', () => {
+    assert.deepEqual(compileInferenceConfig({}).pagePath, localPagePath);
+    assert.deepEqual(
+      compileInferenceConfig({ KZR_PREPROCESS_ENDPOINT: 'pre:7001', KZR_POSTPROCESS_ENDPOINT: 'post.svc:7003' })
+        .pagePath,
+      { preprocess: 'pre:7001', postprocess: 'post.svc:7003' },
+    );
+    assert.throws(
+      () => compileInferenceConfig({ KZR_POSTPROCESS_ENDPOINT: 'http://post/' }),
+      (err: Error & { field?: string }) => err.field === 'KZR_POSTPROCESS_ENDPOINT' && /host:port/.test(err.message),
+    );
+  });
+
   it('lists only its own services by reflection, is live but not ready without a model set, and drains on dispose', async () => {
     await using store = await tempStore();
     await using bus = new MemoryBus({ source: 'test', logger: silent });

@@ -1,6 +1,6 @@
 /**
  * The `kzr.v1.Postprocess` gRPC service: NMS across classified detection sets, the
- * false-positive filter (current or named version), fitting new filter versions with streamed
+ * false-positive filter (current or named version), FinalizePage (the page path's last step), fitting new filter versions with streamed
  * progress, and the Kaggle F1. Filters live in a {@link FilterRepository} (the Store in a
  * deployment); a fitted filter is published as `kzr.filter.published`, and every replica
  * subscribed to that subject hot-swaps to it.
@@ -9,14 +9,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
 import type { CharLabel } from '@kzr/core';
 import { formatSubmissionCsv, parseSubmissionCsv, parseTrainCsv, scoreSubmission } from '@kzr/core';
-import {
-  FP_FEATURE_COUNT,
-  MERGE_IOU_THRESHOLD,
-  falsePositiveFeatures,
-  keepBoxes,
-  mergeDetectionSets,
-  submissionRows,
-} from '@kzr/core/postprocess';
+import { MERGE_IOU_THRESHOLD, submissionRows } from '@kzr/core/postprocess';
 import { PagePredictions, PostprocessService, type FitFilterProgress } from '@kzr/api/kzr/v1/postprocess';
 import {
   MemoryFilterRepository,
@@ -26,7 +19,7 @@ import {
   type Filter,
   type FilterRepository,
 } from '@kzr/artifacts';
-import { fitFilterSteps, predictMean } from '@kzr/gbdt';
+import { fitFilterSteps } from '@kzr/gbdt';
 import {
   EventSubject,
   NotReadyError,
@@ -40,7 +33,8 @@ import {
   type Subscription,
 } from '@kzr/platform';
 
-import { fromWire, toWire, type WireBox, type WirePage } from './convert.js';
+import { fromWire, toWire, type WirePage } from './convert.js';
+import { applyFilter, finalizePage, mergePages } from './finalize.js';
 
 /** Fully qualified service name, as health and reflection report it. */
 export const postprocessServiceName = 'kzr.v1.Postprocess';
@@ -100,15 +94,22 @@ export class FilterState {
     return filter;
   }
 
-  /** The named version, or the current one when `version` is empty. */
+  /** The named version, or the current one when `version` is empty; UNAVAILABLE when there is none. */
   async get(version: string): Promise<Filter> {
+    const filter = await this.find(version);
+    if (!filter) throw new NotReadyError('no filter has been fitted yet');
+    return filter;
+  }
+
+  /** The named version, or the current one when `version` is empty; undefined when none is published. */
+  async find(version: string): Promise<Filter | undefined> {
     let wanted = version;
     if (wanted === '') {
       if (!this.#looked) {
         this.#current ??= await this.#repo.latest();
         this.#looked = true;
       }
-      if (this.#current === undefined) throw new NotReadyError('no filter has been fitted yet');
+      if (this.#current === undefined) return undefined;
       wanted = this.#current;
     }
     const cached = this.#cache.get(wanted);
@@ -141,25 +142,11 @@ export function createPostprocessHandlers(
 ): Handlers<typeof PostprocessService> {
   return {
     mergeDetections: async (request) => {
-      if (request.sets.length === 0) throw new ValidationError('sets', 'no detection sets');
-      const pages = readWirePages(request.sets, 'sets');
-      const first = pages[0] as WirePage;
-      pages.forEach((page, i) => {
-        if (page.pageId !== first.pageId) {
-          throw new ValidationError(`sets[${i}].pageId`, `"${page.pageId}" differs from "${first.pageId}"`);
-        }
-        if (page.width !== first.width || page.height !== first.height) {
-          throw new ValidationError(`sets[${i}].pageWidth`, 'page size differs from sets[0]');
-        }
-      });
       const iou = request.iouThreshold === 0 ? MERGE_IOU_THRESHOLD : request.iouThreshold;
       if (!(iou > 0 && iou <= 1)) throw new ValidationError('iouThreshold', `expected a value in (0, 1], got ${iou}`);
-      const merged = mergeDetectionSets(
-        pages.map((p) => p.boxes),
-        iou,
-      ) as WireBox[];
+      const merged = mergePages(readWirePages(request.sets, 'sets'), iou, 'sets');
       const names = request.sets.map((s) => s.detectionSet).filter((n) => n !== '');
-      return { merged: toWire({ ...first, boxes: merged }, [...new Set(names)].join('+') || 'merged') };
+      return { merged: toWire(merged, [...new Set(names)].join('+') || 'merged') };
     },
 
     filterPredictions: async (request) => {
@@ -169,22 +156,17 @@ export function createPostprocessHandlers(
         throw new ValidationError('threshold', `expected a value in [0, 1], got ${request.threshold}`);
       }
       const filter = await state.get(version);
-      const threshold = request.threshold === 0 ? filter.threshold : request.threshold;
-      const kept = pages.map((page, i): WirePage => {
-        if (page.boxes.length === 0) return page;
-        const features = falsePositiveFeatures(page, `pages[${i}]`);
-        const p = predictMean(filter.boosters, {
-          numRows: page.boxes.length,
-          numFeatures: FP_FEATURE_COUNT,
-          values: features,
-        });
-        return { ...page, boxes: keepBoxes(page.boxes, p, threshold) as WireBox[] };
-      });
+      const kept = pages.map((page, i) => applyFilter(filter, page, request.threshold, `pages[${i}]`));
       return {
         filterVersion: filter.version,
         pages: kept.map((page, i) => toWire(page, request.pages[i]?.detectionSet ?? '')),
         submissionCsv: formatSubmissionCsv(submissionRows(kept)),
       };
+    },
+
+    finalizePage: async (request) => {
+      if (request.filterVersion !== '') checkSegment('filter_version', request.filterVersion);
+      return finalizePage(request, (version) => state.find(version));
     },
 
     fitFilter: async function* (request, ctx): AsyncGenerator<FitFilterProgress> {

@@ -13,13 +13,17 @@ import {
   PostprocessClient,
   type FilterPredictionsRequest,
   type FilterPredictionsResponse,
+  type FinalizePageRequest,
+  type FinalizePageResponse,
   type FitFilterProgress,
   type MergeDetectionsRequest,
   type MergeDetectionsResponse,
   type ScoreRequest,
   type ScoreResponse,
 } from '@kzr/api/kzr/v1/postprocess';
-import { formatTrainCsv } from '@kzr/core';
+import { formatTrainCsv, type CharLabel } from '@kzr/core';
+import { MemoryFilterRepository } from '@kzr/artifacts';
+import { fitFilterSteps } from '@kzr/gbdt';
 import { createLogger, EventSubject, FsStore, GrpcServer, MemoryBus } from '@kzr/platform';
 
 import { syntheticPages } from './pages.js';
@@ -66,6 +70,21 @@ function filter(client: PostprocessClient, req: FilterPredictionsRequest): Promi
   return new Promise((resolve, reject) =>
     client.filterPredictions(req, (err, res) => (err ? reject(err) : resolve(res))),
   );
+}
+
+function finalize(client: PostprocessClient, req: Partial<FinalizePageRequest>): Promise<FinalizePageResponse> {
+  const full: FinalizePageRequest = {
+    pageId: '',
+    pageWidth: 0,
+    pageHeight: 0,
+    sets: [],
+    filterVersion: '',
+    threshold: 0,
+    unfiltered: false,
+    lowConfidenceThreshold: 0,
+    ...req,
+  };
+  return new Promise((resolve, reject) => client.finalizePage(full, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
 function score(client: PostprocessClient, req: ScoreRequest): Promise<ScoreResponse> {
@@ -125,6 +144,89 @@ describe('kzr.v1.Postprocess', () => {
       );
       assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
       assert.deepEqual(err.metadata.get('kzr-field'), ['sets[0].characters[0].box.width']);
+    } finally {
+      client.close();
+      await server.shutdown(1000);
+    }
+  });
+
+  it('FinalizePage merges the sets, filters with the current filter (or marks the page unfiltered), orders and labels', async () => {
+    const filters = new MemoryFilterRepository();
+    const { server, client, service } = await start({ filters });
+    try {
+      const { pages, truth } = syntheticPages(7, 11);
+      const [page, ...others] = pages as [PagePredictions, ...PagePredictions[]];
+      // Two detection sets of one page: every box in the first, a shifted copy of the even ones in the second.
+      const shifted = page.characters
+        .filter((_, i) => i % 2 === 0)
+        .map((c) => ({ ...c, box: { ...c.box!, x: c.box!.x + 1 }, probability: c.probability * 0.9 }));
+      const request = {
+        pageId: page.pageId,
+        pageWidth: page.pageWidth,
+        pageHeight: page.pageHeight,
+        sets: [
+          { ...page, detectionSet: 'a' },
+          { pageId: '', pageWidth: 0, pageHeight: 0, detectionSet: 'b', characters: shifted },
+        ],
+      };
+      // No filter published: the merged page comes back unfiltered, in reading order.
+      const plain = await finalize(client, request);
+      assert.equal(plain.filterVersion, 'unfiltered');
+      assert.deepEqual([plain.pageWidth, plain.pageHeight], [page.pageWidth, page.pageHeight]);
+      // The shifted copies are merged away: as many characters as the first set merged alone.
+      const alone = await merge(client, { sets: [page], iouThreshold: 0 });
+      assert.equal(plain.characters.length, alone.merged!.characters.length);
+      assert.deepEqual(
+        plain.characters.map((c) => c.order),
+        plain.characters.map((_, i) => i),
+      );
+      // Columns run right to left: the first character is in the rightmost column.
+      const firstX = plain.characters[0]!.centerX;
+      assert.ok(plain.characters.every((c) => c.column > 0 || Math.abs(c.centerX - firstX) < 40));
+      assert.equal(plain.kaggleLabels.split(' ').length, 3 * plain.characters.length);
+      assert.equal(plain.text.split('\n').join('').length, plain.characters.length);
+
+      // A filter fitted on the other pages becomes current: fewer characters, its version named.
+      const truthOf = new Map<string, readonly CharLabel[]>(truth.map((t) => [t.pageId, t.labels]));
+      const steps = fitFilterSteps(
+        others.map((p) => ({
+          pageId: p.pageId,
+          width: p.pageWidth,
+          height: p.pageHeight,
+          boxes: p.characters.map((c) => ({
+            ...c.box!,
+            code: c.code,
+            probability: c.probability,
+            score: c.detectorScore,
+          })),
+        })),
+        truthOf,
+        { folds: 3, seed: 1, rounds: 40 },
+      );
+      let next = steps.next();
+      while (next.done !== true) next = steps.next();
+      const fitted = next.value;
+      const boosters = fitted.boosters;
+      await filters.save({
+        version: 'f1',
+        boosters,
+        featureNames: boosters[0]!.featureNames,
+        threshold: fitted.threshold,
+      });
+      await service.filters.swapTo('f1');
+      const filtered = await finalize(client, request);
+      assert.equal(filtered.filterVersion, 'f1');
+      assert.ok(filtered.characters.length < plain.characters.length && filtered.characters.length > 0);
+      // Asked for, every merged candidate comes back.
+      const all = await finalize(client, { ...request, unfiltered: true });
+      assert.equal(all.filterVersion, 'unfiltered');
+      assert.equal(all.characters.length, plain.characters.length);
+
+      const bad = await failure(finalize(client, { ...request, pageWidth: 0 }));
+      assert.equal(bad.code, grpc.status.INVALID_ARGUMENT);
+      assert.deepEqual(bad.metadata.get('kzr-field'), ['page_width']);
+      const other = await failure(finalize(client, { ...request, sets: [{ ...page, pageId: 'other_1' }] }));
+      assert.deepEqual(other.metadata.get('kzr-field'), ['sets[0].page_id']);
     } finally {
       client.close();
       await server.shutdown(1000);

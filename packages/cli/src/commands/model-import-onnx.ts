@@ -1,11 +1,13 @@
 /**
  * `kzr model import-onnx --model-set <name> --version <v> [--classes <file>] [--input c,S,C]
  * [--mean m,...] [--std s,...] [--layout nchw|nhwc] [--voting hard|soft] [--engine auto|onnx|tfjs]
- * <member>...`: publishes a model-set version built from models users already have. A member
+ * [--page-preprocessing ben+denoise|none] <member>...`: publishes a model-set version built from models users already have. A member
  * ending in `.onnx` is an ONNX model exported elsewhere (for example from PyTorch) and takes the
  * class list (`--classes`: JSON `{"codes": [...]}`, a JSON array, or one code per line, in
  * class-index order) and the input spec from the flags; a `kzr train` checkpoint directory
- * brings its own. Every member must share the class list. Each ONNX member is loaded in ONNX
+ * brings its own. `--page-preprocessing` records what the members' training crops were cut
+ * from (default `ben+denoise`, the training pipeline's); RecognizePage preprocesses pages the
+ * same way. Every member must share the class list. Each ONNX member is loaded in ONNX
  * Runtime first and its output width checked against the classes. The files and the manifest
  * go to the Store (`KZR_STORE`, default the data directory's filesystem Store) and
  * `kzr.models.published` goes on the Bus, so running inference services hot-swap to it.
@@ -19,6 +21,7 @@ import {
   loadCheckpointMember,
   type MemberSource,
   modelSetManifestKey,
+  PagePreprocessing,
   parseClassMapFile,
   parseInputSpec,
   publishModelSet,
@@ -75,6 +78,9 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError('--voting', 'expected hard or soft');
   if (!(Object.values(EngineChoice) as string[]).includes(engine))
     throw new UsageError('--engine', 'expected auto, onnx or tfjs');
+  const pagePreprocessing = (values['page-preprocessing'] ?? PagePreprocessing.BenDenoise) as string;
+  if (!(Object.values(PagePreprocessing) as string[]).includes(pagePreprocessing))
+    throw new UsageError('--page-preprocessing', 'expected ben+denoise or none');
   checkSegment('--model-set', modelSet);
   checkSegment('--version', version);
   let codes: readonly string[] | undefined =
@@ -145,6 +151,7 @@ export async function run(args: string[]): Promise<number> {
         members,
         voting: voting as VotingMode,
         engine: engine as EngineChoice,
+        pagePreprocessing: pagePreprocessing as PagePreprocessing,
       });
       await adapters.bus.publish(
         EventSubject.ModelsPublished,

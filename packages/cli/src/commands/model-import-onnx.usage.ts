@@ -43,6 +43,12 @@ export const usage: CommandUsage = {
       description: 'engine inference runs the set on',
       default: 'auto',
     },
+    'page-preprocessing': {
+      type: 'string',
+      value: 'ben+denoise|none',
+      description: "what the members' training crops were cut from; RecognizePage preprocesses pages the same way",
+      default: 'ben+denoise',
+    },
   },
   example: '--model-set kuzushiji --version v1 checkpoints/tiny/best',
 };

@@ -1,29 +1,60 @@
 /**
- * `kzr recognize <page> --detections <sets.json> [--detections ...] [--model-set <name>]
- * [--version <v>] [--server <host:port>] [--voting hard|soft] [--threshold <p>] [--page-id <id>]`:
- * recognises one page and prints one JSON document: the characters in reading order (code,
- * character, box, centre, probability, detector score, set, column, order, low-confidence flag),
- * the page's text (one line per column, right to left) and the Kaggle labels string, plus the
- * model set version that served it. Detection files are detection-set JSON (one set or an array
- * of sets, `packages/core/README.md`); boxes are scaled from the set's page size to the image's
- * (spec §5.2). With `--server` the inference service does the work over gRPC; without it the same
- * code runs in this process on the Store's newest published version of the set (of any set
- * without `--model-set`). The page is classified as given (a preprocessed page, as upstream).
+ * `kzr recognize <page|folder>... --detections <sets.json> [--detections ...] [--model-set <name>]
+ * [--version <v>] [--server <host:port>] [--voting hard|soft] [--threshold <p>] [--page-id <id>]
+ * [--filter-version <v>] [--unfiltered] [--out-csv <file>]`: recognises pages along the page
+ * path (DESIGN.md "The page path") and prints one JSON document per page (a JSON array for
+ * several): the characters in reading order (code, character, box, centre, probability, detector
+ * score, set, column, order, low-confidence flag), the page's text (one line per column, right to
+ * left), the Kaggle labels string, the page size, the model-set version and the filter version
+ * (or `unfiltered`). Detection files are detection-set JSON (one set or an array of sets,
+ * `packages/core/README.md`); boxes are scaled from the set's page size to the image's (spec §5.2).
+ *
+ * Each page goes through `Inference.RecognizePage`: preprocessed as the model set's manifest says,
+ * classified, then merged, filtered and ordered by postprocess. With `--server` that is the given
+ * inference service; without it the three services start in this process (on free loopback
+ * ports, over the Store of `KZR_STORE`, the asked or newest published model set loaded first)
+ * and the same call goes to them, so both print the same bytes. `--out-csv` writes the pages as a
+ * Kaggle submission; `--unfiltered` skips the false-positive filter and returns every merged
+ * candidate with what the filter's features are computed from (box, probability, detector score,
+ * page size), for fitting a filter.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
 import { MediaType } from '@kzr/api/kzr/v1/common';
-import { InferenceClient, type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
-import { type DetectionSet, toDetectionSet } from '@kzr/core';
+import { protoRoot } from '@kzr/api/proto-root';
+import {
+  InferenceClient,
+  type RecognizePageRequest,
+  type RecognizePageResponse,
+  Voting,
+} from '@kzr/api/kzr/v1/inference';
+import { type DetectionSet, formatSubmissionCsv, toDetectionSet } from '@kzr/core';
 import { decodeImage } from '@kzr/imaging';
-import { createInferenceServing, type DetectionSetInput, recognizePage } from '@kzr/inference';
-import { createLogger, fromServiceError, openAdapters } from '@kzr/platform';
+import { createInferenceServing } from '@kzr/inference';
+import {
+  createLogger,
+  fromServiceError,
+  GrpcServer,
+  type Logger,
+  MemoryBus,
+  openAdapters,
+  type Store,
+} from '@kzr/platform';
+import { createPostprocess } from '@kzr/postprocess';
+import { createPreprocess } from '@kzr/preprocess';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
-import { usage } from './recognize.usage.js';
 import { compileEmbeddedConfig } from '../config.js';
+import { compileEmbeddedServicesConfig } from '../services-config.js';
+import { usage } from './recognize.usage.js';
+
+/** File extensions read as pages when a folder is given. */
+const pageExtensions = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp']);
+
+/** How long one page may take, end to end. */
+const pageDeadlineMs = 600_000;
 
 async function readSets(paths: readonly string[]): Promise<DetectionSet[]> {
   const sets: DetectionSet[] = [];
@@ -39,13 +70,31 @@ async function readSets(paths: readonly string[]): Promise<DetectionSet[]> {
   return sets;
 }
 
-/** The page's detections of each set, scaled to the image size. */
+/** The page files named: files as given, the pages of a folder in name order. */
+async function pageFiles(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => {
+      throw new UsageError('pages', `cannot read ${path}`);
+    });
+    if (!info.isDirectory()) {
+      files.push(path);
+      continue;
+    }
+    const names = (await readdir(path)).filter((n) => pageExtensions.has(extname(n).toLowerCase())).sort();
+    if (names.length === 0) throw new UsageError('pages', `${path} holds no page images`);
+    files.push(...names.map((n) => join(path, n)));
+  }
+  return files;
+}
+
+/** The page's detection sets in wire form, each box scaled from the set's page size to the image's. */
 function pageDetections(
   sets: readonly DetectionSet[],
   pageId: string,
   width: number,
   height: number,
-): DetectionSetInput[] {
+): RecognizePageRequest['detectionSets'] {
   return sets.map((set) => {
     const page = set.pages.length === 1 ? set.pages[0]! : set.pages.find((p) => p.pageId === pageId);
     if (!page) throw new UsageError('--detections', `set ${set.name} has no page ${pageId}`);
@@ -53,87 +102,91 @@ function pageDetections(
     const ry = height / page.height;
     return {
       name: set.name,
+      pageId,
       detections: page.detections.map((d) => ({
-        x: d.x * rx,
-        y: d.y * ry,
-        width: d.width * rx,
-        height: d.height * ry,
+        box: { x: d.x * rx, y: d.y * ry, width: d.width * rx, height: d.height * ry },
         score: d.score,
       })),
     };
   });
 }
 
-function viaServer(
-  server: string,
-  request: Parameters<InferenceClient['recognizePage']>[0],
+function recognize(
+  client: InferenceClient,
+  peer: string,
+  request: RecognizePageRequest,
 ): Promise<RecognizePageResponse> {
-  const client = new InferenceClient(server, grpc.credentials.createInsecure());
   return new Promise<RecognizePageResponse>((resolve, reject) => {
-    client.recognizePage(request, new grpc.Metadata(), { deadline: Date.now() + 600_000 }, (err, res) => {
-      client.close();
-      if (err) reject(fromServiceError(err, server));
+    client.recognizePage(request, new grpc.Metadata(), { deadline: Date.now() + pageDeadlineMs }, (err, res) => {
+      if (err) reject(fromServiceError(err, peer));
       else resolve(res);
     });
   });
 }
 
-/** Runs the command; resolves with the exit code. */
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(usage, args);
-  const [pagePath, ...extra] = positionals;
-  if (pagePath === undefined || extra.length > 0) throw new UsageError('page', 'expected exactly one page image');
-  const detectionPaths = (values.detections ?? []) as string[];
-  if (detectionPaths.length === 0) requireFlag(values, 'detections');
-  const voting = values.voting as string | undefined;
-  if (voting !== undefined && voting !== 'hard' && voting !== 'soft')
-    throw new UsageError('--voting', 'expected hard or soft');
-  const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
-    throw new UsageError('--threshold', `expected a probability in [0, 1], got ${String(values.threshold)}`);
-  }
-  const modelSet = values['model-set'] as string | undefined;
-  const version = (values.version as string | undefined) ?? '';
-  const pageId = (values['page-id'] as string | undefined) ?? basename(pagePath, extname(pagePath));
-  const bytes = await readFile(pagePath).catch(() => {
-    throw new UsageError('page', `cannot read ${pagePath}`);
-  });
-  const page = await decodeImage(bytes, { field: 'page' });
-  const sets = pageDetections(await readSets(detectionPaths), pageId, page.width, page.height);
+/** What the command prints for a page, the same in process and with `--server`. */
+function printable(res: RecognizePageResponse): Record<string, unknown> {
+  return {
+    pageId: res.pageId,
+    servedBy: res.servedBy,
+    pageWidth: res.pageWidth,
+    pageHeight: res.pageHeight,
+    filterVersion: res.filterVersion,
+    characters: res.characters,
+    text: res.text,
+    kaggleLabels: res.kaggleLabels,
+  };
+}
 
-  if (typeof values.server === 'string') {
-    const res = await viaServer(values.server, {
-      model: { modelSet: modelSet ?? '', version },
-      pageId,
-      image: { source: { $case: 'encoded', value: { data: bytes, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
-      preprocessed: true,
-      detectionSets: sets.map((s) => ({
-        name: s.name,
-        pageId,
-        detections: s.detections.map((d) => ({
-          box: { x: d.x, y: d.y, width: d.width, height: d.height },
-          score: d.score,
-        })),
-      })),
-      voting:
-        voting === 'hard' ? Voting.VOTING_HARD : voting === 'soft' ? Voting.VOTING_SOFT : Voting.VOTING_UNSPECIFIED,
-      lowConfidenceThreshold: threshold ?? 0,
-    });
-    printJson({
-      pageId: res.pageId,
-      servedBy: res.servedBy,
-      characters: res.characters,
-      text: res.text,
-      kaggleLabels: res.kaggleLabels,
-    });
-    return 0;
-  }
+/** The Kaggle submission of the recognised pages (`image_id,labels`). */
+function submission(pages: readonly RecognizePageResponse[]): string {
+  return formatSubmissionCsv(
+    pages.map((page) => {
+      const t = page.kaggleLabels === '' ? [] : page.kaggleLabels.split(' ');
+      const points = [];
+      for (let i = 0; i + 2 < t.length; i += 3) points.push({ code: t[i]!, x: Number(t[i + 1]), y: Number(t[i + 2]) });
+      return { pageId: page.pageId, points };
+    }),
+  );
+}
 
-  const config = compileEmbeddedConfig(process.env);
-  const logger = createLogger({ level: 'warn' });
-  const adapters = await openAdapters(config.adapters, { logger, source: 'kzr-cli' });
+/**
+ * Starts preprocess and postprocess in this process on free loopback ports, as `kzr start` does,
+ * and the inference services (`createInferenceServing`, the same services the inference runtime
+ * serves) on a third port with `modelSet@version` (the newest published one by default) loaded
+ * before the first request and RecognizePage pointed at the two others. Resolves with the
+ * inference endpoint and a function that stops all three.
+ */
+async function startPagePath(
+  store: Store,
+  logger: Logger,
+  modelSet: string | undefined,
+  version: string,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const services = compileEmbeddedServicesConfig(process.env);
+  const local = { grpcHost: '127.0.0.1', grpcPort: 0 };
+  // A Bus of this command alone: the services' consumers (the preprocess worker, the filter hot
+  // swap) must not take events meant for the machine's long-running services.
+  const bus = new MemoryBus({ logger });
+  const shared = { store, bus, logger };
+  const started: Array<{ close(): Promise<unknown> }> = [];
+  const close = async (): Promise<void> => {
+    for (const r of started.reverse()) await r.close();
+    await bus.close();
+  };
   try {
-    await using inference = createInferenceServing({ store: adapters.store, logger });
+    const preprocess = await createPreprocess({ ...shared, config: { ...services.preprocess, ...local } });
+    started.push(preprocess);
+    const postprocess = await createPostprocess({ ...shared, config: { ...services.postprocess, ...local } });
+    started.push(postprocess);
+    const inference = createInferenceServing({
+      store,
+      logger,
+      limits: services.inference,
+      pagePath: { preprocess: preprocess.server.endpoint, postprocess: postprocess.server.endpoint },
+      maxMessageBytes: services.inference.maxMessageBytes,
+    });
+    started.push(inference);
     const target = version
       ? modelSet
         ? { modelSet, version }
@@ -147,24 +200,98 @@ export async function run(args: string[]): Promise<number> {
           : 'no model set is published (and --version needs --model-set)',
       );
     }
-    const set = await inference.registry.activate(target.modelSet, target.version);
-    using lease = inference.registry.acquire(set.modelSet, set.version);
-    const result = await recognizePage(lease.set, page, sets, {
-      ...(voting ? { voting: voting as 'hard' | 'soft' } : {}),
-      ...(threshold !== undefined ? { lowConfidenceThreshold: threshold } : {}),
+    await inference.registry.activate(target.modelSet, target.version);
+    const server = await GrpcServer.start({
+      host: local.grpcHost,
+      port: 0,
+      maxMessageBytes: services.inference.maxMessageBytes,
+      services: inference.services,
+      reflectionProtoFiles: [],
+      protoIncludeDirs: [protoRoot],
+      logger,
     });
-    printJson({
-      pageId,
-      servedBy: { modelSet: set.modelSet, version: set.version },
-      characters: result.characters.map((c) => ({
-        ...c,
-        top: c.top.map((t) => ({ code: t.code, probability: t.probability })),
-      })),
-      text: result.text,
-      kaggleLabels: result.kaggleLabels,
-    });
-    return 0;
-  } finally {
-    await adapters.close();
+    started.push({ close: () => server.shutdown(services.inference.shutdownGraceMs) });
+    return { endpoint: server.endpoint, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
+}
+
+/** Runs the command; resolves with the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(usage, args);
+  if (positionals.length === 0) throw new UsageError('pages', 'expected at least one page image or folder');
+  const detectionPaths = (values.detections ?? []) as string[];
+  if (detectionPaths.length === 0) requireFlag(values, 'detections');
+  const voting = values.voting as string | undefined;
+  if (voting !== undefined && voting !== 'hard' && voting !== 'soft')
+    throw new UsageError('--voting', 'expected hard or soft');
+  const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
+    throw new UsageError('--threshold', `expected a probability in [0, 1], got ${String(values.threshold)}`);
+  }
+  const modelSet = values['model-set'] as string | undefined;
+  const version = (values.version as string | undefined) ?? '';
+  const files = await pageFiles(positionals);
+  if (values['page-id'] !== undefined && files.length > 1) {
+    throw new UsageError('--page-id', 'names one page; several were given');
+  }
+  const sets = await readSets(detectionPaths);
+  const requests: RecognizePageRequest[] = [];
+  for (const file of files) {
+    const bytes = await readFile(file).catch(() => {
+      throw new UsageError('pages', `cannot read ${file}`);
+    });
+    const pageId = (values['page-id'] as string | undefined) ?? basename(file, extname(file));
+    const page = await decodeImage(bytes, { field: 'page' });
+    requests.push({
+      model: { modelSet: modelSet ?? '', version },
+      pageId,
+      image: { source: { $case: 'encoded', value: { data: bytes, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
+      preprocessed: false,
+      detectionSets: pageDetections(sets, pageId, page.width, page.height),
+      voting:
+        voting === 'hard' ? Voting.VOTING_HARD : voting === 'soft' ? Voting.VOTING_SOFT : Voting.VOTING_UNSPECIFIED,
+      lowConfidenceThreshold: threshold ?? 0,
+      filterVersion: (values['filter-version'] as string | undefined) ?? '',
+      unfiltered: values.unfiltered === true,
+    });
+  }
+
+  const recognizeAll = async (endpoint: string): Promise<RecognizePageResponse[]> => {
+    const client = new InferenceClient(endpoint, grpc.credentials.createInsecure(), {
+      'grpc.max_send_message_length': 256 * 1024 ** 2,
+      'grpc.max_receive_message_length': 256 * 1024 ** 2,
+    });
+    try {
+      const out: RecognizePageResponse[] = [];
+      for (const request of requests) out.push(await recognize(client, endpoint, request));
+      return out;
+    } finally {
+      client.close();
+    }
+  };
+
+  let pages: RecognizePageResponse[];
+  if (typeof values.server === 'string') {
+    pages = await recognizeAll(values.server);
+  } else {
+    const config = compileEmbeddedConfig(process.env);
+    const logger = createLogger({ level: 'warn' });
+    const adapters = await openAdapters(config.adapters, { logger, source: 'kzr-cli' });
+    try {
+      const path = await startPagePath(adapters.store, logger, modelSet, version);
+      try {
+        pages = await recognizeAll(path.endpoint);
+      } finally {
+        await path.close();
+      }
+    } finally {
+      await adapters.close();
+    }
+  }
+  if (typeof values['out-csv'] === 'string') await writeFile(values['out-csv'], submission(pages));
+  printJson(pages.length === 1 ? printable(pages[0]!) : pages.map(printable));
+  return 0;
 }

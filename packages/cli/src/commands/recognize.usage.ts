@@ -2,7 +2,7 @@
 import type { CommandUsage } from '../args.js';
 
 export const usage: CommandUsage = {
-  positionals: '<page>',
+  positionals: '<page|folder>...',
   flags: {
     detections: {
       type: 'string',
@@ -41,6 +41,22 @@ export const usage: CommandUsage = {
       value: '<id>',
       description: 'page id in the detection sets',
       default: 'the image file name without extension',
+    },
+    'filter-version': {
+      type: 'string',
+      value: '<v>',
+      description: 'false-positive filter version to apply',
+      default: 'the current published filter',
+    },
+    unfiltered: {
+      type: 'boolean',
+      description: 'every merged candidate with its filter features, no filter applied (for fitting one)',
+    },
+    'out-csv': {
+      type: 'string',
+      value: '<file>',
+      description: 'also write the pages as a Kaggle submission CSV',
+      default: 'none',
     },
   },
   example: 'page.jpg --detections detections/det-a.json --detections detections/det-b.json',

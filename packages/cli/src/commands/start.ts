@@ -2,9 +2,9 @@
  * `kzr start`: the embedded mode. Opens the adapters (by default the in-process Bus, the
  * filesystem Store under the data directory and local jobs), starts every service on localhost
  * in this process through the same factories the standalone mains use (preprocess with its
- * worker, inference on the newest published model set with the model hot swap, postprocess with
- * the filter hot swap), prints one JSON line with their endpoints, health, readiness (inference is
- * ready once a model set is loaded) and adapters, and
+ * worker, postprocess with the filter hot swap, inference on the newest published model set with
+ * the model hot swap and RecognizePage calling the two others), prints one JSON line with their
+ * endpoints, health, readiness (inference is ready once a model set is loaded) and adapters, and
  * serves until SIGINT/SIGTERM. The drain runs each service's steps (Bus intake, calls, models),
  * all services at once, then closes the adapters.
  */
@@ -35,15 +35,19 @@ export async function run(args: string[]): Promise<number> {
     config: services.preprocess,
     logger: logger.child({ service: 'preprocess' }),
   });
-  await using inference = await createInference({
-    ...shared,
-    config: services.inference,
-    logger: logger.child({ service: 'inference' }),
-  });
   await using postprocess = await createPostprocess({
     ...shared,
     config: services.postprocess,
     logger: logger.child({ service: 'postprocess' }),
+  });
+  // RecognizePage calls this process's own preprocess and postprocess services.
+  await using inference = await createInference({
+    ...shared,
+    config: {
+      ...services.inference,
+      pagePath: { preprocess: preprocess.server.endpoint, postprocess: postprocess.server.endpoint },
+    },
+    logger: logger.child({ service: 'inference' }),
   });
   const runtimes = [preprocess, inference, postprocess];
   const serving = Object.fromEntries(
