@@ -28,7 +28,7 @@ export {
   shardRecordHeaderBytes,
   ShardWriter,
 } from './shard.js';
-export { ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
+export { ttaCentreCrop, ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
 
 export type { CutCharacter, CutOptions } from './crop.js';
 export type { DecodeOptions, EncodePngOptions } from './decode.js';

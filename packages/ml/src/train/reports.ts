@@ -1,6 +1,7 @@
 /**
  * Files written beside the checkpoints after every epoch: `metrics.jsonl` (one line per epoch),
- * `confusion.json` (per-class validation accuracy and the most frequent confusions) and
+ * `confusion.json` (per-class validation accuracy and the most frequent confusions),
+ * `val-predictions.json` (each validation crop's predicted label) and
  * `curve.png` (train loss in red, scaled to its maximum; val top-1 in blue, 0–1).
  */
 import { createRawImage, encodePng, type RawImage } from '@kzr/imaging';
@@ -88,7 +89,11 @@ export function drawCurve(history: readonly EpochMetrics[], width = 480, height 
   return img;
 }
 
-/** Writes metrics.jsonl, confusion.json and curve.png. */
+/**
+ * Writes metrics.jsonl, confusion.json, val-predictions.json (the epoch's centre-view top-1
+ * label of every validation crop, in input order: what `kzr predict --view centre` gives for
+ * the same crops and checkpoint) and curve.png.
+ */
 export async function writeReports(
   storage: CheckpointStorage,
   history: readonly EpochMetrics[],
@@ -102,5 +107,8 @@ export async function writeReports(
     'confusion.json',
     enc.encode(JSON.stringify(confusionSummary(classes, valLabels, predictions), null, 2)),
   );
+  const epoch = history.at(-1)?.epoch ?? 0;
+  const labels = Array.from(predictions, (p) => classes[p]!);
+  await storage.put('val-predictions.json', enc.encode(JSON.stringify({ epoch, view: 'centre', labels })));
   await storage.put('curve.png', new Uint8Array(await encodePng(drawCurve(history))));
 }
