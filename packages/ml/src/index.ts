@@ -43,7 +43,7 @@ export {
 export { classList, epochOrder, loadCrops } from './train/dataset.js';
 export { mixedTargets, refinementTargets, softCrossEntropy } from './train/losses.js';
 export { confusionSummary, drawCurve } from './train/reports.js';
-export { learningRate } from './train/schedule.js';
+export { learningRate, scaleSchedule } from './train/schedule.js';
 export { Sgd } from './train/sgd.js';
 export { directoryStorage } from './train/storage.js';
 export { train } from './train/trainer.js';

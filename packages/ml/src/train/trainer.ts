@@ -25,6 +25,7 @@ import { EpochTrainer, type IterationInfo } from './epoch.js';
 import { checkpointEpoch } from './epoch-checkpoint.js';
 import { GradWorkerPool } from './parallel.js';
 import { startingProgress } from './resume.js';
+import { scaleSchedule } from './schedule.js';
 import { Sgd } from './sgd.js';
 import { type CheckpointStorage } from './storage.js';
 
@@ -38,7 +39,7 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** Refinement mode (spec §3.5, §4.4): no augmentation, one-hot ×0.9 targets summed, fixed lr. */
   readonly refine?: { readonly lr: number };
-  /** Override the config's epoch count. */
+  /** Override the config's epoch count; warmup, milestones and cosine length scale with it ({@link scaleSchedule}). */
   readonly epochs?: number;
   readonly onIteration?: (info: IterationInfo) => void;
   readonly onEpoch?: (metrics: EpochMetrics) => void;
@@ -94,8 +95,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const config: ModelConfig = {
     ...options.config,
     model: { ...options.config.model, numClasses: classes.length },
+    train: scaleSchedule(options.config.train, options.epochs ?? options.config.train.epochs),
   };
-  const epochs = options.epochs ?? config.train.epochs;
+  const epochs = config.train.epochs;
   const classIndex = new Map(classes.map((c, i) => [c, i]));
   const labels = options.train.map((c) => classIndex.get(c.label)!);
   const valLabels = options.val.map((c) => classIndex.get(c.label) ?? -1);
