@@ -28,6 +28,7 @@ export {
   shardRecordHeaderBytes,
   ShardWriter,
 } from './shard.js';
+export { cropFileName } from './crop-names.js';
 export { ttaCentreCrop, ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
 
 export type { CutCharacter, CutOptions } from './crop.js';
