@@ -4,7 +4,7 @@ export { benRows, benSigma, gaussianKernelFixedPoint, gaussianTaps8u } from './b
 export { benRowsWasm, ensureBenWasm } from './ben-wasm.js';
 export { reflect101 } from './border.js';
 export { cropRaw, cutCharacter } from './crop.js';
-export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, sniffImageFormat } from './decode.js';
+export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, renderSvgPng, sniffImageFormat } from './decode.js';
 export { GeometryError, ImageDecodeError, ImageTooLargeError, ImagingError, ShardFormatError } from './errors.js';
 export { denoiseColoredSync } from './denoise.js';
 export { toGrayscale, toRgb } from './grayscale.js';

@@ -42,7 +42,7 @@ export {
 } from './train/checkpoint.js';
 export { classList, epochOrder, loadCrops } from './train/dataset.js';
 export { mixedTargets, refinementTargets, softCrossEntropy } from './train/losses.js';
-export { confusionSummary, drawCurve } from './train/reports.js';
+export { confusionSummary, curveSvg } from './train/reports.js';
 export { learningRate, scaleSchedule } from './train/schedule.js';
 export { Sgd } from './train/sgd.js';
 export { directoryStorage } from './train/storage.js';
