@@ -62,6 +62,14 @@ const commands: Record<string, CommandEntry> = {
     summary: 'drop likely false positives with a GBDT filter and write the submission CSV',
     load: () => import('./commands/postprocess-filter.js'),
   },
+  'postprocess features': {
+    summary: 'the 117 false-positive features and 0/1 labels of recognition output vs ground truth, as CSV',
+    load: () => import('./commands/postprocess-features.js'),
+  },
+  'postprocess fit': {
+    summary: 'fit a false-positive filter (k-fold boosters + F1-tuned threshold) from recognition output and truth',
+    load: () => import('./commands/postprocess-fit.js'),
+  },
   'data npz': {
     summary: 'list the arrays of an npz file: dtype and shape',
     load: () => import('./commands/data-npz.js'),
