@@ -5,6 +5,7 @@
  * and std. Training validation, `kzr predict` and the inference service (tfjs and ONNX engines)
  * all build their inputs here, so a crop is the same tensor wherever it is classified.
  */
+import { meanLogits } from '@kzr/core';
 import { resizeBicubic, ttaCentreCrop, ttaSevenCrop, type RawImage } from '@kzr/imaging';
 import { normalizeInPlace, toChannels, toFloat } from '@kzr/imaging/augment';
 
@@ -80,17 +81,16 @@ export function viewInputs(crops: readonly RawImage[], input: ViewInput, view: V
   return out;
 }
 
-/** Each crop's mean of its views' logits: [crops × views, K] in, [crops, K] out. */
+/** Each crop's mean of its views' logits (core's `meanLogits`): [crops × views, K] in, [crops, K] out. */
 export function meanOverViews(logits: Float32Array, crops: number, view: View, classes: number): Float32Array {
   const views = viewsPerCrop(view);
   if (views === 1) return logits;
   const out = new Float32Array(crops * classes);
   for (let i = 0; i < crops; i++) {
-    for (let v = 0; v < views; v++) {
-      const row = (i * views + v) * classes;
-      for (let j = 0; j < classes; j++) out[i * classes + j] = out[i * classes + j]! + logits[row + j]!;
-    }
-    for (let j = 0; j < classes; j++) out[i * classes + j] = out[i * classes + j]! / views;
+    const rows = Array.from({ length: views }, (_, v) =>
+      logits.subarray((i * views + v) * classes, (i * views + v + 1) * classes),
+    );
+    out.set(meanLogits(rows), i * classes);
   }
   return out;
 }
