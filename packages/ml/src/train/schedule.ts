@@ -38,8 +38,9 @@ export function learningRate(p: LrScheduleParams, epoch: number, iter: number): 
 /**
  * The schedule of `train` stretched to `epochs` (`kzr train --epochs`): warmup and MultiStep
  * milestones scale by epochs / train.epochs (rounded to whole epochs); the cosine length keeps
- * its share of the epochs after warmup. A shorter run so still warms up, decays and ends at
- * η_min instead of stopping part-way down the configured schedule.
+ * its share of the epochs after warmup (a warmup under half an epoch rounds to none). A shorter
+ * run so decays over its own length and ends at η_min instead of stopping part-way down the
+ * configured schedule.
  */
 export function scaleSchedule(train: TrainConfig, epochs: number): TrainConfig {
   if (epochs === train.epochs) return train;
