@@ -1,6 +1,7 @@
 // Test helper: a synthetic book dataset (packages/data) cut into character crops with the
 // training padding and written as shard datasets: <dir>/train (training books) and
-// <dir>/val (the held-out books, in a font family the training books do not use).
+// <dir>/val (the held-out books, in a font family the training books do not use; cut with
+// `valPadding`, the training padding unless told, e.g. the inference padding the service uses).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -25,7 +26,14 @@ async function writeShards(dir: string, writer: ShardWriter): Promise<void> {
 
 export async function syntheticCrops(
   dir: string,
-  options: { classes: number; pagesPerBook: number; seed: number; trainBooks?: number; holdoutBooks?: number },
+  options: {
+    classes: number;
+    pagesPerBook: number;
+    seed: number;
+    trainBooks?: number;
+    holdoutBooks?: number;
+    valPadding?: PaddingPolicy;
+  },
 ): Promise<SyntheticCrops> {
   const ds = await generateSyntheticDataset({
     outDir: join(dir, 'books'),
@@ -48,7 +56,8 @@ export async function syntheticCrops(
     const image = await decodeImage(await readFile(join(ds.imagesDir, `${page.pageId}.jpg`)));
     const writer = holdout.has(page.pageId) ? val : train;
     for (const label of page.labels) {
-      const { image: crop } = cutCharacter(image, label, { policy: PaddingPolicy.Train });
+      const policy = writer === val ? (options.valPadding ?? PaddingPolicy.Train) : PaddingPolicy.Train;
+      const { image: crop } = cutCharacter(image, label, { policy });
       writer.add(crop, {
         label: label.code,
         page: page.pageId,

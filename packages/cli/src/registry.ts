@@ -26,12 +26,16 @@ export const commands: Readonly<Record<string, string>> = {
   'model import-onnx': 'publish a model-set version from ONNX files and/or checkpoints (hot-swapped by inference)',
   recognize: 'recognise a page from detection sets: characters in reading order, text, Kaggle string',
   train: 'train one model config on crops (shards or a label,path CSV); checkpoints every epoch',
-  predict: 'classify crops with a trained checkpoint (TTA 7-crop); JSON lines with top-5',
+  predict: 'classify crops with a trained checkpoint (centre view or TTA 7-crop); JSON lines with top-5',
   'gbdt predict': 'print P(label = 1) per CSV row from a LightGBM model.txt',
   'gbdt train': 'train a LightGBM-style booster on a CSV table and write model.txt',
   'gbdt cv': 'stratified k-fold CV of a booster; writes one model.txt per fold',
   'gbdt search': 'TPE hyperparameter search with median pruning; prints the best parameters',
   'postprocess filter': 'drop likely false positives with a GBDT filter and write the submission CSV',
+  'postprocess features':
+    'the 117 false-positive features and 0/1 labels of recognition output vs ground truth, as CSV',
+  'postprocess fit':
+    'fit a false-positive filter (k-fold boosters + F1-tuned threshold) from recognition output and truth',
   'data npz': 'list the arrays of an npz file: dtype and shape',
   'data synth': 'generate a synthetic Kaggle-format dataset of books with detector outputs',
   'data books': 'count the pages per book of a page-id list',

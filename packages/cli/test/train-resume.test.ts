@@ -118,14 +118,14 @@ describe('kzr train checkpoints', () => {
     const reference = start([...common, '--out', join(dir, 'a')]);
     const refResult = await reference.done;
     assert.equal(refResult.code, 0, refResult.stderr);
-    const refLosses = reference.lines.filter((l) => l.type === 'iteration' && l.epoch === 1).map((l) => l.loss);
+    const refLosses = reference.lines.filter((l) => l.type === 'iteration' && l.epoch === 2).map((l) => l.loss);
     assert.ok(refLosses.length >= 4);
 
     // Act: kill a second run in the middle of epoch 2, then resume it.
     const killed = start([...common, '--out', join(dir, 'b')]);
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
-        if (killed.lines.some((l) => l.type === 'iteration' && l.epoch === 1 && l.iter === 2)) {
+        if (killed.lines.some((l) => l.type === 'iteration' && l.epoch === 2 && l.iter === 3)) {
           clearInterval(timer);
           killed.child.kill('SIGKILL');
           resolve();
@@ -141,7 +141,7 @@ describe('kzr train checkpoints', () => {
 
     // Assert: the resumed run repeats epoch 2 only, bit for bit.
     const iterations = resumed.lines.filter((l) => l.type === 'iteration');
-    assert.ok(iterations.every((l) => l.epoch === 1));
+    assert.ok(iterations.every((l) => l.epoch === 2));
     assert.deepEqual(
       iterations.map((l) => l.loss),
       refLosses,

@@ -36,11 +36,3 @@ export function formatCropList(entries: readonly CropEntry[]): string {
     })
     .join('');
 }
-
-/**
- * The path of a training crop as upstream names it:
- * `<root>/U+XXXX/<pageId>_<k>.png`, k = the character's index in the page's labels.
- */
-export function cropPathOf(root: string, code: string, pageId: string, index: number): string {
-  return `${root}/${code}/${pageId}_${index}.png`;
-}

@@ -8,7 +8,7 @@ export { bookIdOf, compareCodeStrings, countPagesByBook, requireBookId } from '.
 export { buildClassMap } from './class-map.js';
 export { CODH_HEADER, codhToPageLabels, parseCodhCoordinates } from './codh-coordinates.js';
 export { isUnicodeCode } from './csv-text.js';
-export { cropPathOf, formatCropList, parseCropList } from './crop-list.js';
+export { formatCropList, parseCropList } from './crop-list.js';
 export { DETECTION_SET_VERSION, formatDetectionSet, parseDetectionSet, toDetectionSet } from './detection-set.js';
 export {
   ErrorKind,

@@ -6,7 +6,6 @@
  */
 import { bookIdOf, compareCodeStrings } from './books.js';
 import type { CropEntry } from './crop-list.js';
-import { cropPathOf } from './crop-list.js';
 import { InvalidArgumentError } from './errors.js';
 import type { PageLabels } from './kaggle-csv.js';
 import { createRng, deriveSeed } from './rng.js';
@@ -40,7 +39,7 @@ export interface BookSplitOptions {
   seed: number;
   /**
    * The book of a crop. Defaults to the book of the page named by the crop's file name
-   * (`<pageId>_<k>.<ext>`, as {@link cropPathOf} writes it).
+   * (`<pageId>_<k>.<ext>`, as imaging's `cropFileName` names it).
    */
   bookOf?: (crop: CropEntry, index: number) => string | undefined;
 }
@@ -84,11 +83,16 @@ export function pageIdOfCropPath(path: string): string | undefined {
 
 /**
  * The crop list of labelled pages, as upstream's `train_characters.csv`: one row per character,
- * pages in order, characters in label order, path `<root>/U+XXXX/<pageId>_<k>.png`.
+ * pages in order, characters in label order, each path `pathOf(code, pageId, k)` (k = the
+ * character's index in its page's labels; the caller names the files as they were written,
+ * with imaging's `cropFileName`).
  */
-export function cropsFromLabels(pages: readonly PageLabels[], root: string): CropEntry[] {
+export function cropsFromLabels(
+  pages: readonly PageLabels[],
+  pathOf: (code: string, pageId: string, index: number) => string,
+): CropEntry[] {
   return pages.flatMap((page) =>
-    page.labels.map((label, k) => ({ code: label.code, path: cropPathOf(root, label.code, page.pageId, k) })),
+    page.labels.map((label, k) => ({ code: label.code, path: pathOf(label.code, page.pageId, k) })),
   );
 }
 

@@ -99,7 +99,7 @@ describe('book-title split', () => {
       { pageId: `${val}_00001_1`, labels: [{ code: 'U+3042', x: 0, y: 0, width: 5, height: 5 }] },
       { pageId: 'brsk001-002', labels: [{ code: 'U+3042', x: 0, y: 0, width: 5, height: 5 }] },
     ];
-    const list = cropsFromLabels(pages, 'crops');
+    const list = cropsFromLabels(pages, (code, pageId, k) => `crops/${code}/${pageId}_${k}.png`);
     assert.deepEqual(list[0], { code: 'U+3042', path: `crops/U+3042/${val}_00001_1_0.png` });
     const split = splitByBook(list, { valBook: val, seed: 0 });
     assert.equal(split.heldOut.length, 1);

@@ -114,6 +114,11 @@ export async function encodePng(image: RawImage, options: EncodePngOptions = {})
   return (image.channels === 1 ? png.toColourspace('b-w') : png).toBuffer();
 }
 
+/** Rasterises an SVG document (librsvg, system fonts for text) to a PNG: charts and reports. */
+export async function renderSvgPng(svg: string): Promise<Buffer> {
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

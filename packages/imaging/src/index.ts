@@ -4,7 +4,7 @@ export { benRows, benSigma, gaussianKernelFixedPoint, gaussianTaps8u } from './b
 export { benRowsWasm, ensureBenWasm } from './ben-wasm.js';
 export { reflect101 } from './border.js';
 export { cropRaw, cutCharacter } from './crop.js';
-export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, sniffImageFormat } from './decode.js';
+export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, renderSvgPng, sniffImageFormat } from './decode.js';
 export { GeometryError, ImageDecodeError, ImageTooLargeError, ImagingError, ShardFormatError } from './errors.js';
 export { denoiseColoredSync } from './denoise.js';
 export { toGrayscale, toRgb } from './grayscale.js';
@@ -28,7 +28,8 @@ export {
   shardRecordHeaderBytes,
   ShardWriter,
 } from './shard.js';
-export { ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
+export { cropFileName } from './crop-names.js';
+export { ttaCentreCrop, ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
 
 export type { CutCharacter, CutOptions } from './crop.js';
 export type { DecodeOptions, EncodePngOptions } from './decode.js';

@@ -65,6 +65,15 @@ export function ttaSevenCrop(scaled: RawImage, cropSize: number): RawImage[] {
   });
 }
 
+/**
+ * The centre C×C view of an S×S image alone (the centre of {@link ttaSevenCrop}): the
+ * no-TTA view of inference and the view of training validation.
+ */
+export function ttaCentreCrop(scaled: RawImage, cropSize: number): RawImage {
+  const centre = ttaViewSpecs(scaled.width, cropSize).find((v) => v.view === TtaView.Center)!;
+  return scaled.width === cropSize && scaled.height === cropSize ? scaled : cropRaw(scaled, centre.box);
+}
+
 /** Options of {@link ttaViews}. */
 export interface TtaOptions {
   /** S: the square the crop is first resized to (200 or 120 upstream). */

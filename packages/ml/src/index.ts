@@ -31,7 +31,7 @@ export type {
   ScheduleConfig,
   TrainConfig,
 } from './config/model-config.js';
-export { prepareTrainBatch, prepareValidation, sampleParams } from './train/batches.js';
+export { prepareTrainBatch, sampleParams } from './train/batches.js';
 export {
   checkpointSchemaVersion,
   copyCheckpoint,
@@ -42,11 +42,11 @@ export {
 } from './train/checkpoint.js';
 export { classList, epochOrder, loadCrops } from './train/dataset.js';
 export { mixedTargets, refinementTargets, softCrossEntropy } from './train/losses.js';
-export { confusionSummary, drawCurve } from './train/reports.js';
-export { learningRate } from './train/schedule.js';
+export { confusionSummary, curveSvg } from './train/reports.js';
+export { learningRate, scaleSchedule } from './train/schedule.js';
 export { Sgd } from './train/sgd.js';
 export { directoryStorage } from './train/storage.js';
-export { evaluateTop1, train } from './train/trainer.js';
+export { train } from './train/trainer.js';
 export type { PreparedBatch } from './train/batches.js';
 export type { CheckpointState, EpochMetrics } from './train/checkpoint.js';
 export type { EpochSampling, LabelledCrop } from './train/dataset.js';
@@ -58,7 +58,18 @@ export type { IterationInfo } from './train/epoch.js';
 export type { TrainOptions, TrainResult } from './train/trainer.js';
 export { exportClassifierToOnnx, onnxInputName, onnxOutputName } from './onnx/export-classifier.js';
 export type { OnnxExportOptions } from './onnx/export-classifier.js';
-export { Predictor, ttaViewCount } from './predict/predictor.js';
+export { Predictor } from './predict/predictor.js';
+export {
+  meanOverViews,
+  parseView,
+  ttaViewCount,
+  View,
+  viewImages,
+  viewInput,
+  viewInputs,
+  viewsPerCrop,
+} from './predict/views.js';
+export type { ViewInput } from './predict/views.js';
 export type { PredictOptions, Prediction } from './predict/predictor.js';
 export { GradWorkerPool } from './train/parallel.js';
 export { shardSizes } from './train/step-plan.js';

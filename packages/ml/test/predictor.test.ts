@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
-import { type RawImage } from '@kzr/imaging';
+import { type RawImage, resizeBicubic, toGrayscale, ttaSevenCrop } from '@kzr/imaging';
 
 import { parseModelConfig } from '../src/config/model-config.js';
 import { createClassifier } from '../src/models/create-model.js';
 import { Predictor } from '../src/predict/predictor.js';
+import { meanOverViews, parseView, View, viewInputs } from '../src/predict/views.js';
 import { writeCheckpoint } from '../src/train/checkpoint.js';
 import { directoryStorage } from '../src/train/storage.js';
 import { useWasm } from './helpers.js';
@@ -73,7 +74,7 @@ describe('Predictor (TTA 7-crop)', () => {
     // Reference: run the model on each crop's seven views separately and average.
     const reference = createClassifier(config.model);
     for (const [i, c] of crops.entries()) {
-      const views = predictor.views(c);
+      const views = viewInputs([c], predictor.input, View.Tta);
       const mean = tf.tidy(() => {
         const logits = reference.logits(tf.tensor4d(views, [7, 16, 16, 1]), { training: false, updates: [] });
         return tf.mean(logits, 0);
@@ -100,5 +101,30 @@ describe('Predictor (TTA 7-crop)', () => {
     await predictor.predict(crops);
     await predictor.predict(crops, { batchSize: 1 });
     assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('views', () => {
+  const input = { channels: 1, scaleSize: 20, cropSize: 16, mean: [0.5], std: [0.25] } as const;
+
+  it('makes the centre view the TTA centre (view 5 of 7): grayscale, resize S, crop C, normalise', () => {
+    const c = crop(7, 23, 31, 3);
+    const centre = viewInputs([c], input, View.Centre);
+    const tta = viewInputs([c], input, View.Tta);
+    assert.equal(centre.length, 16 * 16);
+    assert.equal(tta.length, 7 * 16 * 16);
+    assert.deepEqual(centre, tta.subarray(4 * 256, 5 * 256));
+    const expected = ttaSevenCrop(resizeBicubic(toGrayscale(c), 20, 20), 16)[4]!;
+    assert.deepEqual(
+      Array.from(centre),
+      Array.from(expected.data, (v) => Math.fround((Math.fround(v / 255) - 0.5) / 0.25)),
+    );
+  });
+
+  it('averages the view logits of each crop and names a bad view value', () => {
+    const logits = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert.deepEqual(Array.from(meanOverViews(logits, 1, View.Tta, 2)), [7, 8]);
+    assert.equal(meanOverViews(logits, 7, View.Centre, 2), logits);
+    assert.throws(() => parseView('center', '--view'), /--view.*"centre" or "tta"/);
   });
 });

@@ -4,7 +4,8 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { mixedTargets, refinementTargets, softCrossEntropy } from '../src/train/losses.js';
-import { learningRate, type LrScheduleParams } from '../src/train/schedule.js';
+import { learningRate, scaleSchedule, type LrScheduleParams } from '../src/train/schedule.js';
+import { parseModelConfig } from '../src/config/model-config.js';
 import { Sgd } from '../src/train/sgd.js';
 
 const close = (a: number, b: number, tol = 1e-9): boolean => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -42,6 +43,45 @@ describe('learning-rate schedule (spec §4.3)', () => {
     assert.ok(close(mid, 1e-6 + (0.1 * (5 / 6) - 1e-6) / 2));
     const last = learningRate(cosine, 89, n - 1);
     assert.ok(last > 2e-5 && last < 4e-5, `final lr ${last}`);
+  });
+});
+
+describe('--epochs scales the schedule', () => {
+  const base = parseModelConfig({
+    model: { arch: 'resnet18', inputChannels: 1, numClasses: 4 },
+    train: { epochs: 5, warmupEpochs: 1, schedule: { type: 'cosine', tMaxEpochs: 4, etaMin: 0.001 } },
+  }).train;
+
+  it('stretches warmup and the cosine length so a 2-epoch run ends at η_min, not part-way down', () => {
+    const n = 10;
+    const lrAt = (t: typeof base, epoch: number, iter: number): number =>
+      learningRate(
+        { baseLr: t.baseLr, warmupEpochs: t.warmupEpochs, itersPerEpoch: n, schedule: t.schedule },
+        epoch,
+        iter,
+      );
+    assert.ok(lrAt(base, 1, n - 1) > 0.04, 'unscaled: still high after 2 epochs');
+    const short = scaleSchedule(base, 2);
+    assert.equal(short.epochs, 2);
+    assert.equal(short.warmupEpochs, 0);
+    assert.deepEqual(short.schedule, { type: 'cosine', tMaxEpochs: 2, etaMin: 0.001 });
+    assert.ok(lrAt(short, 1, n - 1) < 0.002, `scaled: ${lrAt(short, 1, n - 1)} at the end`);
+    const long = scaleSchedule(base, 10);
+    assert.equal(long.warmupEpochs, 2);
+    assert.deepEqual(long.schedule, { type: 'cosine', tMaxEpochs: 8, etaMin: 0.001 });
+    assert.equal(scaleSchedule(base, 5), base);
+  });
+
+  it('moves MultiStep milestones with the length', () => {
+    const multi = {
+      ...base,
+      epochs: 80,
+      warmupEpochs: 5,
+      schedule: { type: 'multistep', milestones: [20, 40, 60, 70], gamma: 0.1 },
+    } as const;
+    const s = scaleSchedule(multi, 8);
+    assert.deepEqual(s.schedule, { type: 'multistep', milestones: [2, 4, 6, 7], gamma: 0.1 });
+    assert.equal(s.warmupEpochs, 1);
   });
 });
 

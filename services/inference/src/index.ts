@@ -7,7 +7,7 @@ export {
 } from './config.js';
 export { createInference, createInferenceServing } from './create.js';
 export { DynamicBatcher } from './ensemble/batcher.js';
-export { buildRows, classifyCrops, memberLogits, viewsPerCrop, vote } from './ensemble/classify.js';
+export { classifyCrops, memberLogits, vote } from './ensemble/classify.js';
 export { EngineKind } from './engine/engine.js';
 export { createOnnxEngine, nhwcToNchw } from './engine/onnx-engine.js';
 export { onnxParity } from './engine/onnx-parity.js';

@@ -3,8 +3,10 @@
  * book-title split of spec §1.3 over the crops of labelled pages. Writes, in `<dir>`:
  * `train_<book>.csv` and `val_<book>.csv` (crop lists, oversampled as upstream),
  * `heldout_<book>.csv` (the raw held-out crops accuracy is measured on) and `classes.json`
- * (the class map: codes in string-sort order). Crop paths are
- * `<crop-root>/U+XXXX/<pageId>_<k>.png` (`--crop-root`, default `crops`). Prints a JSON summary.
+ * (the class map: codes in string-sort order). Crop paths are `<crop-root>/<name>` with the
+ * name `kzr preprocess crops` writes (imaging's `cropFileName`: `U+XXXX/<pageId>_<k>.png`);
+ * `--crop-root` (default `crops`) is the crop folder as seen from where the lists are read.
+ * Prints a JSON summary.
  * Files appear complete or not at all (temporary name, then rename).
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +21,7 @@ import {
   parseTrainCsv,
   splitByBook,
 } from '@kzr/core';
+import { cropFileName } from '@kzr/imaging';
 
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { usage } from './data-split.usage.js';
@@ -50,7 +53,7 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError('--crop-root', `cannot be used in a crop list: "${cropRoot}"`);
 
   const pages = parseTrainCsv(await readTextInput(labelsFile, '--labels'), labelsFile);
-  const crops = cropsFromLabels(pages, cropRoot);
+  const crops = cropsFromLabels(pages, (code, pageId, k) => `${cropRoot}/${cropFileName(code, pageId, k)}`);
   let split;
   try {
     split = splitByBook(crops, { valBook, seed });

@@ -7,7 +7,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 
-import { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
 import { formatSubmissionCsv } from '@kzr/core';
 import {
   DEFAULT_KEEP_THRESHOLD,
@@ -17,9 +16,10 @@ import {
   submissionRows,
 } from '@kzr/core/postprocess';
 import { parseModel, predictMean, type Booster } from '@kzr/gbdt';
-import { fromWire, type WirePage } from '@kzr/postprocess';
+import { type WirePage } from '@kzr/postprocess';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { readPredictionPages } from './read-predictions.js';
 import { usage } from './postprocess-filter.usage.js';
 import { readTextInput } from './read-text.js';
 
@@ -48,17 +48,7 @@ export async function run(args: string[]): Promise<number> {
     }
     boosters.push(booster);
   }
-  let json: unknown;
-  const text = await readTextInput(predPath, '--pred');
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError('--pred', `${predPath} is not JSON: ${(err as Error).message}`);
-  }
-  const list = Array.isArray(json) ? json : (json as { pages?: unknown } | null)?.pages;
-  if (!Array.isArray(list))
-    throw new UsageError('--pred', 'expected a JSON array of PagePredictions or {"pages": [...]}');
-  const pages = list.map((item, i) => fromWire(PagePredictions.fromJSON(item), `pages[${i}]`));
+  const pages = await readPredictionPages(predPath, '--pred');
   let before = 0;
   const kept = pages.map((page, i): WirePage => {
     before += page.boxes.length;

@@ -1,14 +1,17 @@
 /**
- * `kzr predict --model <checkpoint dir> --crops <shards|csv|dir of images> [--batch <n>]`:
- * classifies crops with one trained model (TTA 7-crop mean of logits, softmax) and prints one
- * JSON line per crop: `{"crop", "label", "probability", "top5": [{label, probability}…]}`.
+ * `kzr predict --model <checkpoint dir> --crops <shards|csv|dir of images> [--view centre|tta]
+ * [--batch <n>]`: classifies crops with one trained model through ml's predictor (the same view
+ * inputs as training validation and the inference service; `tta`, the default, is the 7-crop
+ * mean of logits, `centre` the centre view alone) and prints one JSON line per crop:
+ * `{"crop", "label", "probability", "top5": [{label, probability}…]}`. `crop` is the image's
+ * file name, the path as the CSV lists it, or the record's index in a shard dataset.
  * `<checkpoint dir>` is a `kzr train` checkpoint such as `<out>/best` or `<out>/epoch-0003`.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 
 import { decodeImage, type RawImage } from '@kzr/imaging';
-import { directoryStorage, initBackend, loadCrops, Predictor } from '@kzr/ml';
+import { directoryStorage, initBackend, loadCrops, parseView, Predictor, View } from '@kzr/ml';
 
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { usage } from './predict.usage.js';
@@ -31,13 +34,14 @@ async function readCrops(path: string): Promise<Array<{ name: string; image: Raw
     }
   }
   const crops = await loadCrops(path, '--crops');
-  return crops.map((c, i) => ({ name: `${i}`, image: c.image }));
+  return crops.map((c, i) => ({ name: c.path ?? `${i}`, image: c.image }));
 }
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommand(usage, args);
   const modelPath = requireFlag(values, 'model');
+  const view = parseView(typeof values.view === 'string' ? values.view : View.Tta, '--view');
   const crops = await readCrops(requireFlag(values, 'crops'));
   const batchSize = intFlag(values, 'batch', 128, 1, 4096);
   if (!(await stat(join(modelPath, 'state.json')).catch(() => undefined))) {
@@ -48,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const predictions = await predictor.predict(
       crops.map((c) => c.image),
-      { batchSize, topK: 5 },
+      { batchSize, topK: 5, view },
     );
     predictions.forEach((p, i) => {
       printJson({ crop: crops[i]!.name, label: p.label, probability: p.probability, top5: p.top });

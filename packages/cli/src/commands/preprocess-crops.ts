@@ -2,7 +2,8 @@
  * `kzr preprocess crops --labels <train.csv|coordinate.csv> --images <dir> --out <dir> --policy train|infer|pseudo
  * [--size <S>] [--channels 1|3]`: cuts every labelled character out of its page (decoded once)
  * with the policy's padding (spec §2.2), optionally resized to S×S (PIL bicubic) and grayscale,
- * as `<out>/<U+XXXX>/<page>_<x0>_<y0>_<x1>_<y1>.png` plus `<out>/crops.csv` (`label,path`).
+ * as `<out>/<U+XXXX>/<page>_<k>.png` (imaging's `cropFileName`, the name `kzr data split` lists)
+ * plus `<out>/crops.csv` (`label,path`).
  * Pages are found as `<images>/<page>.{png,jpg,jpeg,tif,tiff,webp}`. Everything goes to a
  * staging folder renamed into place at the end, so a failure leaves nothing behind.
  * Prints `{pages, crops, seconds, cropsPerSecond}`.
@@ -10,7 +11,7 @@
 import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { cutCharacter, decodeImage, encodePng, PaddingPolicy } from '@kzr/imaging';
+import { cropFileName, cutCharacter, decodeImage, encodePng, PaddingPolicy } from '@kzr/imaging';
 
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { usage } from './preprocess-crops.usage.js';
@@ -64,8 +65,7 @@ export async function run(args: string[]): Promise<number> {
           channels: channels as 1 | 3,
           field: `${page.pageId}.labels[${k}]`,
         });
-        const b = cut.paddedBox;
-        const rel = `${label.code}/${page.pageId}_${b.x}_${b.y}_${b.x + b.width}_${b.y + b.height}.png`;
+        const rel = cropFileName(label.code, page.pageId, k);
         await mkdir(dirname(join(staging, rel)), { recursive: true });
         await writeFile(join(staging, rel), await encodePng(cut.image, { compressionLevel: 1 }));
         list.push(`${label.code},${rel}`);

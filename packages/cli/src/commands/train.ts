@@ -1,10 +1,13 @@
 /**
  * `kzr train --config <c> --train <crops> --val <crops> --out <dir> [--resume] [--preview <n>]
- * [--epochs <n>] [--refine-lr <lr>] [--workers <n>]`: trains one model configuration; `--workers`
+ * [--epochs <n>] [--refine-lr <lr>] [--workers <n>]`: trains one model configuration; `--epochs`
+ * scales the configured schedule (warmup, milestones, cosine length) to n epochs and says so in a
+ * `{"type":"schedule"}` line; `--workers`
  * data-parallel shards (default: every core on the single-threaded wasm / cpu backends, else 1). `<crops>` is a shard
  * directory (index.json + shard-NNNNN.bin) or a `label,path` CSV. Checkpoints, metrics.jsonl,
  * confusion.json and curve.png go to `<out>`. Progress: a bar on a TTY (stderr), JSON lines on
- * stdout otherwise (`{"type":"iteration",…}`, `{"type":"epoch",…}`, then `{"type":"done",…}`).
+ * stdout otherwise (`{"type":"iteration",…}`, `{"type":"epoch",…}`, then `{"type":"done",…}`;
+ * epochs and iterations count from 1).
  * `--store` writes into the configured platform Store (`KZR_STORE`, filesystem under the data
  * dir by default) with `<out>` as the key prefix (`runs/<run>/<phase>/<model>`) instead of a folder.
  * `--preview <n>` writes `<out>/preview.png`, a grid of n augmented training samples, and exits.
@@ -24,6 +27,7 @@ import {
   prepareTrainBatch,
   classList,
   readModelConfig,
+  scaleSchedule,
   train,
   type IterationInfo,
   type ModelConfig,
@@ -73,13 +77,13 @@ async function writePreview(
 }
 
 function progressBar(info: IterationInfo): string {
-  const done = (info.iter + 1) / info.itersPerEpoch;
+  const done = info.iter / info.itersPerEpoch;
   const width = 24;
   const filled = Math.round(done * width);
-  const remainingIters = (info.epochs - info.epoch - 1) * info.itersPerEpoch + (info.itersPerEpoch - info.iter - 1);
+  const remainingIters = (info.epochs - info.epoch) * info.itersPerEpoch + (info.itersPerEpoch - info.iter);
   const etaS = info.imagesPerSecond > 0 ? Math.round((remainingIters * info.batchSize) / info.imagesPerSecond) : 0;
   return (
-    `\repoch ${info.epoch + 1}/${info.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+    `\repoch ${info.epoch}/${info.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
     `${info.imagesPerSecond.toFixed(1)} img/s loss ${info.loss.toFixed(4)} lr ${info.lr.toExponential(2)} ETA ${etaS}s   `
   );
 }
@@ -107,6 +111,16 @@ export async function run(args: string[]): Promise<number> {
     if (!Number.isFinite(lr) || lr <= 0)
       throw new UsageError('--refine-lr', `expected a positive number, got ${String(values['refine-lr'])}`);
     refine = { lr };
+  }
+  if (epochs !== undefined && epochs !== config.train.epochs) {
+    const scaled = scaleSchedule(config.train, epochs);
+    printJson({
+      type: 'schedule',
+      note: `--epochs ${epochs} scales the configured ${config.train.epochs}-epoch schedule by ${epochs}/${config.train.epochs}`,
+      epochs,
+      warmupEpochs: scaled.warmupEpochs,
+      schedule: scaled.schedule,
+    });
   }
   const backend = await initBackend({ log: (message) => process.stderr.write(`kzr: ${message}\n`) });
   // Single-threaded backends (wasm, cpu) use every core through data-parallel worker threads.

@@ -7,7 +7,6 @@ export {
   adjustHue,
   adjustSaturation,
   augmentSample,
-  centerCropSample,
   colorJitter,
   cropResize,
   normalizeInPlace,

@@ -11,7 +11,6 @@ import { cropRaw } from '../crop.js';
 import { toGrayscale, toRgb } from '../grayscale.js';
 import { type RawImage } from '../raw-image.js';
 import { resizeBicubic } from '../resize.js';
-import { ttaViewSpecs } from '../tta.js';
 import { randomErasing } from './batch.js';
 
 /** A float image, HWC, values after ToTensor (and possibly Normalize). */
@@ -311,18 +310,6 @@ export function refinementSample(
   const side = Math.round(Math.sqrt(0.9) * p.resize);
   const box = { x: rng.int(p.resize - side + 1), y: rng.int(p.resize - side + 1), width: side, height: side };
   const f = toFloat(cropResize(img, box, p.crop));
-  normalizeInPlace(f, p.mean, p.std);
-  return f;
-}
-
-/** Validation view (spec §2.3): resize to S×S, torchvision centre crop C, normalised. */
-export function centerCropSample(
-  raw: RawImage,
-  p: Pick<SampleAugmentParams, 'channels' | 'resize' | 'crop' | 'mean' | 'std'>,
-): FloatImage {
-  const img = resizeBicubic(toChannels(raw, p.channels), p.resize, p.resize);
-  const centre = ttaViewSpecs(p.resize, p.crop)[4]!;
-  const f = toFloat(p.resize === p.crop ? img : cropRaw(img, centre.box));
   normalizeInPlace(f, p.mean, p.std);
   return f;
 }

@@ -1,13 +1,14 @@
 /**
- * Classifying crops with one trained model (spec §5.3): for each crop the seven TTA views from
- * `@kzr/imaging` (grayscale first for 1-channel models, bicubic resize to S×S, four corners,
- * centre, semi-full, full), normalised like training; the model's output is the mean of the
- * seven logit vectors, and its probabilities softmax(mean logits). Crops are batched; every
- * tensor is freed (`tf.memory()` is unchanged across calls).
+ * Classifying crops with one trained model (spec §5.3): each crop becomes its views
+ * (`views.ts`: the centre crop, or the seven TTA crops), the model's output for the crop is the
+ * mean of its views' logits and its probabilities softmax(mean logits). Training validation
+ * and `kzr predict` classify through this class; the inference service feeds the same view
+ * inputs to its engines. Crops are batched; every tensor is freed (`tf.memory()` is unchanged
+ * across calls).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ttaViews, type RawImage } from '@kzr/imaging';
-import { normalizeInPlace, toChannels, toFloat } from '@kzr/imaging/augment';
+import { softmaxFloat32 } from '@kzr/core';
+import { type RawImage } from '@kzr/imaging';
 
 import { type ModelConfig } from '../config/model-config.js';
 import { MlValidationError } from '../errors.js';
@@ -15,9 +16,7 @@ import { createClassifier } from '../models/create-model.js';
 import { type Classifier } from '../models/types.js';
 import { loadCheckpointInto, readCheckpointState } from '../train/checkpoint.js';
 import { type CheckpointStorage } from '../train/storage.js';
-
-/** Number of TTA views per crop. */
-export const ttaViewCount = 7;
+import { meanOverViews, View, viewInput, viewInputs, viewsPerCrop, type ViewInput } from './views.js';
 
 /** One crop's result. */
 export interface Prediction {
@@ -25,13 +24,15 @@ export interface Prediction {
   readonly probability: number;
   /** The best `topK` labels with probabilities, best first. */
   readonly top: ReadonlyArray<{ readonly label: string; readonly probability: number }>;
-  /** The 7-view mean logits (for soft voting across models). */
+  /** The mean of the views' logits (for soft voting across models). */
   readonly logits: Float32Array;
 }
 
 /** Options of {@link Predictor.predict}. */
 export interface PredictOptions {
-  /** Crops per forward batch (×7 views). @default 128 */
+  /** @default View.Tta */
+  readonly view?: View;
+  /** Crops per forward batch (× views per crop). @default 128 */
   readonly batchSize?: number;
   /** @default 5 */
   readonly topK?: number;
@@ -72,58 +73,56 @@ export class Predictor {
     }
   }
 
-  /** The seven normalised views of a crop as one Float32Array [7, C, C, ch]. */
-  views(crop: RawImage): Float32Array {
-    const { inferResize, inferCrop, mean, std } = this.config.input;
-    const ch = this.config.model.inputChannels;
-    const size = inferCrop * inferCrop * ch;
-    const out = new Float32Array(ttaViewCount * size);
-    const views = ttaViews(toChannels(crop, ch), { scaleSize: inferResize, cropSize: inferCrop, channels: ch });
-    views.forEach((v, k) => {
-      const f = toFloat(v);
-      normalizeInPlace(f, mean, std);
-      out.set(f.data, k * size);
-    });
+  /** The served input of the model (inference geometry, channels, normalisation). */
+  get input(): ViewInput {
+    return viewInput(this.config);
+  }
+
+  /**
+   * The mean-over-views logits [n, K] of `n` crops whose view inputs ({@link viewInputs}) are
+   * `inputs`; `batchSize` crops per forward pass.
+   */
+  async logits(inputs: Float32Array, n: number, view: View, batchSize = 128): Promise<Float32Array> {
+    const { cropSize: c, channels: ch } = this.input;
+    const size = c * c * ch;
+    const views = viewsPerCrop(view);
+    const k = this.classes.length;
+    const out = new Float32Array(n * k);
+    const ctx = { training: false, updates: [] };
+    for (let start = 0; start < n; start += batchSize) {
+      const count = Math.min(batchSize, n - start);
+      const rows = count * views;
+      const t = tf.tidy(() =>
+        this.model.logits(
+          tf.tensor4d(inputs.subarray(start * views * size, (start + count) * views * size), [rows, c, c, ch]),
+          ctx,
+        ),
+      );
+      try {
+        out.set(meanOverViews((await t.data()) as Float32Array, count, view, k), start * k);
+      } finally {
+        t.dispose();
+      }
+    }
     return out;
   }
 
   /** Classifies crops (any size, 1 or 3 channels). */
   async predict(crops: readonly RawImage[], options: PredictOptions = {}): Promise<Prediction[]> {
-    const batchSize = options.batchSize ?? 128;
+    const view = options.view ?? View.Tta;
     const topK = Math.min(options.topK ?? 5, this.classes.length);
-    const c = this.config.input.inferCrop;
-    const ch = this.config.model.inputChannels;
-    const size = c * c * ch;
     const k = this.classes.length;
-    const results: Prediction[] = [];
-    for (let start = 0; start < crops.length; start += batchSize) {
-      const part = crops.slice(start, start + batchSize);
-      const input = new Float32Array(part.length * ttaViewCount * size);
-      part.forEach((crop, i) => input.set(this.views(crop), i * ttaViewCount * size));
-      const [meanLogits, probs] = tf.tidy(() => {
-        const x = tf.tensor4d(input, [part.length * ttaViewCount, c, c, ch]);
-        const logits = this.model.logits(x, { training: false, updates: [] });
-        const m = tf.mean(tf.reshape(logits, [part.length, ttaViewCount, k]), 1);
-        return [m, tf.softmax(m)];
-      });
-      const lv = (await meanLogits!.data()) as Float32Array;
-      const pv = (await probs!.data()) as Float32Array;
-      tf.dispose([meanLogits!, probs!]);
-      part.forEach((_, i) => {
-        const row = pv.subarray(i * k, (i + 1) * k);
-        const order = Array.from(row.keys())
-          .sort((a, b) => row[b]! - row[a]!)
-          .slice(0, topK);
-        const top = order.map((j) => ({ label: this.classes[j]!, probability: row[j]! }));
-        results.push({
-          label: top[0]!.label,
-          probability: top[0]!.probability,
-          top,
-          logits: lv.slice(i * k, (i + 1) * k),
-        });
-      });
-    }
-    return results;
+    const logits = await this.logits(viewInputs(crops, this.input, view), crops.length, view, options.batchSize);
+    return crops.map((_, i) => {
+      const row = logits.slice(i * k, (i + 1) * k);
+      const probs = softmaxFloat32(row);
+      // Ranked by logit (ties by index), so the top-1 is the logits' first argmax on every path.
+      const top = Array.from(row.keys())
+        .sort((a, b) => row[b]! - row[a]! || a - b)
+        .slice(0, topK)
+        .map((j) => ({ label: this.classes[j]!, probability: probs[j]! }));
+      return { label: top[0]!.label, probability: top[0]!.probability, top, logits: row };
+    });
   }
 
   /** Frees the model's variables. */

@@ -7,7 +7,6 @@
 import { createRng, deriveSeed } from '@kzr/core';
 import {
   augmentSample,
-  centerCropSample,
   icap,
   mixup,
   noMixing,
@@ -90,20 +89,4 @@ export function prepareTrainBatch(
   else if (a.batchMix === 'icap') mixing = icap(x, n, c, c, ch, a.icapBeta, a.icapProb, rng);
   if (a.batchMix !== 'none' && a.erasingProb > 0) randomErasing(x, n, c, c, ch, a.erasingProb, rng);
   return { x, n, targets: mixedTargets(y, numClasses, mixing.weights, mixing.perms), mixing };
-}
-
-/** Centre-crop validation inputs of all crops, one Float32Array [N, C, C, ch]. */
-export function prepareValidation(config: ModelConfig, crops: readonly LabelledCrop[]): Float32Array {
-  const c = config.input.trainCrop;
-  const size = c * c * config.model.inputChannels;
-  const out = new Float32Array(crops.length * size);
-  const p = {
-    channels: config.model.inputChannels,
-    resize: config.input.trainResize,
-    crop: c,
-    mean: config.input.mean,
-    std: config.input.std,
-  };
-  crops.forEach((crop, i) => out.set(centerCropSample(crop.image, p).data, i * size));
-  return out;
 }

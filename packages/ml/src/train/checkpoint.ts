@@ -16,7 +16,10 @@ import { type CheckpointStorage } from './storage.js';
 export interface EpochMetrics {
   readonly epoch: number;
   readonly trainLoss: number;
+  /** Held-out top-1 of the centre view (the served no-TTA view; picks `best`). */
   readonly valTop1: number;
+  /** Held-out top-1 with 7-crop TTA, on the epochs it was measured (`valTtaEvery`). */
+  readonly valTop1Tta?: number;
   readonly lr: number;
   readonly imagesPerSecond: number;
   readonly seconds: number;

@@ -20,6 +20,8 @@ export interface LabelledCrop {
   /** Book id when known (shards), else ''. */
   readonly book: string;
   readonly pseudo: boolean;
+  /** The crop's path as its CSV lists it (CSV input only). */
+  readonly path?: string;
 }
 
 /** Reads crops from a shard directory or a `label,path` CSV (or a directory holding `crops.csv`). */
@@ -63,7 +65,7 @@ async function loadCsv(file: string, field: string): Promise<LabelledCrop[]> {
     const bytes = await readFile(join(base, rel)).catch((err: unknown) => {
       throw new MlValidationError(`${field}:${i + 1}`, `cannot read ${rel}: ${(err as Error).message}`);
     });
-    out.push({ image: await decodeImage(bytes), label, book: '', pseudo: rel.includes('pseudo_images/') });
+    out.push({ image: await decodeImage(bytes), label, book: '', pseudo: rel.includes('pseudo_images/'), path: rel });
   }
   if (out.length === 0) throw new MlValidationError(field, `${file} lists no crops`);
   return out;

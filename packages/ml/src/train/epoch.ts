@@ -13,7 +13,7 @@ import { readFlat } from './host-memory.js';
 import { planStep, stepLearningRate, type StepPlan } from './step-plan.js';
 import { runTrainingStep, type StepRunner } from './training-step.js';
 
-/** One iteration's report. */
+/** One iteration's report. Epochs and iterations count from 1, like the epoch lines and checkpoints. */
 export interface IterationInfo {
   readonly epoch: number;
   readonly iter: number;
@@ -136,8 +136,8 @@ export class EpochTrainer {
       lossSum += loss;
       const elapsed = (performance.now() - startedAtMs) / 1000;
       this.options.onIteration?.({
-        epoch,
-        iter,
+        epoch: epoch + 1,
+        iter: iter + 1,
         itersPerEpoch,
         epochs: this.options.epochs,
         loss,

@@ -1,9 +1,10 @@
 /**
  * Files written beside the checkpoints after every epoch: `metrics.jsonl` (one line per epoch),
- * `confusion.json` (per-class validation accuracy and the most frequent confusions) and
- * `curve.png` (train loss in red, scaled to its maximum; val top-1 in blue, 0–1).
+ * `confusion.json` (per-class validation accuracy and the most frequent confusions),
+ * `val-predictions.json` (each validation crop's predicted label) and
+ * `curve.png` ({@link curveSvg}: loss and held-out top-1 per epoch, with axes, units and a legend).
  */
-import { createRawImage, encodePng, type RawImage } from '@kzr/imaging';
+import { renderSvgPng } from '@kzr/imaging';
 
 import { type EpochMetrics } from './checkpoint.js';
 import { type CheckpointStorage } from './storage.js';
@@ -54,41 +55,96 @@ export function confusionSummary(
   };
 }
 
-function line(img: RawImage, x0: number, y0: number, x1: number, y1: number, rgb: readonly number[]): void {
-  const steps = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
-  for (let s = 0; s <= steps; s++) {
-    const x = Math.round(x0 + ((x1 - x0) * s) / steps);
-    const y = Math.round(y0 + ((y1 - y0) * s) / steps);
-    if (x < 0 || y < 0 || x >= img.width || y >= img.height) continue;
-    for (let dy = 0; dy < 2; dy++) {
-      const yy = Math.min(img.height - 1, y + dy);
-      img.data.set(rgb, (yy * img.width + x) * 3);
-    }
+/** Escapes text for SVG. */
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Tick values from 0 up to the first at or above `max` (about five, on 1 / 2 / 5 steps). */
+function ticks(max: number): number[] {
+  const raw = max / 5;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((f) => f * mag).find((v) => v >= raw)!;
+  return Array.from({ length: Math.ceil(max / step - 1e-9) + 1 }, (_, k) => Number((k * step).toPrecision(6)));
+}
+
+/**
+ * The training curve as an SVG chart: x the epoch (from 1), left axis the mean training loss,
+ * right axis held-out top-1 in %, with a legend; one marker per measured epoch (TTA only where
+ * it was measured), lines between them, nothing drawn where nothing was measured.
+ */
+export function curveSvg(history: readonly EpochMetrics[], width = 640, height = 360): string {
+  const m = { left: 64, right: 64, top: 40, bottom: 48 };
+  const w = width - m.left - m.right;
+  const h = height - m.top - m.bottom;
+  const epochs = Math.max(1, history.at(-1)?.epoch ?? 1);
+  const lossTicks = ticks(Math.max(...history.map((e) => e.trainLoss), 1e-6));
+  const lossMax = lossTicks.at(-1)! > 0 ? lossTicks.at(-1)! : 1;
+  const x = (epoch: number): number => m.left + (epochs === 1 ? w / 2 : ((epoch - 1) / (epochs - 1)) * w);
+  const yLoss = (v: number): number => m.top + h - (v / lossMax) * h;
+  const yAcc = (v: number): number => m.top + h - v * h;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<g stroke="black" fill="none"><path d="M${m.left},${m.top}V${m.top + h}H${m.left + w}V${m.top}"/></g>`,
+  ];
+  const epochStep = Math.max(1, Math.ceil(epochs / 10));
+  for (let e = 1; e <= epochs; e += epochStep) {
+    parts.push(
+      `<line x1="${x(e)}" y1="${m.top + h}" x2="${x(e)}" y2="${m.top + h + 4}" stroke="black"/>`,
+      `<text x="${x(e)}" y="${m.top + h + 16}" text-anchor="middle">${e}</text>`,
+    );
   }
-}
-
-/** Draws the training curve: loss (red, scaled to its maximum) and val top-1 (blue, 0–1). */
-export function drawCurve(history: readonly EpochMetrics[], width = 480, height = 240): RawImage {
-  const img = createRawImage(width, height, 3);
-  img.data.fill(255);
-  const m = 20;
-  line(img, m, height - m, width - m, height - m, [0, 0, 0]);
-  line(img, m, m, m, height - m, [0, 0, 0]);
-  if (history.length === 0) return img;
-  const maxLoss = Math.max(...history.map((h) => h.trainLoss), 1e-9);
-  const px = (i: number): number => m + ((width - 2 * m) * (i + 1)) / history.length;
-  const py = (v: number): number => height - m - (height - 2 * m) * Math.min(Math.max(v, 0), 1);
-  let prev: [number, number, number, number] = [m, py(history[0]!.trainLoss / maxLoss), m, py(0)];
-  history.forEach((h, i) => {
-    const cur: [number, number, number, number] = [px(i), py(h.trainLoss / maxLoss), px(i), py(h.valTop1)];
-    line(img, prev[0], prev[1], cur[0], cur[1], [220, 30, 30]);
-    line(img, prev[2], prev[3], cur[2], cur[3], [30, 60, 220]);
-    prev = cur;
+  for (const v of lossTicks) {
+    parts.push(`<text x="${m.left - 6}" y="${yLoss(v) + 4}" text-anchor="end" fill="#c81e1e">${v}</text>`);
+  }
+  for (const v of [0, 0.2, 0.4, 0.6, 0.8, 1]) {
+    parts.push(
+      `<line x1="${m.left}" y1="${yAcc(v)}" x2="${m.left + w}" y2="${yAcc(v)}" stroke="#ddd"/>`,
+      `<text x="${m.left + w + 6}" y="${yAcc(v) + 4}" fill="#1e3cdc">${Math.round(v * 100)}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${m.left + w / 2}" y="${height - 8}" text-anchor="middle">epoch</text>`,
+    `<text transform="translate(16 ${m.top + h / 2}) rotate(-90)" text-anchor="middle" fill="#c81e1e">train loss (mean per batch)</text>`,
+    `<text transform="translate(${width - 12} ${m.top + h / 2}) rotate(90)" text-anchor="middle" fill="#1e3cdc">held-out top-1 (%)</text>`,
+  );
+  const series = [
+    { name: 'train loss', colour: '#c81e1e', points: history.map((e) => [x(e.epoch), yLoss(e.trainLoss)] as const) },
+    {
+      name: 'top-1, centre view',
+      colour: '#1e3cdc',
+      points: history.map((e) => [x(e.epoch), yAcc(e.valTop1)] as const),
+    },
+    {
+      name: 'top-1, TTA 7-crop',
+      colour: '#1e9646',
+      points: history.flatMap((e) => (e.valTop1Tta === undefined ? [] : [[x(e.epoch), yAcc(e.valTop1Tta)] as const])),
+    },
+  ];
+  series.forEach((s, k) => {
+    if (s.points.length > 1) {
+      const d = s.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${px.toFixed(1)},${py.toFixed(1)}`).join('');
+      parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"/>`);
+    }
+    for (const [px, py] of s.points)
+      parts.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${s.colour}"/>`);
+    const lx = m.left + 8 + k * 170;
+    parts.push(
+      `<line x1="${lx}" y1="${m.top - 16}" x2="${lx + 20}" y2="${m.top - 16}" stroke="${s.colour}" stroke-width="2"/>`,
+      `<circle cx="${lx + 10}" cy="${m.top - 16}" r="3" fill="${s.colour}"/>`,
+      `<text x="${lx + 26}" y="${m.top - 12}">${xml(s.name)}</text>`,
+    );
   });
-  return img;
+  parts.push('</svg>');
+  return parts.join('');
 }
 
-/** Writes metrics.jsonl, confusion.json and curve.png. */
+/**
+ * Writes metrics.jsonl, confusion.json, val-predictions.json (the epoch's centre-view top-1
+ * label of every validation crop, in input order: what `kzr predict --view centre` gives for
+ * the same crops and checkpoint) and curve.png.
+ */
 export async function writeReports(
   storage: CheckpointStorage,
   history: readonly EpochMetrics[],
@@ -102,5 +158,8 @@ export async function writeReports(
     'confusion.json',
     enc.encode(JSON.stringify(confusionSummary(classes, valLabels, predictions), null, 2)),
   );
-  await storage.put('curve.png', new Uint8Array(await encodePng(drawCurve(history))));
+  const epoch = history.at(-1)?.epoch ?? 0;
+  const labels = Array.from(predictions, (p) => classes[p]!);
+  await storage.put('val-predictions.json', enc.encode(JSON.stringify({ epoch, view: 'centre', labels })));
+  await storage.put('curve.png', new Uint8Array(await renderSvgPng(curveSvg(history))));
 }

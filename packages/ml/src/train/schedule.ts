@@ -6,7 +6,7 @@
  * (chainable CosineAnnealingLR over T·N iterations, stepped per iteration after warmup) decays
  * from the post-warmup lr towards η_min.
  */
-import { type ScheduleConfig } from '../config/model-config.js';
+import { type ScheduleConfig, type TrainConfig } from '../config/model-config.js';
 
 /** What the schedule depends on. */
 export interface LrScheduleParams {
@@ -33,4 +33,29 @@ export function learningRate(p: LrScheduleParams, epoch: number, iter: number): 
   const tMax = p.schedule.tMaxEpochs * n;
   const eta = p.schedule.etaMin;
   return eta + ((afterWarmup - eta) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
+}
+
+/**
+ * The schedule of `train` stretched to `epochs` (`kzr train --epochs`): warmup and MultiStep
+ * milestones scale by epochs / train.epochs (rounded to whole epochs); the cosine length keeps
+ * its share of the epochs after warmup (a warmup under half an epoch rounds to none). A shorter
+ * run so decays over its own length and ends at η_min instead of stopping part-way down the
+ * configured schedule.
+ */
+export function scaleSchedule(train: TrainConfig, epochs: number): TrainConfig {
+  if (epochs === train.epochs) return train;
+  const f = epochs / train.epochs;
+  const warmupEpochs = Math.min(Math.round(train.warmupEpochs * f), epochs - 1);
+  const s = train.schedule;
+  const schedule: ScheduleConfig =
+    s.type === 'multistep'
+      ? { ...s, milestones: s.milestones.map((m) => Math.round(m * f)) }
+      : {
+          ...s,
+          tMaxEpochs:
+            train.epochs > train.warmupEpochs
+              ? (s.tMaxEpochs * (epochs - warmupEpochs)) / (train.epochs - train.warmupEpochs)
+              : s.tMaxEpochs * f,
+        };
+  return { ...train, epochs, warmupEpochs, schedule };
 }

@@ -1,7 +1,8 @@
 /**
  * The training loop (spec §4): per-epoch undersampling and shuffling, augmented batches, SGD
  * with momentum and weight decay under the warmup + MultiStep / cosine schedule, validation
- * top-1 on the centre crops of the held-out crops after every epoch, a checkpoint per epoch
+ * top-1 of the held-out crops through the predictor (the served views: centre every epoch, TTA
+ * every `valTtaEvery` epochs and at the last) after every epoch, a checkpoint per epoch
  * (weights, optimizer slots, schedule position, generator state, epoch), the best by val top-1
  * copied to `best/`, and `--resume` from `latest.json`. On wasm / cpu with one process the run
  * is deterministic, so a resumed run repeats the interrupted epoch bit for bit. A NaN or
@@ -11,22 +12,20 @@
  * (`epoch.ts`, planned by `step-plan.ts`, each run by `training-step.ts`) and what an epoch
  * leaves on storage (`epoch-checkpoint.ts`).
  */
-import * as tf from '@tensorflow/tfjs';
-
 import { type BackendName } from '../backend/select-backend.js';
 import { type ModelConfig } from '../config/model-config.js';
 import { MlValidationError } from '../errors.js';
 import { createClassifier } from '../models/create-model.js';
-import { type Classifier } from '../models/types.js';
-import { type ForwardContext } from '../nn/layers.js';
+import { Predictor } from '../predict/predictor.js';
+import { View, viewInputs } from '../predict/views.js';
 import { BatchPrep } from './batch-prep.js';
-import { prepareValidation } from './batches.js';
 import { type EpochMetrics } from './checkpoint.js';
 import { classList, epochOrder, type LabelledCrop } from './dataset.js';
 import { EpochTrainer, type IterationInfo } from './epoch.js';
 import { checkpointEpoch } from './epoch-checkpoint.js';
 import { GradWorkerPool } from './parallel.js';
 import { startingProgress } from './resume.js';
+import { scaleSchedule } from './schedule.js';
 import { Sgd } from './sgd.js';
 import { type CheckpointStorage } from './storage.js';
 
@@ -40,7 +39,7 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** Refinement mode (spec §3.5, §4.4): no augmentation, one-hot ×0.9 targets summed, fixed lr. */
   readonly refine?: { readonly lr: number };
-  /** Override the config's epoch count. */
+  /** Override the config's epoch count; warmup, milestones and cosine length scale with it ({@link scaleSchedule}). */
   readonly epochs?: number;
   readonly onIteration?: (info: IterationInfo) => void;
   readonly onEpoch?: (metrics: EpochMetrics) => void;
@@ -57,6 +56,11 @@ export interface TrainOptions {
    * same either way. @default true
    */
   readonly batchWorker?: boolean;
+  /**
+   * Measure the held-out TTA top-1 (7 views per crop, so 7× the centre's forward cost) every
+   * this many epochs and at the last; 0: never. @default 5
+   */
+  readonly valTtaEvery?: number;
   /** Backend the worker threads load (the trainer's own). @default 'wasm' */
   readonly backend?: BackendName;
 }
@@ -68,34 +72,18 @@ export interface TrainResult {
   readonly classes: readonly string[];
 }
 
-/** Top-1 accuracy and predictions of a model on prepared inputs. */
-export async function evaluateTop1(
-  model: Classifier,
-  inputs: Float32Array,
-  labels: readonly number[],
-  size: number,
-  shape: [number, number, number],
-  batchSize: number,
-): Promise<{ top1: number; predictions: Int32Array }> {
+/** Top-1 accuracy of mean-over-views logits [n, K] and each crop's argmax. */
+function top1Of(logits: Float32Array, labels: readonly number[]): { top1: number; predictions: Int32Array } {
   const n = labels.length;
+  const k = n === 0 ? 0 : logits.length / n;
   const predictions = new Int32Array(n);
-  const ctx: ForwardContext = { training: false, updates: [] };
-  for (let start = 0; start < n; start += batchSize) {
-    const count = Math.min(batchSize, n - start);
-    const pred = tf.tidy(() => {
-      const x = tf.tensor4d(inputs.subarray(start * size, (start + count) * size), [count, ...shape]);
-      return tf.argMax(model.logits(x, ctx), 1);
-    });
-    try {
-      predictions.set((await pred.data()) as Int32Array, start);
-    } finally {
-      pred.dispose();
-    }
-  }
   let correct = 0;
-  labels.forEach((y, i) => {
-    if (predictions[i] === y) correct++;
-  });
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + best]!) best = j;
+    predictions[i] = best;
+    if (best === labels[i]) correct++;
+  }
   return { top1: n === 0 ? 0 : correct / n, predictions };
 }
 
@@ -107,8 +95,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const config: ModelConfig = {
     ...options.config,
     model: { ...options.config.model, numClasses: classes.length },
+    train: scaleSchedule(options.config.train, options.epochs ?? options.config.train.epochs),
   };
-  const epochs = options.epochs ?? config.train.epochs;
+  const epochs = config.train.epochs;
   const classIndex = new Map(classes.map((c, i) => [c, i]));
   const labels = options.train.map((c) => classIndex.get(c.label)!);
   const valLabels = options.val.map((c) => classIndex.get(c.label) ?? -1);
@@ -136,7 +125,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const c = config.input.trainCrop;
     const ch = config.model.inputChannels;
     const sampleShape = [c, c, ch] as const;
-    const valInputs = prepareValidation(config, options.val);
+    // Validation classifies through the predictor, with the served view inputs: the centre
+    // view every epoch (it picks `best`), TTA every `valTtaEvery` epochs and at the last.
+    const predictor = new Predictor(model, config, classes);
+    const valCrops = options.val.map((v) => v.image);
+    const valCentre = viewInputs(valCrops, predictor.input, View.Centre);
+    const ttaEvery = options.valTtaEvery ?? 5;
     const epochTrainer = new EpochTrainer({
       config,
       runner: {
@@ -165,18 +159,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const order = epochOrder(options.train, { maxPerClass: undersampling, seed: config.train.seed, epoch }, orderRng);
       const trained = await epochTrainer.train(epoch, epochSeed, order);
       iteration += trained.itersPerEpoch;
-      const { top1, predictions } = await evaluateTop1(
-        model,
-        valInputs,
+      const batch = config.train.valBatchSize;
+      const { top1, predictions } = top1Of(
+        await predictor.logits(valCentre, valCrops.length, View.Centre, batch),
         valLabels,
-        c * c * ch,
-        [c, c, ch],
-        config.train.valBatchSize,
       );
+      const measureTta = ttaEvery > 0 && ((epoch + 1) % ttaEvery === 0 || epoch + 1 === epochs);
+      const tta = measureTta
+        ? top1Of(
+            await predictor.logits(viewInputs(valCrops, predictor.input, View.Tta), valCrops.length, View.Tta, batch),
+            valLabels,
+          ).top1
+        : undefined;
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         trainLoss: trained.trainLoss,
         valTop1: top1,
+        ...(tta === undefined ? {} : { valTop1Tta: tta }),
         lr: trained.lr,
         imagesPerSecond: (trained.itersPerEpoch * config.train.batchSize) / trained.trainSeconds,
         seconds: (performance.now() - trained.startedAtMs) / 1000,

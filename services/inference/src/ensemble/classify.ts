@@ -1,22 +1,15 @@
 /**
- * Classifying crops with a loaded model set (spec §5.3–§5.4): per member, the crop becomes its
- * seven TTA views (or the centre view without TTA), normalised with the member's mean / std; the
- * member's logits for the crop are the mean of its views' logits; the members are then combined
+ * Classifying crops with a loaded model set (spec §5.3–§5.4): per member, the crop becomes the
+ * view inputs of `@kzr/ml` (seven TTA views, or the centre view without TTA: the same tensors
+ * training validation and `kzr predict` classify); the member's logits for the crop are the
+ * mean of its views' logits (`meanOverViews`); the members are then combined
  * by hard voting with probability or by soft voting (sum of logits, softmax), per request.
  * Every member's rows go through its dynamic batcher, so concurrent requests share batches.
  */
-import { hardVote, meanLogits, softmaxFloat32, softVote } from '@kzr/core';
-import {
-  cropRaw,
-  type RawImage,
-  resizeBicubic,
-  toGrayscale,
-  toRgb,
-  ttaViews,
-  ttaViewSpecs,
-  TtaView,
-} from '@kzr/imaging';
+import { hardVote, softmaxFloat32, softVote } from '@kzr/core';
+import { type RawImage } from '@kzr/imaging';
 import { type InputSpec, VotingMode } from '@kzr/artifacts';
+import { meanOverViews, View, viewInputs, viewsPerCrop } from '@kzr/ml';
 
 import { type LoadedModelSet } from '../models/load-model-set.js';
 
@@ -50,50 +43,6 @@ export interface CropPrediction {
   readonly top: readonly LabelScore[];
 }
 
-/** Number of views per crop. */
-export function viewsPerCrop(tta: boolean): number {
-  return tta ? 7 : 1;
-}
-
-function viewImages(crop: RawImage, spec: InputSpec, tta: boolean): RawImage[] {
-  let image = crop;
-  if (spec.channels === 3 && image.channels === 1) image = toRgb(image);
-  if (tta) return ttaViews(image, { scaleSize: spec.scaleSize, cropSize: spec.cropSize, channels: spec.channels });
-  if (spec.channels === 1 && image.channels === 3) image = toGrayscale(image);
-  const scaled = resizeBicubic(image, spec.scaleSize, spec.scaleSize);
-  const centre = ttaViewSpecs(spec.scaleSize, spec.cropSize).find((v) => v.view === TtaView.Center)!;
-  return [spec.scaleSize === spec.cropSize ? scaled : cropRaw(scaled, centre.box)];
-}
-
-/** Builds the normalised NHWC rows of `crops` for one input spec. */
-export function buildRows(crops: readonly RawImage[], spec: InputSpec, tta: boolean): Float32Array {
-  const side = spec.cropSize;
-  const ch = spec.channels;
-  const perView = side * side * ch;
-  const views = viewsPerCrop(tta);
-  const out = new Float32Array(crops.length * views * perView);
-  const scale = new Float32Array(ch);
-  const shift = new Float32Array(ch);
-  for (let c = 0; c < ch; c++) {
-    const mean = spec.mean[spec.mean.length === 1 ? 0 : c]!;
-    const std = spec.std[spec.std.length === 1 ? 0 : c]!;
-    scale[c] = 1 / (255 * std);
-    shift[c] = -mean / std;
-  }
-  let at = 0;
-  for (const crop of crops) {
-    for (const view of viewImages(crop, spec, tta)) {
-      const d = view.data;
-      for (let i = 0; i < perView; i++) {
-        const c = i % ch;
-        out[at + i] = d[i]! * scale[c]! + shift[c]!;
-      }
-      at += perView;
-    }
-  }
-  return out;
-}
-
 function specKey(s: InputSpec): string {
   return JSON.stringify([s.channels, s.scaleSize, s.cropSize, s.mean, s.std]);
 }
@@ -104,21 +53,18 @@ export async function memberLogits(
   crops: readonly RawImage[],
   tta: boolean,
 ): Promise<Float32Array[][]> {
-  const views = viewsPerCrop(tta);
+  const view = tta ? View.Tta : View.Centre;
   const rowsBySpec = new Map<string, Float32Array>();
   for (const m of set.members) {
     const key = specKey(m.input);
-    if (!rowsBySpec.has(key)) rowsBySpec.set(key, buildRows(crops, m.input, tta));
+    if (!rowsBySpec.has(key)) rowsBySpec.set(key, viewInputs(crops, m.input, view));
   }
   const k = set.codes.length;
   return Promise.all(
     set.members.map(async (m) => {
-      const logits = await m.batcher.submit(rowsBySpec.get(specKey(m.input))!, crops.length * views);
-      return crops.map((_, i) => {
-        const rows: Float32Array[] = [];
-        for (let v = 0; v < views; v++) rows.push(logits.subarray((i * views + v) * k, (i * views + v + 1) * k));
-        return meanLogits(rows);
-      });
+      const rows = await m.batcher.submit(rowsBySpec.get(specKey(m.input))!, crops.length * viewsPerCrop(view));
+      const logits = meanOverViews(rows, crops.length, view, k);
+      return crops.map((_, i) => logits.subarray(i * k, (i + 1) * k));
     }),
   );
 }
