@@ -21,7 +21,8 @@ import {
   parseTrainCsv,
   splitByBook,
 } from '@kzr/core';
-import { cropFileName } from '@kzr/imaging';
+// The light subpath: the package's index loads sharp, which a split does not need.
+import { cropFileName } from '@kzr/imaging/crop-names';
 
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { usage } from './data-split.usage.js';
