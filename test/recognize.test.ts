@@ -52,6 +52,15 @@ let pagePath: string;
 let detectionFiles: string[];
 let sets: DetectionSet[];
 
+/** Publishes the exported ONNX model and the checkpoint as version v1 of `modelSet`. */
+function importOnnx(modelSet: string, pagePreprocessing: string): ReturnType<typeof kzr> {
+  const input = ['--input', '1,18,16', '--mean', '0.5', '--std', '0.25'];
+  return kzr(
+    ...['model', 'import-onnx', '--model-set', modelSet, '--version', 'v1', '--classes', join(dir, 'classes.json')],
+    ...[...input, '--page-preprocessing', pagePreprocessing, join(dir, 'model.onnx'), join(dir, 'run', 'best')],
+  );
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kzr-recognize-'));
   env = { ...process.env, KZR_DATA_DIR: join(dir, 'data'), KZR_TF_BACKEND: 'wasm' };
@@ -78,26 +87,7 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
     assert.equal(exported.code, 0, exported.stderr);
     const info = JSON.parse(exported.stdout) as { maxLogitDiff: number; numClasses: number };
     assert.ok(info.maxLogitDiff < 1e-4);
-    const imported = await kzr(
-      'model',
-      'import-onnx',
-      '--model-set',
-      'synth',
-      '--version',
-      'v1',
-      '--classes',
-      join(dir, 'classes.json'),
-      '--input',
-      '1,18,16',
-      '--mean',
-      '0.5',
-      '--std',
-      '0.25',
-      '--page-preprocessing',
-      'none',
-      join(dir, 'model.onnx'),
-      join(dir, 'run', 'best'),
-    );
+    const imported = await importOnnx('synth', 'none');
     assert.equal(imported.code, 0, imported.stderr);
     const out = JSON.parse(imported.stdout) as { members: Array<{ kind: string }> };
     assert.deepEqual(
@@ -216,26 +206,7 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
 
   it('serves a set raw pages when its manifest says none, and Ben + denoise pages when it says so', async () => {
     // The same members published again, this time recorded as trained on preprocessed pages.
-    const republished = await kzr(
-      'model',
-      'import-onnx',
-      '--model-set',
-      'synth-ben',
-      '--version',
-      'v1',
-      '--classes',
-      join(dir, 'classes.json'),
-      '--input',
-      '1,18,16',
-      '--mean',
-      '0.5',
-      '--std',
-      '0.25',
-      '--page-preprocessing',
-      'ben+denoise',
-      join(dir, 'model.onnx'),
-      join(dir, 'run', 'best'),
-    );
+    const republished = await importOnnx('synth-ben', 'ben+denoise');
     assert.equal(republished.code, 0, republished.stderr);
     const store = new FsStore({ root: join(dir, 'data', 'store') });
     const path = await startPagePath(store);

@@ -1,20 +1,10 @@
 /** Flags of `kzr postprocess fit` (help and parser). */
 import type { CommandUsage } from '../args.js';
+import { recognitionWithTruthFlags } from './postprocess-features.usage.js';
 
 export const usage: CommandUsage = {
   flags: {
-    pred: {
-      type: 'string',
-      value: '<results.json>',
-      description: 'unfiltered recognition output (kzr recognize --unfiltered)',
-      default: 'required',
-    },
-    truth: {
-      type: 'string',
-      value: '<train.csv>',
-      description: 'ground truth in Kaggle train.csv form',
-      default: 'required',
-    },
+    ...recognitionWithTruthFlags,
     out: {
       type: 'string',
       value: '<dir>',
