@@ -3,7 +3,8 @@
  * stderr and exits 2. Commands load lazily, so `kzr score` never pays for TensorFlow.js;
  * `kzr <command> --help` and `kzr help <command>` load only the command's usage module.
  */
-import { exitCodeOf, failureText } from './exit-code.js';
+import { exitCodeOf, failureText } from '@kzr/core';
+
 import { commands, findCommand, helpOf, loadCommand } from './registry.js';
 
 function overview(): string {

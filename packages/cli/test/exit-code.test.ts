@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ErrorKind, KzrError, parseSubmissionCsv } from '@kzr/core';
+import { ErrorKind, exitCodeOf, failureText, KzrError, parseSubmissionCsv } from '@kzr/core';
 import { DataArgumentError } from '@kzr/data';
 import { ParamError } from '@kzr/gbdt';
 import { decodeImage } from '@kzr/imaging';
 import { MlValidationError, NonFiniteLossError } from '@kzr/ml';
 import { NotFoundError, readInt } from '@kzr/platform';
-
-import { exitCodeOf, failureText } from '../src/exit-code.js';
 
 async function thrownBy(fn: () => unknown): Promise<unknown> {
   try {

@@ -19,6 +19,7 @@ export {
   KzrError,
   ParseError,
 } from './errors.js';
+export { exitCodeOf, failureText } from './exit-code.js';
 export { boxCenter, iou, nms } from './geometry.js';
 export {
   formatSubmissionCsv,

@@ -80,8 +80,3 @@ export class ConfigError extends KzrError {
     this.expected = expected;
   }
 }
-
-/** True for a {@link ConfigError}. */
-export function isConfigError(err: unknown): err is ConfigError {
-  return err instanceof ConfigError;
-}

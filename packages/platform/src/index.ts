@@ -22,7 +22,6 @@ export { readBool, readBytes, readChoice, readInt, readString, readUrl, readUrls
 export {
   ConfigError,
   ConflictError,
-  isConfigError,
   NotFoundError,
   NotReadyError,
   ResourceExhaustedError,

@@ -4,9 +4,10 @@
  * drain on SIGTERM/SIGINT, close the adapters and flush telemetry. Exit code: 0 after a clean
  * drain, 1 after a failure, 2 for invalid config (the message names the variable).
  */
+import { exitCodeOf, failureText } from '@kzr/core';
+
 import { openAdapters } from '../adapters.js';
 import type { Env } from '../env.js';
-import { isConfigError } from '../errors.js';
 import { drainOnSignal } from '../lifecycle.js';
 import { createLogger } from '../logger.js';
 import { shutdownTelemetry } from '../telemetry/global.js';
@@ -35,8 +36,8 @@ export async function runServiceMain<C extends ServiceConfig>(options: ServiceMa
     await drainOnSignal((signal) => runtime.close(signal), logger);
     process.exitCode = runtime.state === 'stopped' ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`${isConfigError(err) ? err.message : String(err)}\n`);
-    process.exitCode = isConfigError(err) ? 2 : 1;
+    process.stderr.write(`${failureText(err)}\n`);
+    process.exitCode = exitCodeOf(err);
   } finally {
     // Spans of the drain itself are flushed too; telemetry failures never change the exit code.
     await shutdownTelemetry();

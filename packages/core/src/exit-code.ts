@@ -1,10 +1,11 @@
 /**
- * How `kzr` ends on a thrown error. The exit code and what is printed follow the error's
+ * How a kzr process (the `kzr` command, a standalone service's main) ends on a thrown error. The
+ * exit code and what is printed follow the error's
  * {@link ErrorKind}, never its message: bad input or configuration is the user's to fix (exit 2,
  * the one-line `field: problem` message); another kzr failure (not found, unavailable, …) exits 1
  * with its message; anything else is a bug and exits 1 with its stack.
  */
-import { ErrorKind, KzrError } from '@kzr/core';
+import { ErrorKind, KzrError } from './errors.js';
 
 /** Exit code of each kind of failure. */
 const exitCodeOfKind: Record<ErrorKind, number> = {
