@@ -168,10 +168,16 @@ before(async () => {
   const otlp = await startCollector();
   // Arrange: synthetic books, a tiny model trained on three of them, published as two sets that
   // differ only in the page preprocessing their manifests record.
-  // Two held-out books the model never saw: the filter is fitted on one, the other is recognised.
-  // On books this small the filter's gain depends on the seed (seed 13 left it removing 40-50 %
-  // of the false positives, once at an F1 loss); seed 14 is the one measured in the note.
-  const crops = await syntheticCrops(dir, { classes: 6, pagesPerBook: 6, seed: 14, trainBooks: 3, holdoutBooks: 2 });
+  // Three held-out books the model never saw (in the training books' font families, as in a
+  // book-held-out split): the filter is fitted on two, the third is recognised.
+  const crops = await syntheticCrops(dir, {
+    classes: 6,
+    pagesPerBook: 6,
+    seed: 14,
+    trainBooks: 3,
+    holdoutBooks: 3,
+    seenFonts: true,
+  });
   const checkpoint = await trainTinyModel(dir, crops, 6, {
     ...process.env,
     KZR_DATA_DIR: join(dir, 'data'),
@@ -180,8 +186,8 @@ before(async () => {
   truth = new Map(
     parseTrainCsv(await readFile(join(dir, 'books', 'train.csv'), 'utf8')).map((p) => [p.pageId, p.labels]),
   );
-  filterPages = [...crops.holdoutPages[0]!].sort();
-  heldOutPages = [...crops.holdoutPages[1]!].sort();
+  filterPages = [...crops.holdoutPages[0]!, ...crops.holdoutPages[1]!].sort();
+  heldOutPages = [...crops.holdoutPages[2]!].sort();
   const detDir = join(dir, 'books', 'detections');
   sets = await Promise.all(
     (await readdir(detDir))
@@ -367,7 +373,8 @@ describe('the page path across three services', () => {
     );
     assert.equal(cancelled.length, 1);
     const lateRoot = server('grpc.kzr.v1.Inference/RecognizePage').find((s) => s.traceId === cancelled[0]!.traceId);
-    assert.match(lateRoot?.status?.message ?? '', /cancelled by parent call/i);
+    // The server span ends with whichever the server saw first: the deadline or the child's cancellation.
+    assert.match(lateRoot?.status?.message ?? '', /cancelled by parent call|deadline exceeded/i);
     const root = server('grpc.kzr.v1.Inference/RecognizePage').find((s) => s.traceId === preprocess[0]!.traceId);
     assert.ok(root, `spans: ${JSON.stringify(spans.map((s) => [s.name, s.kind]))}`);
     const finalize = server('grpc.kzr.v1.Postprocess/FinalizePage').find((s) => s.traceId === root.traceId);

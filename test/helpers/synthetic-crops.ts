@@ -1,7 +1,8 @@
 // Test helper: a synthetic book dataset (packages/data) cut into character crops with the
 // training padding and written as shard datasets: <dir>/train (training books) and
-// <dir>/val (the held-out books, in a font family the training books do not use; cut with
-// `valPadding`, the training padding unless told, e.g. the inference padding the service uses).
+// <dir>/val (the held-out books, in a font family the training books do not use unless
+// `seenFonts`; cut with `valPadding`, the training padding unless told, e.g. the inference
+// padding the service uses).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -33,12 +34,15 @@ export async function syntheticCrops(
     trainBooks?: number;
     holdoutBooks?: number;
     valPadding?: PaddingPolicy;
+    /** Held-out books drawn in the training books' font families (held out by book only). */
+    seenFonts?: boolean;
   },
 ): Promise<SyntheticCrops> {
+  const heldOutBooks = options.holdoutBooks ?? 1;
   const ds = await generateSyntheticDataset({
     outDir: join(dir, 'books'),
-    books: (options.trainBooks ?? 3) + (options.holdoutBooks ?? 1),
-    holdoutBooks: options.holdoutBooks ?? 1,
+    books: (options.trainBooks ?? 3) + heldOutBooks,
+    holdoutBooks: options.seenFonts === true ? 0 : heldOutBooks,
     pagesPerBook: options.pagesPerBook,
     classes: options.classes,
     seed: options.seed,
@@ -46,7 +50,8 @@ export async function syntheticCrops(
     pageHeight: 800,
     glyphSize: 40,
   });
-  const holdout = new Set(ds.books.filter((b) => b.holdout).flatMap((b) => b.pageIds));
+  const heldOut = ds.books.slice(ds.books.length - heldOutBooks);
+  const holdout = new Set(heldOut.flatMap((b) => b.pageIds));
   const bookOf = new Map(ds.books.flatMap((b) => b.pageIds.map((p) => [p, b.bookId] as const)));
   const train = new ShardWriter();
   const val = new ShardWriter();
@@ -75,6 +80,6 @@ export async function syntheticCrops(
     val: join(dir, 'val'),
     trainCount,
     valCount,
-    holdoutPages: ds.books.filter((b) => b.holdout).map((b) => b.pageIds),
+    holdoutPages: heldOut.map((b) => b.pageIds),
   };
 }
