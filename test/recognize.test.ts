@@ -18,7 +18,7 @@ import { FsStore } from '@kzr/platform';
 
 import { startPagePath } from './helpers/page-path.js';
 import { syntheticCrops } from './helpers/synthetic-crops.js';
-import { kzr as run, type KzrResult, trainTinyModel } from './helpers/tiny-model.js';
+import { importTinyModel, kzr as run, type KzrResult, trainTinyModel } from './helpers/tiny-model.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -52,23 +52,12 @@ let pagePath: string;
 let detectionFiles: string[];
 let sets: DetectionSet[];
 
-/** Publishes the exported ONNX model and the checkpoint as version v1 of `modelSet`. */
-function importOnnx(modelSet: string, pagePreprocessing: string): ReturnType<typeof kzr> {
-  const input = ['--input', '1,18,16', '--mean', '0.5', '--std', '0.25'];
-  return kzr(
-    ...['model', 'import-onnx', '--model-set', modelSet, '--version', 'v1', '--classes', join(dir, 'classes.json')],
-    ...[...input, '--page-preprocessing', pagePreprocessing, join(dir, 'model.onnx'), join(dir, 'run', 'best')],
-  );
-}
-
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kzr-recognize-'));
   env = { ...process.env, KZR_DATA_DIR: join(dir, 'data'), KZR_TF_BACKEND: 'wasm' };
   // Arrange: synthetic books (two simulated detectors), crops, and a tiny model trained on them.
   const crops = await syntheticCrops(dir, { classes: 6, pagesPerBook: 1, seed: 5, trainBooks: 2 });
   await trainTinyModel(dir, crops, 6, env);
-  const state = JSON.parse(await readFile(join(dir, 'run', 'best', 'state.json'), 'utf8')) as { classes: string[] };
-  await writeFile(join(dir, 'classes.json'), JSON.stringify(state.classes));
   const trainCsv = await readFile(join(dir, 'books', 'train.csv'), 'utf8');
   pageId = trainCsv.split('\n')[1]!.split(',')[0]!;
   pagePath = join(dir, 'books', 'train_images', `${pageId}.jpg`);
@@ -87,7 +76,7 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
     assert.equal(exported.code, 0, exported.stderr);
     const info = JSON.parse(exported.stdout) as { maxLogitDiff: number; numClasses: number };
     assert.ok(info.maxLogitDiff < 1e-4);
-    const imported = await importOnnx('synth', 'none');
+    const imported = await importTinyModel(env, dir, 'synth', 'none');
     assert.equal(imported.code, 0, imported.stderr);
     const out = JSON.parse(imported.stdout) as { members: Array<{ kind: string }> };
     assert.deepEqual(
@@ -206,7 +195,7 @@ describe('kzr model export-onnx / import-onnx and kzr recognize', () => {
 
   it('serves a set raw pages when its manifest says none, and Ben + denoise pages when it says so', async () => {
     // The same members published again, this time recorded as trained on preprocessed pages.
-    const republished = await importOnnx('synth-ben', 'ben+denoise');
+    const republished = await importTinyModel(env, dir, 'synth-ben', 'ben+denoise');
     assert.equal(republished.code, 0, republished.stderr);
     const store = new FsStore({ root: join(dir, 'data', 'store') });
     const path = await startPagePath(store);

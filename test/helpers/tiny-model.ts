@@ -2,7 +2,7 @@
 // `kzr train` on synthetic crops (a few seconds on two cores; accuracy well above chance).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,4 +77,25 @@ export async function trainTinyModel(
   );
   assert.equal(trained.code, 0, trained.stderr);
   return join(out, 'best');
+}
+
+/**
+ * Publishes the tiny model trained in `dir` (its ONNX export `dir/model.onnx` beside its
+ * checkpoint) as version v1 of `modelSet` with `kzr model import-onnx`.
+ */
+export async function importTinyModel(
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  modelSet: string,
+  pagePreprocessing: 'none' | 'ben+denoise',
+): Promise<KzrResult> {
+  const best = join(dir, 'run', 'best');
+  const state = JSON.parse(await readFile(join(best, 'state.json'), 'utf8')) as { classes: string[] };
+  await writeFile(join(dir, 'classes.json'), JSON.stringify(state.classes));
+  const input = ['--input', '1,18,16', '--mean', '0.5', '--std', '0.25'];
+  return kzr(
+    env,
+    ...['model', 'import-onnx', '--model-set', modelSet, '--version', 'v1', '--classes', join(dir, 'classes.json')],
+    ...[...input, '--page-preprocessing', pagePreprocessing, join(dir, 'model.onnx'), best],
+  );
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -83,5 +83,11 @@ describe('kzr help', () => {
     const typo = await runKzr(['score', '--truht', 'a.csv']);
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /^kzr: --truht: unknown option; did you mean --truth\?\n$/m);
+  });
+
+  it('names every command in the README', async () => {
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    const missing = Object.keys(commands).filter((name) => !readme.includes(`\`kzr ${name}`));
+    assert.deepEqual(missing, []);
   });
 });
