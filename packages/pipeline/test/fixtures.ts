@@ -12,8 +12,15 @@ export function modelConfig(name: string, epochs = 2): Record<string, unknown> {
   };
 }
 
+/** A spec's JSON as tests patch it. */
+export interface SpecJson {
+  [field: string]: unknown;
+  models: { [field: string]: unknown; epochs: Record<string, unknown> }[];
+  split: { [field: string]: unknown; splits: Record<string, unknown>[] };
+}
+
 /** The JSON of a spec with models `m0` … `m<n-1>`, before parsing. */
-export function specJson(n: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function specJson(n: number, overrides: Record<string, unknown> = {}): SpecJson {
   return {
     schemaVersion: 1,
     dataset: { name: 'synth-test' },

@@ -12,8 +12,7 @@ import {
   type PhaseGraph,
   type PhaseId,
 } from '../src/index.js';
-
-import { modelConfig, sha, specJson } from './fixtures.js';
+import { modelConfig, sha, specJson, type SpecJson } from './fixtures.js';
 
 /**
  * Every phase's input hash for a run, walking the graph as the runner would: a phase's manifest
@@ -38,8 +37,8 @@ function changed(a: Map<PhaseId, string>, b: Map<PhaseId, string>): PhaseId[] {
 }
 
 /** The graph of `specJson(5)` after `patch`. */
-function graphOf(patch: (json: Record<string, any>) => void = () => {}): PhaseGraph {
-  const json = structuredClone(specJson(5)) as Record<string, any>;
+function graphOf(patch: (json: SpecJson) => void = () => {}): PhaseGraph {
+  const json = structuredClone(specJson(5)) as SpecJson;
   patch(json);
   return buildPhaseGraph(parseRunSpec(json));
 }
@@ -55,8 +54,8 @@ describe('input hashes', () => {
 
   it('are stable: the same spec and inputs give the same hashes, whatever the key order of the configuration', () => {
     const reordered = graphOf((j) => {
-      const config = j.models[2].config as Record<string, unknown>;
-      j.models[2].config = Object.fromEntries(Object.entries(config).reverse());
+      const config = j.models[2]!.config as Record<string, unknown>;
+      j.models[2]!.config = Object.fromEntries(Object.entries(config).reverse());
     });
     assert.deepEqual(allHashes(graphOf()), allHashes(reordered));
     // A pinned value (checked with Python's json.dumps(sort_keys=True) + hashlib): this fails when
@@ -71,7 +70,7 @@ describe('input hashes', () => {
 
   it("change for exactly one model's phases and what is downstream when that model's configuration changes", () => {
     const before = allHashes(graphOf());
-    const after = allHashes(graphOf((j) => (j.models[3].config = modelConfig('m3', 7))));
+    const after = allHashes(graphOf((j) => (j.models[3]!.config = modelConfig('m3', 7))));
     const g = graphOf();
     // Its first training and everything downstream of it, which is all but the other first trainings.
     assert.deepEqual(changed(before, after), ['first-train/m3', ...downstreamOf(g, 'first-train/m3')]);
@@ -83,13 +82,13 @@ describe('input hashes', () => {
 
   it("change for one model's second training and its refinement only when its second-training epochs change", () => {
     const before = allHashes(graphOf());
-    const after = allHashes(graphOf((j) => (j.models[1].epochs.secondTrain = 4)));
+    const after = allHashes(graphOf((j) => (j.models[1]!.epochs.secondTrain = 4)));
     assert.deepEqual(changed(before, after), ['second-train/m1', 'refine/m1', 'final-infer', 'publish']);
   });
 
   it('change where each part of the spec is read, and not for execution settings that leave outputs alone', () => {
     const before = allHashes(graphOf());
-    const diff = (patch: (json: Record<string, any>) => void): PhaseId[] => changed(before, allHashes(graphOf(patch)));
+    const diff = (patch: (json: SpecJson) => void): PhaseId[] => changed(before, allHashes(graphOf(patch)));
     assert.deepEqual(
       diff((j) => (j.execution = { parallelism: 4, retryLimit: 0 })),
       [],
@@ -134,7 +133,7 @@ describe('input hashes', () => {
       () => phaseInputHash(g.spec, split, { preprocess: sha('p'), dataset: sha('d') }),
       field('inputs.dataset'),
     );
-    const byPath = graphOf((j) => (j.models[0].config = '../models/x.json'));
+    const byPath = graphOf((j) => (j.models[0]!.config = '../models/x.json'));
     assert.throws(
       () => phaseInputHash(byPath.spec, byPath.byId.get('first-train/m0')!, { split: sha('s') }),
       field('spec.models[0].config'),

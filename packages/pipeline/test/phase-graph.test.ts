@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { downstreamOf, parsePhaseId, RunRecordError } from '../src/index.js';
-
 import { graph } from './fixtures.js';
 
 describe('the phase graph', () => {

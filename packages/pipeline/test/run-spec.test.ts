@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { parseRunSpec, resolveModelConfigs, RunSpecDefaults, RunSpecError, runSpecToJson } from '../src/index.js';
-
-import { modelConfig, specJson } from './fixtures.js';
+import { modelConfig, specJson, type SpecJson } from './fixtures.js';
 
 /** Asserts that parsing `json` throws a RunSpecError naming `field` with `problem` in its message. */
 function rejects(json: unknown, field: string, problem: RegExp): void {
@@ -20,8 +19,8 @@ function rejects(json: unknown, field: string, problem: RegExp): void {
 }
 
 /** `specJson(2)` with `patch` applied to its parsed-JSON copy. */
-function patched(patch: (json: Record<string, any>) => void): Record<string, unknown> {
-  const json = structuredClone(specJson(2)) as Record<string, any>;
+function patched(patch: (json: SpecJson) => void): Record<string, unknown> {
+  const json = structuredClone(specJson(2)) as SpecJson;
   patch(json);
   return json;
 }
@@ -48,13 +47,13 @@ describe('parseRunSpec', () => {
     const spec = parseRunSpec(JSON.stringify(specJson(3, { preset: 'x', execution: { workers: 2 } })));
     assert.equal(spec.execution.workers, 2);
     assert.deepEqual(parseRunSpec(JSON.parse(JSON.stringify(runSpecToJson(spec)))), spec);
-    const byPath = parseRunSpec(patched((j) => (j.models[0].config = '../models/a.json')));
+    const byPath = parseRunSpec(patched((j) => (j.models[0]!.config = '../models/a.json')));
     const resolved = resolveModelConfigs(byPath, () => modelConfig('a'));
     assert.deepEqual(parseRunSpec(JSON.parse(JSON.stringify(runSpecToJson(resolved)))), resolved);
   });
 
   it('inlines configurations given by path, keeping the path, and leaves inline ones alone', () => {
-    const spec = parseRunSpec(patched((j) => (j.models[1].config = '../models/b.json')));
+    const spec = parseRunSpec(patched((j) => (j.models[1]!.config = '../models/b.json')));
     assert.equal(spec.models[1]!.config, undefined);
     const read: string[] = [];
     const resolved = resolveModelConfigs(spec, (path) => {
@@ -109,39 +108,39 @@ describe('parseRunSpec', () => {
       /1 to 32 items/,
     );
     rejects(
-      patched((j) => (j.models[1].epochs.firstTrain = 0)),
+      patched((j) => (j.models[1]!.epochs.firstTrain = 0)),
       'spec.models[1].epochs.firstTrain',
       /must be a positive integer, got 0/,
     );
     rejects(
-      patched((j) => (j.models[1].epochs.third = 1)),
+      patched((j) => (j.models[1]!.epochs.third = 1)),
       'spec.models[1].epochs.third',
       /unknown field/,
     );
     rejects(
-      patched((j) => (j.models[1].name = 'm0')),
+      patched((j) => (j.models[1]!.name = 'm0')),
       'spec.models[1].name',
       /duplicate model m0/,
     );
     rejects(
-      patched((j) => (j.models[0].name = 'First/Train')),
+      patched((j) => (j.models[0]!.name = 'First/Train')),
       'spec.models[0].name',
       /must be a name/,
     );
     rejects(
-      patched((j) => (j.models[0].split = 'c')),
+      patched((j) => (j.models[0]!.split = 'c')),
       'spec.models[0].split',
       /names no split/,
     );
     rejects(
-      patched((j) => (j.models[0].config = 3)),
+      patched((j) => (j.models[0]!.config = 3)),
       'spec.models[0].config',
       /path or an inline/,
     );
     rejects(
       patched((j) => {
-        j.models[0].config = 'a.json';
-        j.models[0].configPath = 'b.json';
+        j.models[0]!.config = 'a.json';
+        j.models[0]!.configPath = 'b.json';
       }),
       'spec.models[0].configPath',
       /only beside an inline/,
@@ -152,7 +151,7 @@ describe('parseRunSpec', () => {
       /at least 1/,
     );
     rejects(
-      patched((j) => (j.split.splits[1].name = 'a')),
+      patched((j) => (j.split.splits[1]!.name = 'a')),
       'spec.split.splits[1].name',
       /duplicate split a/,
     );
