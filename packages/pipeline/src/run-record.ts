@@ -18,8 +18,8 @@ export interface RunRecord {
   readonly run: string;
   readonly createdAt: string;
   readonly spec: RunSpec;
-  /** sha256 of each external input (`dataset`), fixed when the run was created. */
-  readonly external: Readonly<Record<string, string>>;
+  /** sha256 of each external input (pipeline's `ExternalInput`), fixed when the run was created. */
+  readonly external: { readonly dataset: string };
   readonly events: readonly RunEvent[];
 }
 
@@ -46,7 +46,7 @@ export function parseRunRecord(value: unknown): RunRecord {
     run: r.name('run.run', o.run),
     createdAt: r.time('run.createdAt', o.createdAt),
     spec,
-    external: Object.fromEntries(Object.entries(external).map(([k, v]) => [k, r.sha256(`run.external.${k}`, v)])),
+    external: { dataset: r.sha256('run.external.dataset', external.dataset) },
     events: r.array('run.events', o.events).map((e, i) => parseRunEvent(e, `run.events[${i}]`)),
   };
 }

@@ -182,6 +182,7 @@ describe('run records', () => {
     refuses({ ...json, schemaVersion: 2 }, 'run.schemaVersion');
     refuses({ ...json, run: 'R/1' }, 'run.run');
     refuses({ ...json, external: { dataset: 'x' } }, 'run.external.dataset');
+    refuses({ ...json, external: {} }, 'run.external.dataset');
     refuses({ ...json, spec: { ...(json.spec as object), models: [] } }, 'run.spec.models');
     refuses({ ...json, events: [{ ...json.events[0], type: 'paused' }] }, 'run.events[0].type');
     refuses({ ...json, events: [{ ...json.events[2], manifestSha256: 'x' }] }, 'run.events[0].manifestSha256');
