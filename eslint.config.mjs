@@ -18,7 +18,7 @@ const layers = {
   'packages/pipeline': ['core'],
   'packages/ml': ['core', 'imaging'],
   'packages/platform': ['core', 'api'],
-  'packages/artifacts': ['platform', 'ml', 'gbdt', 'core'],
+  'packages/artifacts': ['platform', 'ml', 'gbdt', 'pipeline', 'core'],
   'packages/testkit': ['platform'],
 };
 const packages = [...Object.keys(layers).map((folder) => folder.slice('packages/'.length)), 'cli'];

@@ -16,6 +16,7 @@ const root = join(import.meta.dirname, '..');
 /** Sources to lint, each as if it were a file in `<folder>/src/`. */
 const probes = {
   upward: { folder: 'packages/core', source: "export { ConfigError } from '@kzr/platform';\n" },
+  pureUpward: { folder: 'packages/pipeline', source: "export { FsStore } from '@kzr/platform';\n" },
   sideways: { folder: 'services/preprocess', source: "export { createInference } from '@kzr/inference';\n" },
   keyLiterals: {
     folder: 'services/postprocess',
@@ -53,6 +54,13 @@ describe('lint enforces the layers and the owner of Store keys', () => {
     assert.ok(
       messages.upward.some((m) => m.includes('packages/core may not import this layer')),
       messages.upward.join('\n'),
+    );
+  });
+
+  it('fails the pure pipeline package importing platform (it sits on core only)', () => {
+    assert.ok(
+      messages.pureUpward.some((m) => m.includes('packages/pipeline may not import this layer')),
+      messages.pureUpward.join('\n'),
     );
   });
 

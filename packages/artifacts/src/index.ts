@@ -1,4 +1,4 @@
-// What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions.
+// What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions, run records, phase manifests, phase cache entries, stage reports.
 export { loadCheckpointMember } from './checkpoint-member.js';
 export { storeCheckpointStorage } from './checkpoint-storage.js';
 export {
@@ -30,11 +30,15 @@ export {
   modelSetVersionPrefix,
   parseFilterManifestKey,
   parseModelSetManifestKey,
+  parseRunRecordKey,
   phaseCacheKey,
+  phaseManifestKey,
   preprocessedPageKey,
   resultKey,
   runOutputPrefix,
   runRecordKey,
+  runsPrefix,
+  runStagesKey,
 } from './keys.js';
 export {
   EngineChoice,
@@ -46,13 +50,41 @@ export {
   parseManifest,
   VotingMode,
 } from './model-set-manifest.js';
+export {
+  lookupPhaseCache,
+  parsePhaseCacheEntry,
+  phaseCacheSchemaVersion,
+  readPhaseCacheEntry,
+  writePhaseCacheEntry,
+} from './phase-cache.js';
+export {
+  parsePhaseManifest,
+  phaseManifestSchemaVersion,
+  phaseMemberKey,
+  phaseOutputPrefix,
+  readPhaseManifest,
+  readPhaseMember,
+  writePhaseManifest,
+  writePhaseMember,
+} from './phase-manifests.js';
 export { classifierWeights, publishModelSet } from './publish-model-set.js';
 export { newestModelSetVersion, readMemberClassMap, readModelSetFile, readModelSetManifest } from './read-model-set.js';
+export { listRuns, readRunRecord, writeRunRecord } from './run-records.js';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 export { checkSchemaVersion } from './schema.js';
+export {
+  parseStagesReport,
+  readStagesReport,
+  RunStage,
+  stagesSchemaVersion,
+  writeStagesReport,
+} from './stages-report.js';
 
 export type { CheckpointMember } from './checkpoint-member.js';
 export type { Filter, FilterManifest, FilterRepository } from './filter-versions.js';
 export type { ClassMapFile, FileRef, InputSpec, MemberManifest, ModelSetManifest } from './model-set-manifest.js';
+export type { PhaseCacheEntry, WritePhaseCacheEntryOptions } from './phase-cache.js';
+export type { PhaseManifest, WritePhaseManifestOptions, WrittenPhaseManifest } from './phase-manifests.js';
 export type { MemberSource, PublishModelSetOptions } from './publish-model-set.js';
 export type { NamedTensor } from './safetensors.js';
+export type { StageRow, StagesReport } from './stages-report.js';

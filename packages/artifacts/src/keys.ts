@@ -6,7 +6,7 @@
  * preprocessed/<dataset>/<page>.png
  * crops/<dataset>/<split>/shard-NNNNN.bin + index.json
  * runs/<run>/run.json
- * runs/<run>/<phase>/<model>/...
+ * runs/<run>/<phase>/[<model>/]... + manifest.json
  * cache/<phase>/<input-hash>.json
  * models/<set>/<version>/manifest.json + members
  * filters/<version>/model.txt + features.json
@@ -115,14 +115,31 @@ export function cropIndexKey(dataset: string, split: string): string {
 
 // runs/<run>/..., cache/..., results/...
 
+/** `runs/`: where run records are listed from ({@link parseRunRecordKey}). */
+export const runsPrefix = 'runs/';
+
 /** `runs/<run>/run.json`: the run's spec and phase records (single writer). */
 export function runRecordKey(run: string): string {
-  return `runs/${checkSegment('run', run)}/run.json`;
+  return `${runsPrefix}${checkSegment('run', run)}/run.json`;
 }
 
-/** `runs/<run>/<phase>/<model>/`: where one phase writes one model's outputs. */
-export function runOutputPrefix(run: string, phase: string, model: string): string {
-  return `runs/${checkSegment('run', run)}/${checkSegment('phase', phase)}/${checkSegment('model', model)}/`;
+/** The run of a {@link runRecordKey}, or undefined for any other key. */
+export function parseRunRecordKey(key: string): string | undefined {
+  return /^runs\/([^/]+)\/run\.json$/.exec(key)?.[1];
+}
+
+/**
+ * `runs/<run>/<phase>/<model>/`: where one phase writes one model's outputs; `runs/<run>/<phase>/`
+ * for a phase that is not per model.
+ */
+export function runOutputPrefix(run: string, phase: string, model?: string): string {
+  const phasePrefix = `${runsPrefix}${checkSegment('run', run)}/${checkSegment('phase', phase)}/`;
+  return model === undefined ? phasePrefix : `${phasePrefix}${checkSegment('model', model)}/`;
+}
+
+/** `runs/<run>/<phase>/[<model>/]manifest.json`: a phase's manifest, written after its outputs. */
+export function phaseManifestKey(run: string, phase: string, model?: string): string {
+  return `${runOutputPrefix(run, phase, model)}manifest.json`;
 }
 
 /** `cache/<phase>/<input-hash>.json`: pointer to the manifest of a finished phase with that input hash. */
@@ -133,6 +150,11 @@ export function phaseCacheKey(phase: string, inputHash: string): string {
 /** `results/<run>/<file>`: what a person reads (report, stage scores, submissions). */
 export function resultKey(run: string, file: string): string {
   return `results/${checkSegment('run', run)}/${checkSegment('file', file)}`;
+}
+
+/** `results/<run>/stages.json`: F1, precision and recall per stage of the run. */
+export function runStagesKey(run: string): string {
+  return resultKey(run, 'stages.json');
 }
 
 // models/<set>/<version>/...

@@ -22,11 +22,14 @@ import {
   modelSetsPrefix,
   parseFilterManifestKey,
   parseModelSetManifestKey,
+  parseRunRecordKey,
   phaseCacheKey,
+  phaseManifestKey,
   preprocessedPageKey,
   resultKey,
   runOutputPrefix,
   runRecordKey,
+  runStagesKey,
 } from '../src/index.js';
 
 function namesField(field: string) {
@@ -86,6 +89,12 @@ describe('Store keys', () => {
     assert.equal(cropIndexKey('d1', 'train'), 'crops/d1/train/index.json');
     assert.equal(runRecordKey('r1'), 'runs/r1/run.json');
     assert.equal(runOutputPrefix('r1', 'first-train', 'tiny'), 'runs/r1/first-train/tiny/');
+    assert.equal(runOutputPrefix('r1', 'split'), 'runs/r1/split/');
+    assert.equal(phaseManifestKey('r1', 'refine', 'tiny'), 'runs/r1/refine/tiny/manifest.json');
+    assert.equal(phaseManifestKey('r1', 'publish'), 'runs/r1/publish/manifest.json');
+    assert.equal(parseRunRecordKey('runs/r1/run.json'), 'r1');
+    assert.equal(parseRunRecordKey('runs/r1/split/manifest.json'), undefined);
+    assert.equal(runStagesKey('r1'), 'results/r1/stages.json');
     assert.equal(phaseCacheKey('split', 'ab12'), 'cache/split/ab12.json');
     assert.equal(resultKey('r1', 'report.html'), 'results/r1/report.html');
     assert.equal(modelSetsPrefix(), 'models/');
@@ -103,6 +112,7 @@ describe('Store keys', () => {
     assert.throws(() => preprocessedPageKey('d1', ''), namesField('page'));
     assert.throws(() => runRecordKey('r\u0007'), namesField('run'));
     assert.throws(() => runOutputPrefix('r1', 'first-train', '..'), namesField('model'));
+    assert.throws(() => phaseManifestKey('r1', 'a/b'), namesField('phase'));
     assert.throws(() => modelSetManifestKey('set', 'x'.repeat(101)), namesField('version'));
     assert.throws(() => modelSetManifestKey('a/b', 'v1'), namesField('modelSet'));
     assert.throws(() => modelSetFileKey('set', 'v1', '../other/manifest.json'), namesField('file'));
