@@ -1,7 +1,7 @@
 /**
  * How a run's phases recognise pages: the models of a stage are published as a model set of the
  * run (`eval-<run>`, version = the stage), and the dataset's pages go through RecognizePage of
- * the in-process page path, unfiltered, so each stage is scored exactly as it would be served
+ * the in-process page path (the preprocess phase's pages, sent as preprocessed), unfiltered, so each stage is scored exactly as it would be served
  * (DESIGN.md "The page path"). The filter is fitted and applied here, from the merged candidates.
  */
 import { MediaType } from '@kzr/api/kzr/v1/common';
@@ -10,6 +10,7 @@ import {
   type CheckpointMember,
   loadStoredCheckpointMember,
   PagePreprocessing,
+  preprocessedPageKey,
   publishModelSet,
   storeCheckpointStorage,
 } from '@kzr/artifacts';
@@ -101,14 +102,15 @@ export async function recognizeStage(
   const modelSet = await publishStage(ctx, options.stage, options.models);
   const requests = [];
   for (const pageId of options.pages) {
-    const data_ = await ctx.store.getBytes(data.pageKeys.get(pageId)!);
+    // The preprocess phase stored every page Ben-filtered and denoised, as the set's manifest asks.
+    const page = await ctx.store.getBytes(preprocessedPageKey(ctx.dataset, pageId));
     requests.push({
       model: { modelSet, version: options.stage },
       pageId,
       image: {
-        source: { $case: 'encoded' as const, value: { data: data_, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } },
+        source: { $case: 'encoded' as const, value: { data: page, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } },
       },
-      preprocessed: false,
+      preprocessed: true,
       detectionSets: data.detectionSets.map((set) => ({
         name: set.name,
         pageId,

@@ -14,6 +14,8 @@ import { readStoredShards, type StoredShards } from './crops.js';
 
 /** What `split-<name>.json` holds. */
 export interface SplitRows {
+  /** The shard index the rows point into (the preprocess phase's crops). */
+  readonly crops: CropsRef;
   readonly valBook: string;
   /** Class codes in class-index order. */
   readonly classes: readonly string[];
@@ -25,12 +27,16 @@ export interface SplitRows {
   readonly heldOut: readonly number[];
 }
 
-/** The preprocess phase's crops (the run's ground-truth shards). */
-export async function runCrops(ctx: PhaseContext): Promise<StoredShards> {
+/** The preprocess phase's crops reference. */
+async function preprocessedCrops(ctx: PhaseContext): Promise<CropsRef> {
   const input = inputOf(ctx, PhaseName.Preprocess);
   const member = input.manifest.members.find((m) => m.key === 'crops.json')!;
-  const ref = JSON.parse((await readPhaseMember(ctx.store, input.key, member)).toString('utf8')) as CropsRef;
-  return readStoredShards(ctx.store, ref.index, ref.sha256);
+  return JSON.parse((await readPhaseMember(ctx.store, input.key, member)).toString('utf8')) as CropsRef;
+}
+
+/** The shards a split's rows point into. */
+export function splitShards(ctx: PhaseContext, split: SplitRows): Promise<StoredShards> {
+  return readStoredShards(ctx.store, split.crops.index, split.crops.sha256);
 }
 
 /** The split `name` as the split phase wrote it. */
@@ -42,7 +48,8 @@ export async function readSplit(ctx: PhaseContext, name: string): Promise<SplitR
 }
 
 export const splitPhase: PhaseBody = async (ctx) => {
-  const stored = await runCrops(ctx);
+  const cropsRef = await preprocessedCrops(ctx);
+  const stored = await readStoredShards(ctx.store, cropsRef.index, cropsRef.sha256);
   const testBooks = new Set(ctx.spec.split.testBooks);
   // A crop entry's path is its record index, so the split's rows point back into the index.
   const crops: CropEntry[] = [];
@@ -63,6 +70,7 @@ export const splitPhase: PhaseBody = async (ctx) => {
     const classes = [...buildClassMap(result.train.map((c) => c.code)).codes];
     const rows = (list: readonly CropEntry[]): number[] => list.map((c) => Number(c.path));
     const doc: SplitRows = {
+      crops: cropsRef,
       valBook: split.valBook,
       classes,
       train: rows(result.train),

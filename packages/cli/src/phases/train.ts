@@ -15,7 +15,7 @@ import { PhaseName, phaseId, type RunModelSpec } from '@kzr/pipeline';
 
 import { inputOf, type PhaseBody, type PhaseContext, writeJsonMember } from './context.js';
 import { labelledCrops, readStoredShards } from './crops.js';
-import { readSplit, runCrops } from './split.js';
+import { readSplit, splitShards } from './split.js';
 
 /** The run's model `name` (a model phase's model). */
 export function runModel(ctx: PhaseContext): RunModelSpec {
@@ -114,7 +114,7 @@ function summaryOf(result: TrainResult, checkpoint: string, resumedAfter: number
 /** Training and held-out crops of the model's split. */
 async function splitCrops(ctx: PhaseContext): Promise<{ train: LabelledCrop[]; val: LabelledCrop[] }> {
   const split = await readSplit(ctx, runModel(ctx).split);
-  const stored = await runCrops(ctx);
+  const stored = await splitShards(ctx, split);
   return { train: await labelledCrops(stored, split.train), val: await labelledCrops(stored, split.heldOut) };
 }
 
