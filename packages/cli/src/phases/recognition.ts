@@ -123,6 +123,7 @@ export async function recognizeStage(
       lowConfidenceThreshold: 0,
       filterVersion: '',
       unfiltered: true,
+      tta: ctx.spec.inference.tta,
     });
   }
   const path = await startPagePath(ctx.store, ctx.logger, modelSet, options.stage);
