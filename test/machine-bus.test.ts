@@ -12,7 +12,10 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
+import * as grpc from '@grpc/grpc-js';
+import { InferenceClient, type RecognizePageRequest } from '@kzr/api/kzr/v1/inference';
 import { cropIndexKey } from '@kzr/artifacts';
+import { toDetectionSet } from '@kzr/core';
 import { FsStore, machineBusFile } from '@kzr/platform';
 import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
 
@@ -34,8 +37,76 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
   }
 }
 
+function importArgs(version: string): string[] {
+  return ['model', 'import-onnx', '--model-set', 'm', '--version', version, '--page-preprocessing', 'none'];
+}
+
+/** A RecognizePage request for the first synthetic page, with its detection sets. */
+async function recognizeRequest(dir: string): Promise<RecognizePageRequest> {
+  const books = join(dir, 'books');
+  const pageId = (await readFile(join(books, 'train.csv'), 'utf8')).split('\n')[1]!.split(',')[0]!;
+  const sets = await Promise.all(
+    ['det-a', 'det-b'].map(async (name) =>
+      toDetectionSet(JSON.parse(await readFile(join(books, 'detections', `${name}.json`), 'utf8')), name),
+    ),
+  );
+  return {
+    model: { modelSet: 'm', version: '' },
+    pageId,
+    image: {
+      source: {
+        $case: 'encoded',
+        value: { data: await readFile(join(books, 'train_images', `${pageId}.jpg`)), mediaType: 0 },
+      },
+    },
+    preprocessed: false,
+    detectionSets: sets.map((set) => ({
+      name: set.name,
+      pageId,
+      detections: set.pages
+        .find((p) => p.pageId === pageId)!
+        .detections.map((d) => ({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, score: d.score })),
+    })),
+    voting: 0,
+    lowConfidenceThreshold: 0,
+    filterVersion: '',
+    unfiltered: false,
+    tta: false,
+  };
+}
+
+/** Calls RecognizePage every 100 ms (10 s deadline each) and remembers the version that answered. */
+function callContinuously(client: InferenceClient, request: RecognizePageRequest) {
+  let last: string | undefined;
+  let calls = 0;
+  const failures: string[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      calls++;
+      await new Promise<void>((resolve) =>
+        client.recognizePage(request, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
+          if (err) failures.push(err.message);
+          else last = res.servedBy?.version;
+          resolve();
+        }),
+      );
+      await sleep(100);
+    }
+  })();
+  return {
+    last: () => last,
+    until: (what: string, accept: (version: string | undefined) => boolean) => until(what, async () => accept(last)),
+    stop: async () => {
+      running = false;
+      await loop;
+      return { calls, failures };
+    },
+  };
+}
+
 describe('one Bus per machine', () => {
-  it('serves a model set imported and preprocesses a dataset ingested from another command while kzr start runs', async (t) => {
+  it('serves a model set imported from another command, switches versions on promote and rollback without a failed call, and preprocesses a dataset ingested while kzr start runs', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'kzr-machine-bus-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const dataDir = join(dir, 'data');
@@ -61,12 +132,39 @@ describe('one Bus per machine', () => {
     const inference = line.services['inference']!.endpoint;
     assert.equal(await checkHealth(inference), 'NOT_SERVING');
 
-    const imported = await kzr(env, 'model', 'import-onnx', '--model-set', 'm', '--version', 'v1', checkpoint);
+    const imported = await kzr(env, ...importArgs('v1'), checkpoint);
     assert.equal(imported.code, 0, imported.stderr);
     await until(
       'the imported set served',
       async () => (await checkHealth(inference, 'kzr.v1.Inference/m')) === 'SERVING',
     );
+
+    // Promote and rollback switch the served version while a client calls RecognizePage.
+    assert.equal((await kzr(env, ...importArgs('v2'), checkpoint)).code, 0);
+    const client = new InferenceClient(inference, grpc.credentials.createInsecure());
+    const caller = callContinuously(client, await recognizeRequest(dir));
+    await caller.until('v2 served, the newest', (v) => v === 'v2');
+    const promoted = await kzr(env, 'model', 'promote', '--model-set', 'm', '--version', 'v1');
+    assert.equal(promoted.code, 0, promoted.stderr);
+    await caller.until('v1 served once promoted', (v) => v === 'v1');
+    // A version published while another is promoted is stored, not served.
+    assert.equal((await kzr(env, ...importArgs('v3'), checkpoint)).code, 0);
+    await sleep(1500);
+    assert.equal(caller.last(), 'v1');
+    const rolledBack = await kzr(env, 'model', 'rollback', '--model-set', 'm');
+    assert.equal(rolledBack.code, 0, rolledBack.stderr);
+    await caller.until('v2 served again after the rollback', (v) => v === 'v2');
+    const listed = (await kzr(env, 'model', 'list')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { version: string; served: boolean });
+    assert.deepEqual(
+      listed.filter((v) => v.served).map((v) => v.version),
+      ['v2'],
+    );
+    const { calls, failures } = await caller.stop();
+    client.close();
+    assert.deepEqual(failures, [], `${failures.length} of ${calls} calls failed`);
 
     const ingested = await kzr(env, 'data', 'ingest', join(dir, 'books'), '--dataset', 'books');
     assert.equal(ingested.code, 0, ingested.stderr);
@@ -85,7 +183,7 @@ describe('one Bus per machine', () => {
     assert.deepEqual(await waitForExit(child, 20_000), { code: 0, signal: null });
     assert.equal(existsSync(machineBusFile(dataDir)), false, 'bus.json removed when the Bus stops');
     // With the Bus gone, a lone command falls back to its own in-process Bus.
-    const alone = await kzr(env, 'model', 'import-onnx', '--model-set', 'm', '--version', 'v2', checkpoint);
+    const alone = await kzr(env, ...importArgs('v4'), checkpoint);
     assert.equal(alone.code, 0, alone.stderr);
   });
 });

@@ -27,6 +27,7 @@ export {
   maxSegmentLength,
   modelSetFileKey,
   modelSetManifestKey,
+  modelSetPromotionKey,
   modelSetsPrefix,
   modelSetVersionPrefix,
   parseFilterManifestKey,
@@ -69,6 +70,14 @@ export {
   writePhaseMember,
 } from './phase-manifests.js';
 export { classifierWeights, publishModelSet } from './publish-model-set.js';
+export {
+  listModelSetVersions,
+  promoteVersion,
+  readPromotion,
+  rollbackVersion,
+  servedModelSetVersion,
+} from './model-set-promotion.js';
+export type { ModelSetVersionInfo, Promotion } from './model-set-promotion.js';
 export { newestModelSetVersion, readMemberClassMap, readModelSetFile, readModelSetManifest } from './read-model-set.js';
 export { listRuns, readRunRecord, writeRunRecord } from './run-records.js';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
