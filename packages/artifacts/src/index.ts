@@ -71,6 +71,7 @@ export {
 } from './phase-manifests.js';
 export { classifierWeights, publishModelSet } from './publish-model-set.js';
 export {
+  announceServedVersion,
   listModelSetVersions,
   promoteVersion,
   readPromotion,

@@ -4,9 +4,15 @@
  * newest published. Inference reads it at start and on every `kzr.models.published`; promote
  * and rollback publish that event for the version they make current, so serving switches.
  */
-import { NotFoundError, type Store, ValidationError } from '@kzr/platform';
+import { type Bus, EventSubject, NotFoundError, type Store, ValidationError } from '@kzr/platform';
 
-import { checkSegment, modelSetPromotionKey, modelSetsPrefix, parseModelSetManifestKey } from './keys.js';
+import {
+  checkSegment,
+  modelSetManifestKey,
+  modelSetPromotionKey,
+  modelSetsPrefix,
+  parseModelSetManifestKey,
+} from './keys.js';
 import { newestModelSetVersion, readModelSetManifest } from './read-model-set.js';
 import { getJson, putJson } from './schema.js';
 
@@ -62,6 +68,19 @@ export async function rollbackVersion(store: Store, modelSet: string): Promise<P
   const promotion: Promotion = { version, previous };
   await putJson(store, modelSetPromotionKey(modelSet), promotion);
   return promotion;
+}
+
+/**
+ * Announces on the Bus that `version` of `modelSet` is now the one to serve (after a promote or
+ * rollback), as a `kzr.models.published` that running inference services swap on.
+ */
+export async function announceServedVersion(bus: Bus, modelSet: string, version: string): Promise<void> {
+  await bus.publish(
+    EventSubject.ModelsPublished,
+    { meta: undefined, model: { modelSet, version }, manifestKey: modelSetManifestKey(modelSet, version), runId: '' },
+    // A new id each time: serving v1 again after a rollback must be delivered again.
+    { id: `models-served-${modelSet}-${version}-${Date.now()}` },
+  );
 }
 
 /** A published version and whether it is the one served. */

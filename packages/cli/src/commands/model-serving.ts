@@ -1,10 +1,10 @@
 /**
  * What `kzr model promote` and `kzr model rollback` share: the embedded adapters (the machine's
  * Bus while `kzr start` runs it) and the `kzr.models.published` announcement of the version they
- * made current, which running inference services swap to.
+ * made current (artifacts' `announceServedVersion`), which running inference services swap to.
  */
-import { modelSetManifestKey, type Promotion } from '@kzr/artifacts';
-import { type Bus, createLogger, EventSubject, openAdapters, type Store } from '@kzr/platform';
+import { announceServedVersion, type Promotion } from '@kzr/artifacts';
+import { createLogger, openAdapters, type Store } from '@kzr/platform';
 
 import { printJson } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
@@ -18,19 +18,10 @@ export async function changeServedVersion(
   const adapters = await openAdapters(config.adapters, { logger: createLogger({ level: 'warn' }), source: 'kzr-cli' });
   try {
     const promotion = await change(adapters.store);
-    await announce(adapters.bus, modelSet, promotion.version);
+    await announceServedVersion(adapters.bus, modelSet, promotion.version);
     printJson({ modelSet, served: promotion.version, previous: promotion.previous, bus: adapters.describe.bus });
     return 0;
   } finally {
     await adapters.close();
   }
-}
-
-async function announce(bus: Bus, modelSet: string, version: string): Promise<void> {
-  await bus.publish(
-    EventSubject.ModelsPublished,
-    { meta: undefined, model: { modelSet, version }, manifestKey: modelSetManifestKey(modelSet, version), runId: '' },
-    // A new id each time: promoting v1 again after a rollback must be delivered again.
-    { id: `models-served-${modelSet}-${version}-${Date.now()}` },
-  );
 }
