@@ -22,6 +22,7 @@ export { readBool, readBytes, readChoice, readInt, readString, readUrl, readUrls
 export {
   ConfigError,
   ConflictError,
+  LimitExceededError,
   NotFoundError,
   NotReadyError,
   ResourceExhaustedError,

@@ -137,7 +137,19 @@ async function writeAll(
   for await (const message of messages) {
     signal.throwIfAborted();
     if (!call.write(message)) {
-      await new Promise<void>((resolve) => call.once('drain', resolve));
+      // A client that cancels never drains; the abort ends the wait (and the handler's generator).
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          call.off('drain', onDrain);
+          reject(signal.reason);
+        };
+        const onDrain = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        call.once('drain', onDrain);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
     }
   }
 }
