@@ -10,6 +10,7 @@ export {
 } from './bus/events.js';
 export { MemoryBus } from './bus/memory-bus.js';
 export { NatsBus } from './bus/nats-bus.js';
+export { ProtoJsonChecker } from './bus/proto-json.js';
 export { buildJobManifest, KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
 export { LocalJobRunner } from './jobs/local-job-runner.js';
 export { checkJobSpec, JobPhase, runLabel } from './jobs/types.js';

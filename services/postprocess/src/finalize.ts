@@ -8,7 +8,7 @@
  */
 import type { CharacterResult } from '@kzr/api/kzr/v1/common';
 import type { FinalizePageRequest, FinalizePageResponse, PagePredictions } from '@kzr/api/kzr/v1/postprocess';
-import { charOfCode, isUnicodeCode, readingOrder } from '@kzr/core';
+import { charOfCode, isUnicodeCode, readingOrder, requirePageId } from '@kzr/core';
 import {
   boxPoint,
   FP_FEATURE_COUNT,
@@ -80,7 +80,7 @@ function readSet(request: FinalizePageRequest, set: PagePredictions, field: stri
 
 /** Checks a FinalizePage request's scalars; throws a ValidationError naming the field. */
 function checkRequest(request: FinalizePageRequest): void {
-  if (request.pageId === '') throw new ValidationError('page_id', 'is empty');
+  requirePageId('page_id', request.pageId);
   if (!(request.pageWidth > 0)) throw new ValidationError('page_width', `expected > 0, got ${request.pageWidth}`);
   if (!(request.pageHeight > 0)) throw new ValidationError('page_height', `expected > 0, got ${request.pageHeight}`);
   for (const [field, value] of [

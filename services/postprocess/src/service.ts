@@ -10,7 +10,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { CharLabel } from '@kzr/core';
 import { formatSubmissionCsv, parseSubmissionCsv, parseTrainCsv, scoreSubmission } from '@kzr/core';
 import { MERGE_IOU_THRESHOLD, submissionRows } from '@kzr/core/postprocess';
-import { PagePredictions, PostprocessService, type FitFilterProgress } from '@kzr/api/kzr/v1/postprocess';
+import { type PagePredictions, PostprocessService, type FitFilterProgress } from '@kzr/api/kzr/v1/postprocess';
 import {
   MemoryFilterRepository,
   StoreFilterRepository,
@@ -33,7 +33,7 @@ import {
   type Subscription,
 } from '@kzr/platform';
 
-import { fromWire, toWire, type WirePage } from './convert.js';
+import { fromWire, pagesFromJson, toWire, type WirePage } from './convert.js';
 import { applyFilter, finalizePage, mergePages } from './finalize.js';
 
 /** Fully qualified service name, as health and reflection report it. */
@@ -186,13 +186,7 @@ export function createPostprocessHandlers(
       } catch (err) {
         throw new ValidationError('predictionsKey', `not JSON: ${(err as Error).message}`);
       }
-      const list = Array.isArray(json) ? json : (json as { pages?: unknown }).pages;
-      if (!Array.isArray(list))
-        throw new ValidationError('predictionsKey', 'expected a JSON array of PagePredictions or {"pages": [...]}');
-      const pages = readWirePages(
-        list.map((item) => PagePredictions.fromJSON(item)),
-        'predictions',
-      );
+      const pages = pagesFromJson(json, 'predictions');
       const truth = parseTrainCsv(truthBytes.toString('utf8'), request.truthKey);
       const truthByPage = new Map<string, readonly CharLabel[]>(truth.map((page) => [page.pageId, page.labels]));
       const steps = fitFilterSteps(pages, truthByPage, {
