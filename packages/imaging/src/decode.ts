@@ -119,6 +119,8 @@ export async function renderSvgPng(svg: string): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
+/** The decoder's reason, first line only: libvips appends its whole warning log to the message. */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const text = err instanceof Error ? err.message : String(err);
+  return (text.split('\n')[0] ?? '').trim();
 }
