@@ -5,7 +5,16 @@ export { benRowsWasm, ensureBenWasm } from './ben-wasm.js';
 export { reflect101 } from './border.js';
 export { cropRaw, cropWorkPixels, cutCharacter, cutPlanned, planCrop } from './crop.js';
 export { cutCrops } from './crop-stream.js';
-export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, renderSvgPng, sniffImageFormat } from './decode.js';
+export {
+  decodeImage,
+  defaultMaxPixels,
+  encodePng,
+  ImageFormat,
+  imageEndProblem,
+  imageTailBytes,
+  renderSvgPng,
+  sniffImageFormat,
+} from './decode.js';
 export { GeometryError, ImageDecodeError, ImageTooLargeError, ImagingError, ShardFormatError } from './errors.js';
 export { denoiseColoredSync } from './denoise.js';
 export { toGrayscale, toRgb } from './grayscale.js';
