@@ -114,6 +114,36 @@ describe('declared sizes and numbers in model.txt', () => {
   });
 });
 
+describe('declared model dimensions (model summary)', () => {
+  it('refuses huge multipliers, class counts and a text seed before building anything (finding 4)', async (t) => {
+    const dir = await tempDir(t, 'kzr-strict-');
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ widthMultiplier: 100 }, 'config.model.widthMultiplier: expected a positive number up to 8, got 100'],
+      [{ depthMultiplier: 1000 }, 'config.model.depthMultiplier: expected a positive number up to 8, got 1000'],
+      [{ numClasses: 1e8 }, 'config.model.numClasses: expected an integer in [2, 100000], got 100000000'],
+      [{ initSeed: 'x' }, 'config.model.initSeed: expected an integer in [0, 2^32 - 1], got "x"'],
+    ];
+    for (const [i, [change, problem]] of cases.entries()) {
+      const path = join(dir, `m${i}.json`);
+      const model = { arch: 'resnet18', inputChannels: 1, numClasses: 40, ...change };
+      await writeFile(path, JSON.stringify({ name: 'm', model }));
+      await expectOneLine(['model', 'summary', path], `kzr: ${problem}`);
+    }
+  });
+});
+
+describe('outputs that cannot be made', () => {
+  it('refuses `data split --out /proc/x` at once instead of spinning (finding 8)', async (t) => {
+    const dir = await tempDir(t, 'kzr-strict-');
+    const labels = join(dir, 'train.csv');
+    await writeFile(labels, 'image_id,labels\n100_00001_1,U+3042 1 1 5 5\n200_00001_1,U+3042 1 1 5 5\n');
+    await expectOneLine(
+      ['data', 'split', '--labels', labels, '--val-book', '100', '--seed', '1', '--out', '/proc/x'],
+      'kzr: --out: cannot create /proc/x: ENOENT',
+    );
+  });
+});
+
 describe('arguments', () => {
   it('takes `--seed -1` as a value and says what is wrong with it, on one line (finding 9)', async (t) => {
     const dir = await tempDir(t, 'kzr-strict-');

@@ -3,7 +3,7 @@
  * typo in `--out` costs nothing), and a file is written to a temporary name and renamed, so a
  * failure or a kill leaves no partial file. Errors are {@link UsageError}s naming the flag.
  */
-import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { UsageError } from '../args.js';
@@ -71,5 +71,34 @@ export async function writeOutput(path: string, data: string | Uint8Array, field
     throw new UsageError(field, `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * Creates the folder `path` and the missing folders above it, one level at a time; a failure is a
+ * {@link UsageError} on `field`. Node's recursive `mkdir` spins for ever where a parent refuses
+ * new entries with ENOENT (`/proc/x`), so it is not used on paths from the command line.
+ */
+export async function makeFolder(path: string, field: string): Promise<void> {
+  const missing: string[] = [];
+  let at = path;
+  for (;;) {
+    const info = await stat(at).catch(() => undefined);
+    if (info !== undefined) {
+      if (!info.isDirectory()) throw new UsageError(field, `cannot create ${path}: ${at} is not a folder`);
+      break;
+    }
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const folder of missing) {
+    try {
+      await mkdir(folder);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new UsageError(field, `cannot create ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
   }
 }

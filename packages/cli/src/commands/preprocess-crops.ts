@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { cropFileName, cutCharacter, decodeImage, encodePng, PaddingPolicy } from '@kzr/imaging';
 
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
-import { stagingPath, sweepStaging } from './output.js';
+import { makeFolder, stagingPath, sweepStaging } from './output.js';
 import { usage } from './preprocess-crops.usage.js';
 import { readLabelsInput } from './read-text.js';
 
@@ -59,7 +59,7 @@ export async function run(args: string[]): Promise<number> {
   let crops = 0;
   const list: string[] = ['label,path'];
   try {
-    await mkdir(staging, { recursive: true });
+    await makeFolder(staging, '--out');
     for (const [i, page] of pages.entries()) {
       const image = await decodeImage(await readFile(paths[i]!), { field: paths[i]! });
       for (const [k, label] of page.labels.entries()) {
