@@ -96,8 +96,8 @@ function bytesInputs(sample: Buffer): fc.Arbitrary<Buffer> {
   );
 }
 
-/** The sample with values at random paths replaced by any JSON value, or any JSON value. */
-function jsonInputs(sample: unknown): fc.Arbitrary<unknown> {
+/** The sample with values at random paths replaced by any JSON value, or any JSON value (also the gRPC fuzz's requests). */
+export function jsonInputs(sample: unknown): fc.Arbitrary<unknown> {
   const paths: string[][] = [];
   const walk = (value: unknown, path: string[]): void => {
     paths.push(path);
