@@ -4,7 +4,7 @@ import { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
 import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
 import { requirePageId } from '@kzr/core';
 import type { ClassifiedBox, ClassifiedPage } from '@kzr/core/postprocess';
-import { ProtoJsonChecker, ValidationError } from '@kzr/platform';
+import { LimitExceededError, ProtoJsonChecker, ValidationError } from '@kzr/platform';
 
 /** A classified box that remembers the wire character it came from. */
 export interface WireBox extends ClassifiedBox {
@@ -24,11 +24,25 @@ function finite(value: number, field: string): number {
 }
 
 /**
+ * Most characters one page (one detection set of it) may hold by default: the false-positive
+ * features of 50,000 take under a second (`@kzr/core/postprocess`), their 117 columns 47 MB.
+ */
+export const defaultMaxCharactersPerPage = 50_000;
+
+/**
  * Reads a wire page, checking what the features need: a positive page size, and per character a
  * box with finite coordinates and non-negative size, a `U+XXXX` code, a probability in [0, 1]
  * and a finite detector score. Errors name the wire field, e.g. `pages[2].characters[5].box.width`.
  */
-export function fromWire(page: PagePredictions, field: string): WirePage {
+export function fromWire(page: PagePredictions, field: string, maxCharacters = defaultMaxCharactersPerPage): WirePage {
+  if (page.characters.length > maxCharacters) {
+    throw new LimitExceededError(
+      `${field}.characters`,
+      `${page.characters.length} characters`,
+      'KZR_POSTPROCESS_MAX_CHARACTERS',
+      maxCharacters,
+    );
+  }
   requirePageId(`${field}.pageId`, page.pageId);
   if (!(page.pageWidth > 0)) throw new ValidationError(`${field}.pageWidth`, `expected > 0, got ${page.pageWidth}`);
   if (!(page.pageHeight > 0)) throw new ValidationError(`${field}.pageHeight`, `expected > 0, got ${page.pageHeight}`);
@@ -78,7 +92,7 @@ let checker: ProtoJsonChecker | undefined;
  * ts-proto's `fromJSON` would make them 0 or empty), then by {@link fromWire}. Errors name the
  * field under `field`, e.g. `pages[2].characters[5].box.width`.
  */
-export function pagesFromJson(json: unknown, field: string): WirePage[] {
+export function pagesFromJson(json: unknown, field: string, maxCharacters = defaultMaxCharactersPerPage): WirePage[] {
   const list = Array.isArray(json) ? json : isObject(json) ? json['pages'] : undefined;
   if (!Array.isArray(list)) {
     throw new ValidationError(field, 'expected a JSON array of PagePredictions or {"pages": [...]}');
@@ -88,7 +102,7 @@ export function pagesFromJson(json: unknown, field: string): WirePage[] {
     const at = `${field}[${i}]`;
     if (!isObject(item)) throw new ValidationError(at, 'expected a PagePredictions object');
     checker!.check('PagePredictions', item, at);
-    return fromWire(PagePredictions.fromJSON(item), at);
+    return fromWire(PagePredictions.fromJSON(item), at, maxCharacters);
   });
 }
 

@@ -66,7 +66,12 @@ export function applyFilter(filter: Filter, page: WirePage, threshold: number, f
 }
 
 /** A set of FinalizePage as a page: its own page id and size where given, else the request's. */
-function readSet(request: FinalizePageRequest, set: PagePredictions, field: string): WirePage {
+function readSet(
+  request: FinalizePageRequest,
+  set: PagePredictions,
+  field: string,
+  maxCharacters: number | undefined,
+): WirePage {
   return fromWire(
     {
       ...set,
@@ -75,6 +80,7 @@ function readSet(request: FinalizePageRequest, set: PagePredictions, field: stri
       pageHeight: set.pageHeight || request.pageHeight,
     },
     field,
+    maxCharacters,
   );
 }
 
@@ -128,10 +134,11 @@ export function readPage(
 export async function finalizePage(
   request: FinalizePageRequest,
   findFilter: (version: string) => Promise<Filter | undefined>,
+  maxCharacters?: number,
 ): Promise<FinalizePageResponse> {
   checkRequest(request);
   if (request.sets.length === 0) throw new ValidationError('sets', 'at least one detection set is needed');
-  const pages = request.sets.map((set, i) => readSet(request, set, `sets[${i}]`));
+  const pages = request.sets.map((set, i) => readSet(request, set, `sets[${i}]`, maxCharacters));
   pages.forEach((page, i) => {
     if (page.pageId !== request.pageId) {
       throw new ValidationError(`sets[${i}].page_id`, `${page.pageId} is not the request's page ${request.pageId}`);
