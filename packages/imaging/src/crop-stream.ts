@@ -50,7 +50,8 @@ export async function* cutCrops(
   const ahead = Math.max(1, options.ahead ?? 2 * threads);
   const cut = (crop: PlannedCrop): Promise<RawImage> => {
     const out = new Uint8Array(new SharedArrayBuffer(crop.width * crop.height * crop.channels));
-    const done = runTask({ kind: 'crop', page: source, crop, out }, threads, runStripTask, signal).then(() => ({
+    // No signal per task: at most `ahead` crops are in flight, and the loop checks it between crops.
+    const done = runTask({ kind: 'crop', page: source, crop, out }, threads, runStripTask).then(() => ({
       width: crop.width,
       height: crop.height,
       channels: crop.channels,

@@ -33,34 +33,38 @@ class StripPool {
     this.#size = size;
   }
 
-  run(task: StripTask, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
+  /**
+   * Runs `tasks`, resolving when all are done. Once `signal` aborts, the ones still queued are
+   * dropped and the promise rejects with its reason (one abort listener per call, not per task).
+   */
+  runAll(tasks: readonly StripTask[], signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    const items = tasks.map((task) => {
+      let settle!: { resolve: () => void; reject: (err: unknown) => void };
+      const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      return { task, done, ...settle };
+    });
+    const onAbort = (): void => {
+      for (const item of items) {
         const at = this.#queue.indexOf(item);
         if (at >= 0) {
           this.#queue.splice(at, 1);
-          reject(signal?.reason);
+          item.reject(signal?.reason);
         }
-      };
-      const item = {
-        task,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (err: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#queue.push(item);
-      this.#pump();
-    });
+      }
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#queue.push(...items);
+    this.#pump();
+    return Promise.all(items.map((item) => item.done)).then(
+      () => signal?.removeEventListener('abort', onAbort),
+      (err: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        // The other tasks of the call settle on their own; their failures are this one's.
+        for (const item of items) item.done.catch(() => {});
+        throw err;
+      },
+    );
   }
 
   #pump(): void {
@@ -155,7 +159,10 @@ export async function runStrips(
     return;
   }
   const pool = poolOf(threads);
-  await Promise.all(bounds.map(([rowStart, rowEnd]) => pool.run(makeTask(rowStart, rowEnd), signal)));
+  await pool.runAll(
+    bounds.map(([rowStart, rowEnd]) => makeTask(rowStart, rowEnd)),
+    signal,
+  );
 }
 
 /** Runs one task on the pool of `threads` workers (`threads` = 1 runs it in the calling thread). */
@@ -163,15 +170,13 @@ export async function runTask(
   task: StripTask,
   threads: number,
   runInline: (task: StripTask) => void | Promise<void>,
-  signal?: AbortSignal,
 ): Promise<void> {
-  signal?.throwIfAborted();
   if (threads <= 1) {
     await runInline(task);
     await yieldToEventLoop();
     return;
   }
-  await poolOf(threads).run(task, signal);
+  await poolOf(threads).runAll([task]);
 }
 
 /** Lets pending I/O callbacks (health checks, other calls) run before the next piece of work. */
