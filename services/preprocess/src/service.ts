@@ -39,6 +39,13 @@ export interface PreprocessServiceOptions {
 /** Per-crop overhead of a Crop message besides its pixels (fields, box), generously. */
 const cropOverheadBytes = 96;
 
+/**
+ * Bytes a response message is closed at, below the message limit: encoding a message runs on the
+ * event loop (a 35 MB one blocks it for a tenth of a second and more), so crops go out in
+ * messages of a few megabytes; a single larger crop goes alone.
+ */
+const targetMessageBytes = 4 * 1024 ** 2;
+
 /** Checks the crop size asked for, before the page is fetched or decoded. */
 function checkCropRequest(request: CropCharactersRequest, limits: PreprocessLimits): void {
   const count = request.boxes.length;
@@ -129,6 +136,7 @@ export function preprocessHandlers(limits: PreprocessLimits, store?: Store): Han
         channels: request.channels === 1 ? 1 : 3,
       });
       checkCropBudget(crops, limits);
+      const batchLimit = Math.min(limits.maxMessageBytes - 64, targetMessageBytes);
       let batch: CropCharactersResponse['crops'] = [];
       let batchBytes = 0;
       let boxIndex = 0;
@@ -136,7 +144,7 @@ export function preprocessHandlers(limits: PreprocessLimits, store?: Store): Han
       for await (const image of cutCrops(page, crops, { threads: limits.threads, signal: ctx.signal })) {
         const crop = crops[boxIndex]!;
         const size = image.data.length + cropOverheadBytes;
-        if (batch.length > 0 && (batch.length >= perMessage || batchBytes + size > limits.maxMessageBytes - 64)) {
+        if (batch.length > 0 && (batch.length >= perMessage || batchBytes + size > batchLimit)) {
           yield { crops: batch };
           batch = [];
           batchBytes = 0;
