@@ -8,6 +8,7 @@ export {
   isDeadLetterSubject,
   isEventSubject,
 } from './bus/events.js';
+export { freePort } from './free-port.js';
 export { machineBusFile, readMachineBus, startMachineBus } from './bus/machine-bus.js';
 export { MemoryBus } from './bus/memory-bus.js';
 export { natsServerBinary, NatsServerProcess } from './bus/nats-server-process.js';

@@ -1,4 +1,4 @@
-export { freePort } from './free-port.js';
+export { freePort } from '@kzr/platform';
 export { checkHealth, listServicesByReflection, openHealthClient } from './grpc-clients.js';
 export { KubernetesApiStandIn } from './kubernetes-api.js';
 export { NatsServer } from './nats-server.js';

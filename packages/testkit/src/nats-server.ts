@@ -7,9 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { NatsServerProcess } from '@kzr/platform';
-
-import { freePort } from './free-port.js';
+import { freePort, NatsServerProcess } from '@kzr/platform';
 
 /** Options of {@link NatsServer.start}. */
 export interface NatsServerOptions {

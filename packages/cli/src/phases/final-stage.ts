@@ -46,20 +46,14 @@ export const finalInferPhase: PhaseBody = async (ctx) => {
   await addStage(RunStage.First, firstTest);
   await addStage(RunStage.FirstFiltered, withFirstFilter(firstTest));
   const testPages = data.testPages;
-  const second = await recognizeStage(ctx, data, {
-    stage: 'second',
-    models: models(PhaseName.SecondTrain),
-    voting: 'soft',
-    pages: testPages,
-  });
-  await addStage(RunStage.SecondTrain, withFirstFilter(second));
-  const refined = await recognizeStage(ctx, data, {
-    stage: 'refine',
-    models: models(PhaseName.Refine),
-    voting: 'soft',
-    pages: testPages,
-  });
-  await addStage(RunStage.Refine, withFirstFilter(refined));
+  // The second-training and refined models as the first stage was scored: soft voting, first filter.
+  for (const [stage, phase] of [
+    [RunStage.SecondTrain, PhaseName.SecondTrain],
+    [RunStage.Refine, PhaseName.Refine],
+  ] as const) {
+    const pages = await recognizeStage(ctx, data, { stage, models: models(phase), voting: 'soft', pages: testPages });
+    await addStage(stage, withFirstFilter(pages));
+  }
   const final = await recognizeStage(ctx, data, {
     stage: 'final',
     models: models(PhaseName.Refine),

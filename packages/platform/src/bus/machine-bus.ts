@@ -8,9 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+import { freePort } from '../free-port.js';
 import { NatsServerProcess } from './nats-server-process.js';
 
 /** What `<data dir>/bus.json` says. */
@@ -46,18 +46,6 @@ export function readMachineBus(dataDir: string): string | undefined {
   return typeof record.url === 'string' && Number.isInteger(record.pid) && alive(record.pid) ? record.url : undefined;
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no loopback port assigned');
-  return address.port;
-}
-
 /** The machine's Bus server, started by {@link startMachineBus}; disposing it closes it. */
 export interface MachineBus extends AsyncDisposable {
   readonly url: string;
@@ -69,7 +57,7 @@ export interface MachineBus extends AsyncDisposable {
 export async function startMachineBus(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MachineBus> {
   const server = await NatsServerProcess.start({
     dir: join(dataDir, 'nats'),
-    port: await freeLoopbackPort(),
+    port: await freePort(),
     maxFileStore: '1GB',
     env,
   });

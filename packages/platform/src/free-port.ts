@@ -1,4 +1,4 @@
-/** Ephemeral loopback ports for servers that cannot bind port 0 and report it back. */
+/** Ephemeral loopback ports for servers that cannot bind port 0 and report it back (nats-server, s3rver). */
 import { createServer } from 'node:net';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
