@@ -5,7 +5,7 @@
  */
 import { basename, dirname } from 'node:path';
 
-import type { Classifier } from '@kzr/ml';
+import type { CheckpointStorage, Classifier } from '@kzr/ml';
 
 import { type InputSpec } from './model-set-manifest.js';
 
@@ -20,10 +20,20 @@ export interface CheckpointMember {
 
 /** Loads the checkpoint in `dir`; the caller disposes `model`. */
 export async function loadCheckpointMember(dir: string): Promise<CheckpointMember> {
+  const { directoryStorage } = await import('@kzr/ml');
+  return loadStoredCheckpointMember(directoryStorage(dirname(dir)), basename(dir));
+}
+
+/**
+ * Loads the checkpoint `prefix` (`best`, `epoch-0003`) of `storage` (a directory, or a run's
+ * phase folder in the Store); the caller disposes `model`.
+ */
+export async function loadStoredCheckpointMember(
+  storage: CheckpointStorage,
+  prefix: string,
+): Promise<CheckpointMember> {
   // TensorFlow.js loads here, not with the package: services that only read keys or filters never pay for it.
-  const { createClassifier, directoryStorage, loadCheckpointInto, readCheckpointState } = await import('@kzr/ml');
-  const storage = directoryStorage(dirname(dir));
-  const prefix = basename(dir);
+  const { createClassifier, loadCheckpointInto, readCheckpointState } = await import('@kzr/ml');
   const state = await readCheckpointState(storage, prefix);
   const model = createClassifier(state.config.model);
   try {

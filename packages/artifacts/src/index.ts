@@ -1,5 +1,5 @@
 // What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions, run records and cancel requests, dataset digests, phase manifests, phase cache entries, stage reports.
-export { loadCheckpointMember } from './checkpoint-member.js';
+export { loadCheckpointMember, loadStoredCheckpointMember } from './checkpoint-member.js';
 export { storeCheckpointStorage } from './checkpoint-storage.js';
 export { datasetDigest } from './dataset-digest.js';
 export {
@@ -16,6 +16,7 @@ export {
   cropShardKey,
   cropsPrefix,
   datasetDetectionsKey,
+  datasetDetectionsPrefix,
   datasetLabelsKey,
   datasetPageKey,
   datasetPagesPrefix,

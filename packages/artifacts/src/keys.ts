@@ -84,9 +84,14 @@ export function datasetUnicodeTranslationKey(dataset: string): string {
   return `${datasetPrefix(dataset)}unicode_translation.csv`;
 }
 
+/** `datasets/<dataset>/detections/`: the dataset's detector result sets. */
+export function datasetDetectionsPrefix(dataset: string): string {
+  return `${datasetPrefix(dataset)}detections/`;
+}
+
 /** `datasets/<dataset>/detections/<set>.json`: one detector result set. */
 export function datasetDetectionsKey(dataset: string, set: string): string {
-  return `${datasetPrefix(dataset)}detections/${checkSegment('set', set)}.json`;
+  return `${datasetDetectionsPrefix(dataset)}${checkSegment('set', set)}.json`;
 }
 
 // preprocessed/<dataset>/<page>.png

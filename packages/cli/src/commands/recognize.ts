@@ -21,40 +21,19 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
-import * as grpc from '@grpc/grpc-js';
 import { MediaType } from '@kzr/api/kzr/v1/common';
-import { protoRoot } from '@kzr/api/proto-root';
-import {
-  InferenceClient,
-  type RecognizePageRequest,
-  type RecognizePageResponse,
-  Voting,
-} from '@kzr/api/kzr/v1/inference';
+import { type RecognizePageRequest, type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
 import { type DetectionSet, formatSubmissionCsv, toDetectionSet } from '@kzr/core';
 import { decodeImage } from '@kzr/imaging';
-import { createInferenceServing } from '@kzr/inference';
-import {
-  createLogger,
-  fromServiceError,
-  GrpcServer,
-  type Logger,
-  MemoryBus,
-  openAdapters,
-  type Store,
-} from '@kzr/platform';
-import { createPostprocess } from '@kzr/postprocess';
-import { createPreprocess } from '@kzr/preprocess';
+import { createLogger, openAdapters } from '@kzr/platform';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
-import { compileEmbeddedServicesConfig } from '../services-config.js';
+import { recognizeAll, startPagePath } from '../page-path.js';
 import { usage } from './recognize.usage.js';
 
 /** File extensions read as pages when a folder is given. */
 const pageExtensions = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp']);
-
-/** How long one page may take, end to end. */
-const pageDeadlineMs = 600_000;
 
 async function readSets(paths: readonly string[]): Promise<DetectionSet[]> {
   const sets: DetectionSet[] = [];
@@ -111,19 +90,6 @@ function pageDetections(
   });
 }
 
-function recognize(
-  client: InferenceClient,
-  peer: string,
-  request: RecognizePageRequest,
-): Promise<RecognizePageResponse> {
-  return new Promise<RecognizePageResponse>((resolve, reject) => {
-    client.recognizePage(request, new grpc.Metadata(), { deadline: Date.now() + pageDeadlineMs }, (err, res) => {
-      if (err) reject(fromServiceError(err, peer));
-      else resolve(res);
-    });
-  });
-}
-
 /** What the command prints for a page, the same in process and with `--server`. */
 function printable(res: RecognizePageResponse): Record<string, unknown> {
   return {
@@ -148,74 +114,6 @@ function submission(pages: readonly RecognizePageResponse[]): string {
       return { pageId: page.pageId, points };
     }),
   );
-}
-
-/**
- * Starts preprocess and postprocess in this process on free loopback ports, as `kzr start` does,
- * and the inference services (`createInferenceServing`, the same services the inference runtime
- * serves) on a third port with `modelSet@version` (the newest published one by default) loaded
- * before the first request and RecognizePage pointed at the two others. Resolves with the
- * inference endpoint and a function that stops all three.
- */
-async function startPagePath(
-  store: Store,
-  logger: Logger,
-  modelSet: string | undefined,
-  version: string,
-): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const services = compileEmbeddedServicesConfig(process.env);
-  const local = { grpcHost: '127.0.0.1', grpcPort: 0 };
-  // A Bus of this command alone: the services' consumers (the preprocess worker, the filter hot
-  // swap) must not take events meant for the machine's long-running services.
-  const bus = new MemoryBus({ logger });
-  const shared = { store, bus, logger };
-  const started: Array<{ close(): Promise<unknown> }> = [];
-  const close = async (): Promise<void> => {
-    for (const r of started.reverse()) await r.close();
-    await bus.close();
-  };
-  try {
-    const preprocess = await createPreprocess({ ...shared, config: { ...services.preprocess, ...local } });
-    started.push(preprocess);
-    const postprocess = await createPostprocess({ ...shared, config: { ...services.postprocess, ...local } });
-    started.push(postprocess);
-    const inference = createInferenceServing({
-      store,
-      logger,
-      limits: services.inference,
-      pagePath: { preprocess: preprocess.server.endpoint, postprocess: postprocess.server.endpoint },
-      maxMessageBytes: services.inference.maxMessageBytes,
-    });
-    started.push(inference);
-    const target = version
-      ? modelSet
-        ? { modelSet, version }
-        : undefined
-      : await inference.registry.newestPublished(modelSet);
-    if (!target) {
-      throw new UsageError(
-        '--model-set',
-        modelSet
-          ? `no published version of ${modelSet}`
-          : 'no model set is published (and --version needs --model-set)',
-      );
-    }
-    await inference.registry.activate(target.modelSet, target.version);
-    const server = await GrpcServer.start({
-      host: local.grpcHost,
-      port: 0,
-      maxMessageBytes: services.inference.maxMessageBytes,
-      services: inference.services,
-      reflectionProtoFiles: [],
-      protoIncludeDirs: [protoRoot],
-      logger,
-    });
-    started.push({ close: () => server.shutdown(services.inference.shutdownGraceMs) });
-    return { endpoint: server.endpoint, close };
-  } catch (err) {
-    await close();
-    throw err;
-  }
 }
 
 /** Runs the command; resolves with the exit code. */
@@ -259,23 +157,9 @@ export async function run(args: string[]): Promise<number> {
     });
   }
 
-  const recognizeAll = async (endpoint: string): Promise<RecognizePageResponse[]> => {
-    const client = new InferenceClient(endpoint, grpc.credentials.createInsecure(), {
-      'grpc.max_send_message_length': 256 * 1024 ** 2,
-      'grpc.max_receive_message_length': 256 * 1024 ** 2,
-    });
-    try {
-      const out: RecognizePageResponse[] = [];
-      for (const request of requests) out.push(await recognize(client, endpoint, request));
-      return out;
-    } finally {
-      client.close();
-    }
-  };
-
   let pages: RecognizePageResponse[];
   if (typeof values.server === 'string') {
-    pages = await recognizeAll(values.server);
+    pages = await recognizeAll(values.server, requests);
   } else {
     const config = compileEmbeddedConfig(process.env);
     const logger = createLogger({ level: 'warn' });
@@ -283,7 +167,7 @@ export async function run(args: string[]): Promise<number> {
     try {
       const path = await startPagePath(adapters.store, logger, modelSet, version);
       try {
-        pages = await recognizeAll(path.endpoint);
+        pages = await recognizeAll(path.endpoint, requests);
       } finally {
         await path.close();
       }

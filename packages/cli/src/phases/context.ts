@@ -4,7 +4,7 @@
  * calls the phase's body, then writes the phase manifest (after the members the body wrote) and
  * the cache entry.
  */
-import type { FileRef, PhaseManifest } from '@kzr/artifacts';
+import { type FileRef, type PhaseManifest, writePhaseMember } from '@kzr/artifacts';
 import type { PhaseId, PhaseNode, RunSpec } from '@kzr/pipeline';
 import type { Bus, Logger, Store } from '@kzr/platform';
 
@@ -50,4 +50,16 @@ export function inputOf(ctx: PhaseContext, id: PhaseId): PhaseInput {
   const input = ctx.inputs.get(id);
   if (input === undefined) throw new Error(`phase ${ctx.node.id} has no input ${id}`);
   return input;
+}
+
+/** Writes `value` as the JSON member `file` of the phase; returns its reference for the manifest. */
+export async function writeJsonMember(ctx: PhaseContext, file: string, value: unknown): Promise<FileRef> {
+  return writePhaseMember(
+    ctx.store,
+    ctx.run,
+    ctx.node.id,
+    file,
+    Buffer.from(JSON.stringify(value)),
+    'application/json',
+  );
 }
