@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { readRunRecord } from '@kzr/artifacts';
 import { buildPhaseGraph } from '@kzr/pipeline';
 
+import { runKzr } from './kzr-cli.js';
 import { benchSpec, drive, openBench, type RunBench } from './run-fixture.js';
 
 describe('run controller: cache', () => {
@@ -51,5 +52,38 @@ describe('run controller: cache', () => {
     );
 
     console.log(`run ${first.seconds.toFixed(1)} s, from the cache ${again.seconds.toFixed(1)} s`);
+  });
+
+  it('lists the runs, replays a finished one to a watcher, and leaves a finished run as it is on cancel', async () => {
+    const env = { KZR_DATA_DIR: bench.dataDir };
+    const [list, watch, cancel] = await Promise.all([
+      runKzr(['run', 'list'], env),
+      runKzr(['run', 'watch', 'r2'], env),
+      runKzr(['run', 'cancel', 'r1'], env),
+    ]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .map((r) => [r.run, r.status, r.dataset, r.phases, r.succeeded, r.cacheHits]),
+      [
+        ['r1', 'succeeded', 'd1', 13, 13, 0],
+        ['r2', 'succeeded', 'd1', 13, 13, 13],
+      ],
+    );
+    assert.equal(watch.code, 0, watch.stderr);
+    const lines = watch.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.filter((l) => l.type === 'phase' && l.cacheHit === true).length, 13);
+    assert.deepEqual([lines.at(-1)!.type, lines.at(-1)!.status, lines.at(-1)!.cacheHits], ['run', 'succeeded', 13]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.deepEqual(JSON.parse(cancel.stdout), { run: 'r1', status: 'succeeded', cancelRequested: false });
+    const missing = await runKzr(['run', 'watch', 'nope'], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^kzr: run "nope" not found\n$/);
   });
 });

@@ -50,9 +50,10 @@ async function memberHashes(dataDir: string, version: string): Promise<string[][
   }
 }
 
-describe('kzr run start --preset smoke', () => {
-  // The budget is 60 s per smoke run on 2 cores; the limit here leaves room for a loaded machine.
-  const timeout = 600_000;
+// The budget is 60 s per smoke run on 2 cores; the limit here leaves room for a loaded machine.
+const timeout = 600_000;
+
+describe('kzr run start --preset smoke', { timeout }, () => {
   it(
     'runs every phase, then every phase again from the cache; another empty Store publishes the same bytes',
     { timeout },

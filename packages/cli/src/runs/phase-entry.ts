@@ -109,6 +109,7 @@ export async function runPhase(o: RunPhaseOptions): Promise<PhaseOutcome> {
       workDir,
       resume: o.resume,
       signal: o.signal,
+      // The body's own `type` (`epoch`) wins over the default.
       progress: (event) => o.print({ type: 'progress', phase: o.phase, ...event }),
     });
     const manifest = await writePhaseManifest(o.store, {
