@@ -47,6 +47,7 @@ export const commands: Readonly<Record<string, string>> = {
   order: 'reading order (columns right to left) of one labelled page',
   'run start':
     'create a training run (preset or spec, dataset) and drive every phase to the end as local Jobs; this command is the controller',
+  'run resume': 'become the controller of a run whose controller stopped and drive it to the end',
   'run watch': "follow a run's phases (JSON lines) until it ends",
   'run list': 'the runs in the Store with their status',
   'run cancel': "ask a run's controller to cancel it (stops its Jobs)",

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 
-import { readPhaseManifest, readRunRecord, requestRunCancel } from '@kzr/artifacts';
+import { lookupPhaseCache, readPhaseManifest, readRunRecord, requestRunCancel, writeRunRecord } from '@kzr/artifacts';
+import { buildPhaseGraph, readyPhases, reduceRunState, type RunEvent } from '@kzr/pipeline';
 
 import { checkpointEpoch } from '../src/runs/attempt-report.js';
-import { benchSpec, drive, openBench, type RunBench } from './run-fixture.js';
+import { benchSpec, createBenchRun, drive, openBench, type RunBench } from './run-fixture.js';
 
 /** Process ids of the phase Jobs of `run` running `phase` (their command lines name both). */
 function phaseProcesses(run: string, phase: string): number[] {
@@ -98,5 +99,49 @@ describe('run controller: faults', () => {
     await until('the Job to be gone', async () => phaseProcesses('cancelled', 'first-train').length === 0, 5000);
     const events = (await readRunRecord(bench.store, 'cancelled')).events.map((e) => e.type);
     assert.deepEqual(events.slice(-2), ['cancel-requested', 'cancelled']);
+  });
+
+  it('restarted on a run whose controller died, settles the phases recorded running and completes it', async () => {
+    // The run 'killed' above finished every phase of benchSpec(1), so m1's training is cached; m2's is new.
+    const spec = benchSpec(2, [{}, { orphan: true }], { parallelism: 2 });
+    await createBenchRun(bench, 'orphan', spec);
+    const record = await readRunRecord(bench.store, 'orphan');
+    const graph = buildPhaseGraph(record.spec);
+    const at = new Date().toISOString();
+    const events: RunEvent[] = [];
+    const ready = (id: string) =>
+      readyPhases(graph, reduceRunState(graph, events), record.external).find((p) => p.node.id === id)!;
+    // What a dead controller left: preprocess and split completed; both trainings started, m1's Job
+    // completed it (its cache entry exists), m2's is gone without outputs.
+    for (const id of ['preprocess', 'split']) {
+      const { inputHash } = ready(id);
+      const cached = (await lookupPhaseCache(bench.store, [ready(id)])).get(inputHash)!;
+      events.push({ type: 'started', phase: id, attempt: 1, inputHash, resume: false, at });
+      events.push({ type: 'completed', phase: id, attempt: 1, inputHash, cacheHit: false, at, ...cached });
+    }
+    const trainings = ['first-train/m1', 'first-train/m2'].map((id) => ready(id));
+    for (const { node, inputHash } of trainings) {
+      events.push({ type: 'started', phase: node.id, attempt: 1, inputHash, resume: false, at });
+    }
+    await writeRunRecord(bench.store, { ...record, events });
+
+    const { state } = await drive(bench, 'orphan', undefined);
+    assert.equal(state.status, 'succeeded');
+    const recorded = (await readRunRecord(bench.store, 'orphan')).events.slice(events.length);
+    assert.deepEqual(
+      recorded.slice(0, 4).map((e) => [e.type, e.type === 'cancel-requested' ? '' : e.phase]),
+      [
+        ['completed', 'first-train/m1'],
+        ['failed', 'first-train/m2'],
+        ['started', 'first-train/m2'],
+        ['completed', 'first-train/m2'],
+      ],
+    );
+    const failed = recorded[1]!;
+    assert.ok(failed.type === 'failed' && failed.retryable && /controller restarted/.test(failed.error));
+    assert.deepEqual(
+      [state.phases.get('first-train/m1')!.cacheHit, state.phases.get('first-train/m2')!.attempts],
+      [true, 2],
+    );
   });
 });

@@ -54,7 +54,7 @@ describe('run controller: cache', () => {
     console.log(`run ${first.seconds.toFixed(1)} s, from the cache ${again.seconds.toFixed(1)} s`);
   });
 
-  it('lists the runs, replays a finished one to a watcher, and leaves a finished run as it is on cancel', async () => {
+  it('lists the runs, replays a finished one to a watcher, and leaves a finished run as it is on cancel and resume', async () => {
     const env = { KZR_DATA_DIR: bench.dataDir };
     const [list, watch, cancel] = await Promise.all([
       runKzr(['run', 'list'], env),
@@ -82,6 +82,10 @@ describe('run controller: cache', () => {
     assert.deepEqual([lines.at(-1)!.type, lines.at(-1)!.status, lines.at(-1)!.cacheHits], ['run', 'succeeded', 13]);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.deepEqual(JSON.parse(cancel.stdout), { run: 'r1', status: 'succeeded', cancelRequested: false });
+    // Resuming a finished run has nothing to do but report it.
+    const resumed = await runKzr(['run', 'resume', 'r2'], env);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).cacheHits, 13);
     const missing = await runKzr(['run', 'watch', 'nope'], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^kzr: run "nope" not found\n$/);

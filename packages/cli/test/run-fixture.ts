@@ -79,15 +79,20 @@ export interface Driven {
   readonly jobs: string[];
 }
 
-/** Creates run `run` with `spec` on the bench's dataset and drives it to its end. */
+/** Creates run `run` with `spec` on the bench's dataset. */
+export async function createBenchRun(bench: RunBench, run: string, spec: RunSpec): Promise<void> {
+  await createRun(bench.store, run, spec, { name: 'd1', digest: bench.digest, source: 'stored', synthetic: undefined });
+}
+
+/** Creates run `run` with `spec` on the bench's dataset (none: it exists) and drives it to its end. */
 export async function drive(
   bench: RunBench,
   run: string,
-  spec: RunSpec,
+  spec: RunSpec | undefined,
   env: Readonly<Record<string, string>> = {},
   signal?: AbortSignal,
 ): Promise<Driven> {
-  await createRun(bench.store, run, spec, { name: 'd1', digest: bench.digest, source: 'stored', synthetic: undefined });
+  if (spec !== undefined) await createBenchRun(bench, run, spec);
   const jobs = new LocalJobRunner({
     logDir: join(bench.dataDir, 'jobs'),
     baseEnv: { ...process.env, KZR_DATA_DIR: bench.dataDir, KZR_STORE: 'fs', KZR_BUS: 'memory', ...env },

@@ -12,9 +12,7 @@ import { createLogger, openAdapters } from '@kzr/platform';
 
 import { parseCommand, printJson, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
-import { driveRun } from '../runs/controller.js';
-import { followJobLogs } from '../runs/job-logs.js';
-import { runLine } from '../runs/run-lines.js';
+import { controlRun } from '../runs/foreground.js';
 import { createRun, loadRunSpec, newRunName, resolveRunDataset } from '../runs/run-setup.js';
 import { usage } from './run-start.usage.js';
 
@@ -24,21 +22,14 @@ export async function run(args: string[]): Promise<number> {
   const str = (name: string): string | undefined =>
     typeof values[name] === 'string' ? (values[name] as string) : undefined;
   const specFile = str('spec');
-  if (specFile !== undefined && str('preset') !== undefined)
+  if (specFile !== undefined && str('preset') !== undefined) {
     throw new UsageError('--spec', 'give --preset or --spec, not both');
+  }
+  const started = performance.now();
   const spec = await loadRunSpec(specFile !== undefined ? { file: specFile } : { preset: str('preset') ?? 'default' });
   const config = compileEmbeddedConfig(process.env);
   const logger = createLogger({ level: config.logLevel, fields: { command: 'run start' } });
-  const started = performance.now();
   const adapters = await openAdapters(config.adapters, { logger, source: 'kzr-run-start' });
-  const abort = new AbortController();
-  const stop = (): void => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const follow =
-    values.watch === true && config.adapters.jobs.kind === 'local'
-      ? followJobLogs(config.adapters.jobs.logDir)
-      : undefined;
   try {
     const dataset = await resolveRunDataset({
       store: adapters.store,
@@ -57,24 +48,8 @@ export async function run(args: string[]): Promise<number> {
       datasetDigest: dataset.digest,
       phases: buildPhaseGraph(record.spec).phases.map((p) => p.id),
     });
-    const { state } = await driveRun({
-      store: adapters.store,
-      jobs: adapters.jobs,
-      run: record.run,
-      logger,
-      signal: abort.signal,
-      onPhase: (line) => {
-        printJson(line);
-        if (line.status === 'running') follow?.add(line.phase, line.attempt, record.run);
-      },
-    });
-    await follow?.close();
-    printJson(runLine(record, state, (performance.now() - started) / 1000));
-    return state.status === 'succeeded' ? 0 : 1;
+    return await controlRun({ config, adapters, logger, run: record.run, watch: values.watch === true, started });
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    await follow?.close();
     await adapters.close();
   }
 }

@@ -158,7 +158,13 @@ export async function createRun(
   dataset: RunDataset,
   now = new Date(),
 ): Promise<RunRecord> {
-  checkSegment('--run', run);
+  // The name labels the run's Jobs: a Kubernetes label value (63 characters, ending alphanumeric).
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(run)) {
+    throw new UsageError(
+      '--run',
+      `expected at most 63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, got ${JSON.stringify(run)}`,
+    );
+  }
   const exists = await readRunRecord(store, run).then(
     () => true,
     (err: unknown) => {
