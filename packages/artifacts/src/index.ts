@@ -28,6 +28,7 @@ export {
   maxSegmentLength,
   modelSetFileKey,
   modelSetManifestKey,
+  modelSetPromotionKey,
   modelSetsPrefix,
   modelSetVersionPrefix,
   parseFilterManifestKey,
@@ -71,6 +72,15 @@ export {
   writePhaseMember,
 } from './phase-manifests.js';
 export { classifierWeights, publishModelSet } from './publish-model-set.js';
+export {
+  announceServedVersion,
+  listModelSetVersions,
+  promoteVersion,
+  readPromotion,
+  rollbackVersion,
+  servedModelSetVersion,
+} from './model-set-promotion.js';
+export type { ModelSetVersionInfo, Promotion } from './model-set-promotion.js';
 export { newestModelSetVersion, readMemberClassMap, readModelSetFile, readModelSetManifest } from './read-model-set.js';
 export { listRuns, readRunCancelRequest, readRunRecord, requestRunCancel, writeRunRecord } from './run-records.js';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.js';

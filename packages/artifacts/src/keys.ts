@@ -192,6 +192,11 @@ export function modelSetFileKey(modelSet: string, version: string, file: string)
   return `${modelSetVersionPrefix(modelSet, version)}${checkRelativeKey('file', file)}`;
 }
 
+/** `models/<set>/promotion.json`: the promoted version and the ones before it. */
+export function modelSetPromotionKey(modelSet: string): string {
+  return `${modelSetsPrefix(modelSet)}promotion.json`;
+}
+
 /** The set and version of a {@link modelSetManifestKey}, or undefined for any other key. */
 export function parseModelSetManifestKey(key: string): { modelSet: string; version: string } | undefined {
   const match = /^models\/([^/]+)\/([^/]+)\/manifest\.json$/.exec(key);

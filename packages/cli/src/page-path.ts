@@ -59,7 +59,7 @@ export async function startPagePath(
       ? modelSet
         ? { modelSet, version }
         : undefined
-      : await inference.registry.newestPublished(modelSet);
+      : await inference.registry.servedVersion(modelSet);
     if (!target) {
       throw new UsageError(
         '--model-set',

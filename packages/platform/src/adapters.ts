@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
 import type { Bus } from './bus/types.js';
+import { readMachineBus } from './bus/machine-bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { type Env, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
@@ -95,7 +96,12 @@ export function defaultDataDir(env: Env): string {
 
 /** Compiles the adapter choices; throws a ConfigError naming the first bad variable. */
 export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
-  const busKind = readChoice(env, 'KZR_BUS', ['memory', 'nats'] as const) ?? 'memory';
+  // Unset KZR_BUS: the NATS that KZR_NATS_URL names, else the machine's Bus while `kzr start`
+  // runs one for this data directory, else the in-process Bus.
+  const machineBus = readString(env, 'KZR_NATS_URL') === undefined ? readMachineBus(dataDir) : undefined;
+  const busKind =
+    readChoice(env, 'KZR_BUS', ['memory', 'nats'] as const) ??
+    (readString(env, 'KZR_NATS_URL') !== undefined || machineBus !== undefined ? 'nats' : 'memory');
   const storeKind = readChoice(env, 'KZR_STORE', ['fs', 's3'] as const) ?? 'fs';
   const jobsKind = readChoice(env, 'KZR_JOBS', ['local', 'kubernetes'] as const) ?? 'local';
   const bus: BusConfig =
@@ -104,7 +110,7 @@ export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
       : {
           kind: 'nats',
           servers: required(
-            readUrls(env, 'KZR_NATS_URL', ['nats', 'tls'], 'nats'),
+            readUrls(env, 'KZR_NATS_URL', ['nats', 'tls'], 'nats') ?? (machineBus ? [machineBus] : undefined),
             'KZR_NATS_URL',
             'needed with KZR_BUS=nats',
           ),

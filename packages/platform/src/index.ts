@@ -8,7 +8,9 @@ export {
   isDeadLetterSubject,
   isEventSubject,
 } from './bus/events.js';
+export { machineBusFile, readMachineBus, startMachineBus } from './bus/machine-bus.js';
 export { MemoryBus } from './bus/memory-bus.js';
+export { natsServerBinary, NatsServerProcess } from './bus/nats-server-process.js';
 export { NatsBus } from './bus/nats-bus.js';
 export { buildJobManifest, KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
 export { LocalJobRunner } from './jobs/local-job-runner.js';
@@ -37,7 +39,9 @@ export { createLogger } from './logger.js';
 
 export type { AdapterConfig, Adapters, BusConfig, JobsConfig, StoreConfig } from './adapters.js';
 export type { DeadLetter, EventMap, KzrEvent } from './bus/events.js';
+export type { MachineBus } from './bus/machine-bus.js';
 export type { MemoryBusOptions } from './bus/memory-bus.js';
+export type { NatsServerProcessOptions } from './bus/nats-server-process.js';
 export type { NatsBusOptions } from './bus/nats-bus.js';
 export type {
   AnyEventMessage,

@@ -1,14 +1,13 @@
 /**
- * A real `nats-server` with JetStream for tests: loopback only, a free port picked once and kept
- * across {@link NatsServer.restart}, a temporary store directory, and JetStream limits set
- * (without them nats-server reserves 75 % of RAM and disk). Usable with `await using`.
+ * A real `nats-server` with JetStream for tests (platform's {@link NatsServerProcess}):
+ * loopback only, a free port picked once and kept across {@link NatsServer.restart}, a temporary
+ * store directory. Usable with `await using`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { NatsServerProcess } from '@kzr/platform';
 
 import { freePort } from './free-port.js';
 
@@ -22,29 +21,16 @@ export interface NatsServerOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** The binary: `KZR_NATS_SERVER`, else `nats-server` on PATH, else Debian's `/usr/sbin/nats-server`. */
-function binary(): string {
-  const fromEnv = process.env['KZR_NATS_SERVER'];
-  if (fromEnv) return fromEnv;
-  for (const dir of (process.env['PATH'] ?? '').split(':').concat(['/usr/sbin', '/usr/local/bin', '/usr/bin'])) {
-    if (dir && existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
-  }
-  throw new Error(
-    'nats-server not found: install the Debian package nats-server (scripts/ensure-env.sh does) or set KZR_NATS_SERVER',
-  );
-}
-
 /** A running nats-server. */
 export class NatsServer implements AsyncDisposable {
   /** The client port on 127.0.0.1 (the same after a restart). */
   readonly port: number;
   /** Directory holding the config and the JetStream store. */
   readonly dir: string;
-  readonly #options: Required<NatsServerOptions>;
-  #child: ChildProcess | undefined;
-  #log = '';
+  readonly #options: NatsServerOptions;
+  #process: NatsServerProcess | undefined;
 
-  private constructor(port: number, dir: string, options: Required<NatsServerOptions>) {
+  private constructor(port: number, dir: string, options: NatsServerOptions) {
     this.port = port;
     this.dir = dir;
     this.#options = options;
@@ -53,23 +39,7 @@ export class NatsServer implements AsyncDisposable {
   /** Starts a server on a free port with a fresh store. */
   static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
     const dir = await mkdtemp(join(tmpdir(), 'kzr-nats-'));
-    const server = new NatsServer(await freePort(), dir, {
-      maxMemoryStore: options.maxMemoryStore ?? '64MB',
-      maxFileStore: options.maxFileStore ?? '256MB',
-      startTimeoutMs: options.startTimeoutMs ?? 10_000,
-    });
-    await writeFile(
-      join(dir, 'nats.conf'),
-      [
-        `listen: 127.0.0.1:${server.port}`,
-        'jetstream {',
-        `  store_dir: ${JSON.stringify(join(dir, 'js'))}`,
-        `  max_memory_store: ${server.#options.maxMemoryStore}`,
-        `  max_file_store: ${server.#options.maxFileStore}`,
-        '}',
-        '',
-      ].join('\n'),
-    );
+    const server = new NatsServer(await freePort(), dir, options);
     try {
       await server.#launch();
     } catch (err) {
@@ -86,55 +56,22 @@ export class NatsServer implements AsyncDisposable {
 
   /** True while the process runs. */
   get running(): boolean {
-    return this.#child !== undefined;
+    return this.#process?.running ?? false;
   }
 
   async #launch(): Promise<void> {
-    this.#log = '';
-    const child = spawn(binary(), ['-c', join(this.dir, 'nats.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#child = child;
-    child.once('exit', () => {
-      if (this.#child === child) this.#child = undefined;
-    });
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`nats-server not ready after ${this.#options.startTimeoutMs} ms:\n${this.#log}`)),
-        this.#options.startTimeoutMs,
-      );
-      child.stderr!.on('data', (chunk: Buffer) => {
-        this.#log += chunk.toString();
-        if (this.#log.includes('Server is ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`nats-server exited (${code ?? signal}) before it was ready:\n${this.#log}`));
-      });
-    });
-    try {
-      await ready;
-    } catch (err) {
-      child.kill('SIGKILL');
-      throw err;
-    }
+    this.#process = await NatsServerProcess.start({ ...this.#options, dir: this.dir, port: this.port });
   }
 
   /** Stops the server gracefully (SIGTERM: JetStream state is flushed); the store is kept. */
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (!child) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    await this.#process?.stop();
+    this.#process = undefined;
   }
 
   /** Starts the server again on the same port with the same store. */
   async start(): Promise<void> {
-    if (this.#child) return;
+    if (this.running) return;
     // The port was ours; retry briefly in case the OS has not released it yet.
     for (let attempt = 0; ; attempt++) {
       try {

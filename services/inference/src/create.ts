@@ -131,7 +131,8 @@ export function createInference(options: InferenceOptions): Promise<InferenceRun
 }
 
 /**
- * Activates the newest published version of each named set (all sets' newest when empty).
+ * Activates the version to serve of each named set (the promoted, else the newest; with no
+ * names, that of the set published last).
  * Failures are logged, never thrown, so it can run in the background.
  */
 async function activateNewest(registry: ModelRegistry, modelSets: readonly string[], logger: Logger): Promise<void> {
@@ -139,7 +140,7 @@ async function activateNewest(registry: ModelRegistry, modelSets: readonly strin
   await Promise.all(
     names.map(async (name) => {
       // Never rejects: callers start it in the background, and a failure leaves the set unready.
-      const newest = await registry.newestPublished(name).catch((err: unknown) => {
+      const newest = await registry.servedVersion(name).catch((err: unknown) => {
         logger.error('could not list the published model sets', { modelSet: name ?? '(any)', err });
         return undefined;
       });

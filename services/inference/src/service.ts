@@ -194,6 +194,7 @@ export async function handleRecognizePage(
   checkSignal(signal);
   const classified = await classifyDetectionSets(lease.set, page, sets, {
     ...(voting ? { voting } : {}),
+    ...(request.tta !== undefined ? { tta: request.tta } : {}),
     ...(signal ? { signal } : {}),
   });
   checkSignal(signal);

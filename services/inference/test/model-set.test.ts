@@ -108,7 +108,7 @@ describe('model sets', () => {
     assert.equal(registry.status('tiny').state, 'loading');
     await loading;
     assert.throws(() => registry.acquire('tiny', 'v9'), { name: 'NotFoundError' });
-    assert.equal((await registry.newestPublished())?.version, 'v1');
+    assert.equal((await registry.servedVersion())?.version, 'v1');
   });
 
   it('rejects a manifest with a bad field, naming it', async () => {

@@ -1,17 +1,26 @@
 /**
- * `kzr start`: the embedded mode. Opens the adapters (by default the in-process Bus, the
- * filesystem Store under the data directory and local jobs), starts every service on localhost
+ * `kzr start`: the embedded mode. Starts the machine's Bus (a nats-server child with JetStream
+ * under the data directory, recorded in `<data dir>/bus.json` so every `kzr` command on this
+ * machine uses it while it runs) unless `KZR_BUS` or `KZR_NATS_URL` choose another, opens the
+ * adapters (that Bus, the filesystem Store under the data directory and local jobs), starts every service on localhost
  * in this process through the same factories the standalone mains use (preprocess with its
  * worker, postprocess with the filter hot swap, inference on the newest published model set with
  * the model hot swap and RecognizePage calling the two others), prints one JSON line with their
  * endpoints, health, readiness (inference is ready once a model set is loaded) and adapters, and
  * serves until SIGINT/SIGTERM. The drain runs each service's steps (Bus intake, calls, models),
- * all services at once, then closes the adapters.
+ * all services at once, then closes the adapters and stops the machine's Bus.
  */
 import { mkdir } from 'node:fs/promises';
 
 import { createInference } from '@kzr/inference';
-import { createLogger, drainOnSignal, openAdapters } from '@kzr/platform';
+import {
+  createLogger,
+  defaultDataDir,
+  drainOnSignal,
+  openAdapters,
+  readMachineBus,
+  startMachineBus,
+} from '@kzr/platform';
 import { createPostprocess } from '@kzr/postprocess';
 import { createPreprocess } from '@kzr/preprocess';
 
@@ -23,10 +32,20 @@ import { usage } from './start.usage.js';
 /** Runs the embedded services; resolves with the exit code after the drain. */
 export async function run(args: string[]): Promise<number> {
   parseCommand(usage, args);
-  const config = compileEmbeddedConfig(process.env);
-  const services = compileEmbeddedServicesConfig(process.env);
+  const env = process.env;
+  // Validated first: a bad variable exits before the machine's Bus starts.
+  compileEmbeddedConfig(env);
+  const services = compileEmbeddedServicesConfig(env);
+  const dataDir = defaultDataDir(env);
+  await mkdir(dataDir, { recursive: true });
+  // Disposed last: the machine's Bus, unless KZR_BUS or KZR_NATS_URL choose one or another
+  // `kzr start` on this data directory runs it already.
+  await using _machineBus =
+    env['KZR_BUS'] || env['KZR_NATS_URL'] || readMachineBus(dataDir) !== undefined
+      ? undefined
+      : await startMachineBus(dataDir, env);
+  const config = compileEmbeddedConfig(env);
   const logger = createLogger({ level: config.logLevel, fields: { mode: 'embedded' } });
-  await mkdir(config.dataDir, { recursive: true });
   // Disposed in reverse order of declaration: the services drain before the adapters close.
   await using adapters = await openAdapters(config.adapters, { logger, source: 'kzr-embedded' });
   const shared = { bus: adapters.bus, store: adapters.store };

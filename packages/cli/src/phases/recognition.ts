@@ -1,6 +1,6 @@
 /**
  * How a run's phases recognise pages: the models of a stage are published as a model set of the
- * run (`eval-<run>`, version = the stage), and the dataset's pages go through RecognizePage of
+ * run (`eval-<run>`, version = the stage, removed afterwards), and the dataset's pages go through RecognizePage of
  * the in-process page path (the preprocess phase's pages, sent as preprocessed), unfiltered, so each stage is scored exactly as it would be served
  * (DESIGN.md "The page path"). The filter is fitted and applied here, from the merged candidates.
  */
@@ -9,6 +9,8 @@ import { type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
 import {
   type CheckpointMember,
   loadStoredCheckpointMember,
+  modelSetManifestKey,
+  modelSetVersionPrefix,
   PagePreprocessing,
   preprocessedPageKey,
   publishModelSet,
@@ -123,15 +125,25 @@ export async function recognizeStage(
       lowConfidenceThreshold: 0,
       filterVersion: '',
       unfiltered: true,
+      tta: ctx.spec.inference.tta,
     });
   }
-  const path = await startPagePath(ctx.store, ctx.logger, modelSet, options.stage);
   try {
-    const answers = await recognizeAll(path.endpoint, requests);
-    ctx.progress({ type: 'recognised', stage: options.stage, pages: answers.length });
-    return answers.map(classifiedPage);
+    const path = await startPagePath(ctx.store, ctx.logger, modelSet, options.stage);
+    try {
+      const answers = await recognizeAll(path.endpoint, requests);
+      ctx.progress({ type: 'recognised', stage: options.stage, pages: answers.length });
+      return answers.map(classifiedPage);
+    } finally {
+      await path.close();
+    }
   } finally {
-    await path.close();
+    // The stage's set existed only for this page path: it must not be what a service serves
+    // as "the newest published set", manifest first so no reader sees a set half removed.
+    await ctx.store.delete(modelSetManifestKey(modelSet, options.stage));
+    for (const info of await ctx.store.list(modelSetVersionPrefix(modelSet, options.stage))) {
+      await ctx.store.delete(info.key);
+    }
   }
 }
 

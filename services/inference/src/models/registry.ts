@@ -5,7 +5,7 @@
  * flight finish on the old version, which is then disposed. A version that fails to load leaves
  * the current one serving; {@link ModelRegistry.status} and the log say why.
  */
-import { checkSegment, newestModelSetVersion } from '@kzr/artifacts';
+import { checkSegment, newestModelSetVersion, readPromotion, servedModelSetVersion } from '@kzr/artifacts';
 import {
   type Bus,
   EventSubject,
@@ -213,16 +213,20 @@ export class ModelRegistry implements AsyncDisposable {
   }
 
   /**
-   * The newest published version of `modelSet` (latest manifest `createdAt`), or of any set
-   * when `modelSet` is omitted; undefined when the Store holds none.
+   * The version of `modelSet` to serve (the promoted one, else the newest published), or of the
+   * set with the newest version when `modelSet` is omitted; undefined when the Store holds none.
    */
-  async newestPublished(modelSet?: string): Promise<{ modelSet: string; version: string } | undefined> {
-    return newestModelSetVersion(this.store, modelSet);
+  async servedVersion(modelSet?: string): Promise<{ modelSet: string; version: string } | undefined> {
+    const name = modelSet ?? (await newestModelSetVersion(this.store))?.modelSet;
+    if (name === undefined) return undefined;
+    const version = await servedModelSetVersion(this.store, name);
+    return version === undefined ? undefined : { modelSet: name, version };
   }
 
   /**
    * Follows `kzr.models.published` on a durable consumer: each event loads and swaps in its
-   * version. A version that fails to load is terminated on the Bus (dead letter with the
+   * version, unless another version of the set is promoted (a pinned set keeps serving its
+   * promoted version; promote and rollback announce theirs). A version that fails to load is terminated on the Bus (dead letter with the
    * reason) and the current version keeps serving.
    */
   async follow(bus: Bus, durable = 'inference-models'): Promise<Subscription> {
@@ -230,6 +234,11 @@ export class ModelRegistry implements AsyncDisposable {
       const ref = message.event.model;
       if (!ref?.modelSet || !ref.version)
         throw new ValidationError('event.model', 'model set and version are required');
+      const promoted = (await readPromotion(this.store, ref.modelSet))?.version;
+      if (promoted !== undefined && promoted !== ref.version) {
+        this.options.logger?.info('published version not served: another is promoted', { ...ref, promoted });
+        return;
+      }
       await this.activate(ref.modelSet, ref.version);
     });
   }
