@@ -71,7 +71,7 @@ try {
     resume: values.resume === true,
     dataDir: config.dataDir,
     signal: new AbortController().signal,
-    bodies: Object.fromEntries(Object.values(PhaseName).map((name) => [name, body])) as Record<PhaseName, PhaseBody>,
+    loadBody: () => Promise.resolve(body),
     print: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
   });
 } catch (err) {

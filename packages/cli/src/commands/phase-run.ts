@@ -34,7 +34,6 @@ export async function run(args: string[]): Promise<number> {
   const attempt = intFlag(values, 'attempt', 1, 1);
   const config = compileEmbeddedConfig(process.env);
   const logger = createLogger({ level: config.logLevel, fields: { command: 'phase run' } });
-  const { phaseBodies } = await import('../phases/index.js');
   const adapters = await openAdapters(config.adapters, { logger, source: 'kzr-phase-run' });
   const abort = new AbortController();
   const stop = (): void => abort.abort(new Error('interrupted'));
@@ -51,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
       resume: values.resume === true,
       dataDir: config.dataDir,
       signal: abort.signal,
-      bodies: phaseBodies,
+      loadBody: async (name) => (await import('../phases/index.js')).phaseBodies[name],
       print: printJson,
     });
   } finally {

@@ -44,8 +44,11 @@ export interface RunPhaseOptions {
   /** The data directory; scratch folders go under `<dataDir>/work/`. */
   readonly dataDir: string;
   readonly signal: AbortSignal;
-  /** The phase bodies, by phase name (`phases/index.ts`). */
-  readonly bodies: Readonly<Record<PhaseName, PhaseBody>>;
+  /**
+   * The body of a phase (`phases/index.ts`), loaded only on a cache miss: the bodies bring
+   * TensorFlow.js, ONNX Runtime and sharp, which a cache hit never needs.
+   */
+  readonly loadBody: (phase: PhaseName) => Promise<PhaseBody>;
   /** One JSON line of output (progress, the cache hit, done). */
   readonly print: (line: Readonly<Record<string, unknown>>) => void;
 }
@@ -96,7 +99,8 @@ export async function runPhase(o: RunPhaseOptions): Promise<PhaseOutcome> {
   await mkdir(workRoot, { recursive: true });
   const workDir = await mkdtemp(join(workRoot, `${o.run}-${node.phase}-`));
   try {
-    const result = await o.bodies[node.phase]({
+    const body = await o.loadBody(node.phase);
+    const result = await body({
       store: o.store,
       bus: o.bus,
       logger: o.logger.child({ run: o.run, phase: o.phase }),
