@@ -75,9 +75,11 @@ describe('kzr phase run', { timeout: 300_000 }, () => {
       const store = await FsStore.open({ root: join(dataDir, 'store') });
       t.after(() => store.close());
       const smoke = await loadRunSpec({ preset: 'smoke' });
-      // Two epochs for the first model's first training, so that it can be killed in the second.
+      // Two epochs for the first model's first training, so that it can be killed in the second;
+      // one page per book, to be quick.
       const spec = {
         ...smoke,
+        dataset: { ...smoke.dataset, synthetic: { ...smoke.dataset.synthetic!, pagesPerBook: 1 } },
         models: smoke.models.map((m, i) => (i === 0 ? { ...m, epochs: { ...m.epochs, firstTrain: 2 } } : m)),
       };
       const bus = new MemoryBus({ source: 'test', logger: createLogger({ level: 'warn' }) });
