@@ -95,10 +95,41 @@ export function parseCommand(usage: CommandUsage, args: readonly string[]): Pars
     Object.entries(usage.flags).map(([name, flag]) => [name, { type: flag.type, multiple: flag.multiple === true }]),
   );
   try {
-    return parseArgs({ args: [...args], options, allowPositionals: usage.positionals !== undefined, strict: true });
+    return parseArgs({
+      args: joinNegativeValues(usage, args),
+      options,
+      allowPositionals: usage.positionals !== undefined,
+      strict: true,
+    });
   } catch (err) {
-    throw new UsageError('arguments', (err as Error).message);
+    // Node's messages run over several lines ("ambiguous" values); the first says what is wrong.
+    throw new UsageError('arguments', ((err as Error).message.split('\n')[0] ?? '').trim());
   }
+}
+
+/**
+ * `--seed -1` as `--seed=-1`: node's parser takes a value starting with `-` for an option and
+ * refuses it as ambiguous; a negative number after a string flag can only be its value. The
+ * command's own check then says whether the number is allowed.
+ */
+function joinNegativeValues(usage: CommandUsage, args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name !== undefined && usage.flags[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** Help of one command: usage line, summary, every flag with its default, one example. */

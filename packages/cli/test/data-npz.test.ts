@@ -15,7 +15,7 @@ describe('kzr data npz', () => {
     assert.equal(missing.code, 2);
     // The argument is named as the usage line of `kzr data npz --help` names it.
     assert.match(missing.stderr, /^kzr: <file\.npz>: cannot read no\/such\/file\.npz: ENOENT$/m);
-    assert.match((await runKzr(['data', 'npz', '--help'])).stdout, /^usage: kzr data npz <file\.npz>\n/);
+    assert.match((await runKzr(['data', 'npz', '--help'])).stdout, /^usage: kzr data npz \[options\] <file\.npz>\n/);
     const notZip = await runKzr(['data', 'npz', 'package.json']);
     assert.equal(notZip.code, 2);
     assert.match(notZip.stderr, /package\.json: zip\.endOfCentralDirectory/);

@@ -99,6 +99,31 @@ describe('kzr preprocess crops', () => {
     assert.deepEqual(crop.data, resizeBicubic(toGrayscale(cropRaw(page, box)), 24, 24).data);
   });
 
+  it("removes the staging a killed run left, not a running one's (issue 22, finding 10)", async (t) => {
+    const dir = await tempDir(t, 'kzr-pre-');
+    await mkdir(join(dir, 'images'));
+    await writeFile(join(dir, 'images', 'b1_00001_1.png'), await encodePng(seededPage(30, 30, 1)));
+    await writeFile(join(dir, 'train.csv'), 'image_id,labels\nb1_00001_1,U+3042 10 10 5 5\n');
+    // No process has pid 2^31 - 2 (above Linux's pid_max); this test's own process is alive.
+    await mkdir(join(dir, 'crops.partial-2147483646', 'U+3042'), { recursive: true });
+    await writeFile(join(dir, 'crops.partial-2147483646', 'U+3042', 'x.png'), 'left by a killed run');
+    await mkdir(join(dir, `crops.partial-${process.pid}`));
+    const res = await runKzr([
+      'preprocess',
+      'crops',
+      '--labels',
+      join(dir, 'train.csv'),
+      '--images',
+      join(dir, 'images'),
+      '--out',
+      join(dir, 'crops'),
+      '--policy',
+      'train',
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual((await readdir(dir)).sort(), ['crops', `crops.partial-${process.pid}`, 'images', 'train.csv']);
+  });
+
   it('exits 2 for a box outside its page and leaves no output', async (t) => {
     const dir = await tempDir(t, 'kzr-pre-');
     await mkdir(join(dir, 'images'));

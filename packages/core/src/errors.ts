@@ -109,7 +109,9 @@ export class ParseError extends KzrError {
   constructor(location: ParseErrorLocation, problem: string, options?: ErrorOptions) {
     const file = location.file ?? '<input>';
     const where = location.line === undefined ? file : `${file}:${location.line}`;
-    super(ErrorKind.Invalid, `${where}: ${location.field}: ${problem}`, { ...options, field: location.field });
+    // An empty field is the whole document (its top level), which the file already names.
+    const at = location.field === '' ? where : `${where}: ${location.field}`;
+    super(ErrorKind.Invalid, `${at}: ${problem}`, { ...options, field: location.field });
     this.name = 'ParseError';
     this.file = file;
     this.line = location.line;

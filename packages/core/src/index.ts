@@ -19,7 +19,7 @@ export {
   KzrError,
   ParseError,
 } from './errors.js';
-export { exitCodeOf, failureText } from './exit-code.js';
+export { escapeControlCharacters, exitCodeOf, failureText } from './exit-code.js';
 export { boxCenter, iou, nms } from './geometry.js';
 export {
   formatSubmissionCsv,
@@ -28,6 +28,7 @@ export {
   KAGGLE_HEADER,
   parseSubmissionCsv,
   parseTrainCsv,
+  requirePageId,
 } from './kaggle-csv.js';
 export { f1FromCounts, matchPage, scoreSubmission } from './metric.js';
 export { readingOrder, readingSequence } from './reading-order.js';

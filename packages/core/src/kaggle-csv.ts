@@ -4,7 +4,7 @@
  * header `image_id,labels`; a page with no characters has an empty `labels` field.
  */
 import { expectHeader, isUnicodeCode, parseIntField, parseNumberField, splitFields, splitLines } from './csv-text.js';
-import { ParseError } from './errors.js';
+import { InvalidArgumentError, ParseError } from './errors.js';
 
 /** One labelled character: its code (`U+3042`) and its box, integer pixels of the original page. */
 export interface CharLabel {
@@ -49,6 +49,19 @@ const pageIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** True for a page id that can appear in the Kaggle files (letters, digits, `_`, `-`, `.`). */
 export function isPageId(value: string): boolean {
   return pageIdPattern.test(value);
+}
+
+/**
+ * Returns `value` when it is a page id ({@link isPageId}); throws an {@link InvalidArgumentError}
+ * naming `field` otherwise (so `..`, `a/b`, `,`, spaces, quotes and control characters never
+ * reach a key or a CSV).
+ */
+export function requirePageId(field: string, value: string): string {
+  if (isPageId(value)) return value;
+  throw new InvalidArgumentError(
+    field,
+    `expected a page id of letters, digits, '_', '-' or '.' (starting with a letter or digit), got ${JSON.stringify(value)}`,
+  );
 }
 
 function parseRows(

@@ -20,6 +20,27 @@ export class DataFormatError extends KzrError {
   }
 }
 
+/**
+ * A file declares more than a configured budget allows (decompressed bytes of an archive),
+ * refused before the work; `resource-exhausted` and not retryable (the CLI exits 2).
+ */
+export class DataLimitError extends KzrError {
+  declare readonly field: string;
+  /** The limit, as the caller sets it, for example `--max-bytes`. */
+  readonly limit: string;
+  readonly max: number;
+
+  constructor(file: string, field: string, what: string, limit: string, max: number) {
+    super(ErrorKind.ResourceExhausted, `${file}: ${field}: ${what} exceed ${limit} = ${max}`, {
+      field,
+      retryable: false,
+    });
+    this.name = 'DataLimitError';
+    this.limit = limit;
+    this.max = max;
+  }
+}
+
 /** An option or argument is outside what a data function accepts (a page count of 0, an unknown dataset). */
 export class DataArgumentError extends InvalidArgumentError {
   constructor(field: string, problem: string, options?: ErrorOptions) {

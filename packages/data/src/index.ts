@@ -1,5 +1,5 @@
 // Dataset I/O beside core: npy/npz and tar readers, dataset downloader, synthetic Kaggle-format books.
-export { DataArgumentError, DataFormatError, DownloadError } from './errors.js';
+export { DataArgumentError, DataFormatError, DataLimitError, DownloadError } from './errors.js';
 export {
   DATASET_FILES,
   DatasetName,
@@ -14,12 +14,13 @@ export { CHARACTER_POOL, coveredCharacters, HOLDOUT_FONTS, TRAIN_FONTS } from '.
 export { generateSyntheticDataset, SyntheticDefaults } from './synth/generate.js';
 export { drawBookStyle } from './synth/page.js';
 export { NpyDtype, parseNpy } from './npy.js';
-export { parseNpz, readNpz } from './npz.js';
+export { defaultMaxNpzBytes, parseNpz, readNpz } from './npz.js';
 export { decodeGreyPng, readKuzushijiKanji, readTarEntries, TarEntryType } from './tar.js';
 export { listZipEntries, readZipEntry, ZipMethod } from './zip.js';
 
 export type { DatasetFile, DownloadOptions, DownloadResult } from './download.js';
 export type { NpyArray, NpyData } from './npy.js';
+export type { NpzOptions } from './npz.js';
 export type { GreyImage, KanjiImage, TarEntry } from './tar.js';
 export type { DetectorSimulation } from './synth/detector.js';
 export type { FontFamily } from './synth/fonts.js';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 
-import { DataFormatError, listZipEntries, parseNpy, parseNpz, readNpz } from '../src/index.js';
+import { DataFormatError, DataLimitError, listZipEntries, parseNpy, parseNpz, readNpz } from '../src/index.js';
 import { sharedData } from './shared-data.js';
 import { buildNpy, buildZip } from './zip-writer.js';
 
@@ -110,5 +110,23 @@ describe('npz reader on archives in every layout', () => {
         (err: unknown) => DataFormatError.is(err) && err.kind === 'invalid' && pattern.test(err.message),
       );
     }
+  });
+
+  it('refuses a zip bomb by its declared sizes before inflating anything (issue 22, finding 4)', () => {
+    // 4 MB of zeros deflate to about 4 KB; with a 1 MB budget it is refused at once.
+    const bomb = buildZip([{ name: 'arr_0.npy', data: buildNpy('|u1', [4 << 20], Buffer.alloc(4 << 20)), method: 8 }]);
+    assert.ok(bomb.length < 10_000);
+    const t0 = performance.now();
+    assert.throws(
+      () => parseNpz(bomb, 'bomb.npz', { maxBytes: 1 << 20, limitName: '--max-bytes' }),
+      (err: unknown) =>
+        DataLimitError.is(err) &&
+        err.kind === 'resource-exhausted' &&
+        !err.retryable &&
+        err.message === 'bomb.npz: zip: members of 4194432 bytes exceed --max-bytes = 1048576',
+    );
+    assert.ok(performance.now() - t0 < 100);
+    // Under the default budget (1 GiB) the same archive reads.
+    assert.equal(parseNpz(bomb, 'bomb.npz').get('arr_0')!.data.length, 4 << 20);
   });
 });

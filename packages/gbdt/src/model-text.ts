@@ -84,6 +84,9 @@ function parseTree(fields: Map<string, string>, name: string, maxFeatureIdx: num
   };
 }
 
+/** Most features a model may declare (`max_feature_idx` + 1); kzr's filter has 117. */
+export const maxModelFeatures = 1_000_000;
+
 /**
  * Parses a LightGBM `model.txt`. Throws {@link ModelFormatError} naming the first malformed
  * field; multiclass, categorical and linear-tree models are rejected.
@@ -110,9 +113,17 @@ export function parseModel(text: string): Booster {
   for (const part of objectiveParts.slice(1)) {
     if (part.startsWith('sigmoid:')) sigmoid = parseNumber(part.slice('sigmoid:'.length), 'objective.sigmoid');
   }
+  // NaN or a non-positive slope would turn every score into NaN or a constant.
+  if (!(Number.isFinite(sigmoid) && sigmoid > 0)) {
+    throw new ModelFormatError('objective.sigmoid', `expected a finite number > 0, got ${sigmoid}`);
+  }
   const maxFeatureIdx = parseNumber(header.get('max_feature_idx') ?? '', 'max_feature_idx');
-  if (!Number.isInteger(maxFeatureIdx) || maxFeatureIdx < 0) {
-    throw new ModelFormatError('max_feature_idx', `expected a non-negative integer, got ${maxFeatureIdx}`);
+  if (!Number.isInteger(maxFeatureIdx) || maxFeatureIdx < 0 || maxFeatureIdx >= maxModelFeatures) {
+    // Checked before anything is sized by it: a declared 10^15 would otherwise fill the heap.
+    throw new ModelFormatError(
+      'max_feature_idx',
+      `expected an integer in [0, ${maxModelFeatures - 1}], got ${header.get('max_feature_idx') ?? ''}`,
+    );
   }
   const splitList = (value: string | undefined): string[] =>
     value === undefined || value.trim() === '' ? [] : value.trim().split(/\s+/);

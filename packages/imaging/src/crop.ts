@@ -60,8 +60,61 @@ export interface CutCharacter {
  */
 export function cutCharacter(page: RawImage, box: Box, options: CutOptions): CutCharacter {
   const padded = paddedBox(box, options.policy, page.width, page.height, options.field);
-  let image = cropRaw(page, padded);
-  if ((options.channels ?? 3) === 1 && image.channels === 3) image = toGrayscale(image);
-  if (options.size !== undefined) image = resizeSquare(image, options.size);
-  return { image, paddedBox: padded };
+  return { image: cutPlanned(page, planOf(page.channels, padded, options)), paddedBox: padded };
+}
+
+/**
+ * A crop checked and sized before any pixel is touched: its padded box on the page and the
+ * shape of the image it becomes. {@link planCrop} makes one; its sizes let a caller bound the
+ * work of many crops before cutting the first.
+ */
+export interface PlannedCrop {
+  /** The padded box on the page (whole pixels, inside it). */
+  readonly paddedBox: PixelBox;
+  /** Side of the square output, or undefined for the padded box's native size. */
+  readonly size: number | undefined;
+  /** Width of the output image. */
+  readonly width: number;
+  /** Height of the output image. */
+  readonly height: number;
+  /** Channels of the output image (1 or the page's). */
+  readonly channels: number;
+}
+
+function planOf(pageChannels: number, padded: PixelBox, options: CutOptions): PlannedCrop {
+  const channels = (options.channels ?? 3) === 1 ? 1 : pageChannels;
+  return {
+    paddedBox: padded,
+    size: options.size,
+    width: options.size ?? padded.width,
+    height: options.size ?? padded.height,
+    channels,
+  };
+}
+
+/**
+ * Pads and checks `box` on a page of the given shape and sizes its crop, without pixels.
+ * @throws GeometryError naming `options.field` for a box that is empty or outside the page.
+ */
+export function planCrop(
+  pageWidth: number,
+  pageHeight: number,
+  pageChannels: number,
+  box: Box,
+  options: CutOptions,
+): PlannedCrop {
+  return planOf(pageChannels, paddedBox(box, options.policy, pageWidth, pageHeight, options.field), options);
+}
+
+/** Samples a crop reads from the page and writes, the measure of its work and memory. */
+export function cropWorkPixels(crop: PlannedCrop): number {
+  return crop.paddedBox.width * crop.paddedBox.height + crop.width * crop.height;
+}
+
+/** Cuts a planned crop (crop, then grayscale, then resize, as {@link cutCharacter}). */
+export function cutPlanned(page: RawImage, crop: PlannedCrop): RawImage {
+  let image = cropRaw(page, crop.paddedBox);
+  if (crop.channels === 1 && image.channels === 3) image = toGrayscale(image);
+  if (crop.size !== undefined) image = resizeSquare(image, crop.size);
+  return image;
 }

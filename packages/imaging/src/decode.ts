@@ -49,6 +49,42 @@ export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
+/** Bytes from the end of a file that {@link imageEndProblem} needs: the JPEG end marker may be followed by a little padding. */
+export const imageTailBytes = 64;
+
+/**
+ * Whether an encoded image of `format` ends as a whole file does, from its first 16 bytes, its
+ * last {@link imageTailBytes} bytes and its size; a problem text (`truncated: …`) when it does
+ * not, else undefined. Catches what the magic bytes cannot: a file cut short in a copy or a
+ * download (a decoder would fill the missing rows with grey and only warn). TIFF, whose
+ * structure has no end marker, is not checked.
+ */
+export function imageEndProblem(
+  format: ImageFormat,
+  head: Uint8Array,
+  tail: Uint8Array,
+  size: number,
+): string | undefined {
+  if (format === ImageFormat.Jpeg) {
+    for (let k = tail.length - 2; k >= 0; k--) if (tail[k] === 0xff && tail[k + 1] === 0xd9) return undefined;
+    return 'truncated: no JPEG end marker (FF D9) at its end';
+  }
+  if (format === ImageFormat.Png) {
+    const iend = [0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+    const end = tail.subarray(tail.length - iend.length);
+    return end.length === iend.length && iend.every((v, k) => end[k] === v)
+      ? undefined
+      : 'truncated: no PNG IEND chunk at its end';
+  }
+  if (format === ImageFormat.Webp && head.length >= 8) {
+    const declared = (head[4]! | (head[5]! << 8) | (head[6]! << 16) | (head[7]! << 24)) >>> 0;
+    return declared + 8 > size
+      ? `truncated: its RIFF header declares ${declared + 8} bytes, the file has ${size}`
+      : undefined;
+  }
+  return undefined;
+}
+
 /**
  * Decodes a JPEG, PNG, TIFF or WebP image to raw 8-bit samples in true colour order (RGB), or
  * to grayscale with `channels: 1`. Alpha is dropped (as PIL's RGBA -> RGB does), grayscale
@@ -119,6 +155,8 @@ export async function renderSvgPng(svg: string): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
+/** The decoder's reason, first line only: libvips appends its whole warning log to the message. */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const text = err instanceof Error ? err.message : String(err);
+  return (text.split('\n')[0] ?? '').trim();
 }

@@ -3,8 +3,18 @@
 export { benRows, benSigma, gaussianKernelFixedPoint, gaussianTaps8u } from './ben.js';
 export { benRowsWasm, ensureBenWasm } from './ben-wasm.js';
 export { reflect101 } from './border.js';
-export { cropRaw, cutCharacter } from './crop.js';
-export { decodeImage, defaultMaxPixels, encodePng, ImageFormat, renderSvgPng, sniffImageFormat } from './decode.js';
+export { cropRaw, cropWorkPixels, cutCharacter, cutPlanned, planCrop } from './crop.js';
+export { cutCrops } from './crop-stream.js';
+export {
+  decodeImage,
+  defaultMaxPixels,
+  encodePng,
+  ImageFormat,
+  imageEndProblem,
+  imageTailBytes,
+  renderSvgPng,
+  sniffImageFormat,
+} from './decode.js';
 export { GeometryError, ImageDecodeError, ImageTooLargeError, ImagingError, ShardFormatError } from './errors.js';
 export { denoiseColoredSync } from './denoise.js';
 export { toGrayscale, toRgb } from './grayscale.js';
@@ -31,7 +41,8 @@ export {
 export { cropFileName } from './crop-names.js';
 export { ttaCentreCrop, ttaSevenCrop, ttaViews, ttaViewSpecs, TtaView } from './tta.js';
 
-export type { CutCharacter, CutOptions } from './crop.js';
+export type { CutCharacter, CutOptions, PlannedCrop } from './crop.js';
+export type { CutCropsOptions } from './crop-stream.js';
 export type { DecodeOptions, EncodePngOptions } from './decode.js';
 export type { DenoiseOptions } from './denoise.js';
 export type { NlMeansParams, NlMeansPlan } from './nlmeans.js';

@@ -1,6 +1,7 @@
 /**
- * A small pool of worker threads for row strips. Strips of one image share its
- * SharedArrayBuffers, so nothing is copied; idle workers do not keep the process alive.
+ * A small pool of worker threads for row strips and crops. Tasks of one image share its
+ * SharedArrayBuffers, so nothing is copied; idle workers do not keep the process alive. A task
+ * still queued when its signal aborts is dropped, so a cancelled page stops within one task.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -25,18 +26,45 @@ function startWorker(): Worker {
 
 class StripPool {
   readonly #slots: Slot[] = [];
-  readonly #queue: { task: StripTask; resolve: () => void; reject: (err: Error) => void }[] = [];
+  readonly #queue: { task: StripTask; resolve: () => void; reject: (err: unknown) => void }[] = [];
   readonly #size: number;
 
   constructor(size: number) {
     this.#size = size;
   }
 
-  run(task: StripTask): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ task, resolve, reject });
-      this.#pump();
+  /**
+   * Runs `tasks`, resolving when all are done. Once `signal` aborts, the ones still queued are
+   * dropped and the promise rejects with its reason (one abort listener per call, not per task).
+   */
+  runAll(tasks: readonly StripTask[], signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    const items = tasks.map((task) => {
+      let settle!: { resolve: () => void; reject: (err: unknown) => void };
+      const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      return { task, done, ...settle };
     });
+    const onAbort = (): void => {
+      for (const item of items) {
+        const at = this.#queue.indexOf(item);
+        if (at >= 0) {
+          this.#queue.splice(at, 1);
+          item.reject(signal?.reason);
+        }
+      }
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#queue.push(...items);
+    this.#pump();
+    return Promise.all(items.map((item) => item.done)).then(
+      () => signal?.removeEventListener('abort', onAbort),
+      (err: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        // The other tasks of the call settle on their own; their failures are this one's.
+        for (const item of items) item.done.catch(() => {});
+        throw err;
+      },
+    );
   }
 
   #pump(): void {
@@ -81,32 +109,77 @@ export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-/**
- * Splits `[0, height)` into strips and runs `makeTask` for each on `threads` workers
- * (`threads` = 1 runs in the calling thread).
- */
-export async function runStrips(
-  height: number,
-  threads: number,
-  makeTask: (rowStart: number, rowEnd: number) => StripTask,
-  runInline: (task: StripTask) => void | Promise<void>,
-): Promise<void> {
-  if (threads <= 1) {
-    await runInline(makeTask(0, height));
-    return;
-  }
+function poolOf(threads: number): StripPool {
   let pool = pools.get(threads);
   if (pool === undefined) {
     pool = new StripPool(threads);
     pools.set(threads, pool);
   }
-  // A few strips per thread keeps the threads busy until the end.
-  const strips = Math.min(height, threads * 4);
-  const tasks: Promise<void>[] = [];
+  return pool;
+}
+
+/**
+ * Pixels per strip a page is cut into at most (but at least {@link minStripRows} rows): about a
+ * third of a second of denoising on one core, so a cancelled page stops within about that, and a
+ * worker's kernel memory stays small.
+ */
+const stripPixels = 1 << 18;
+/** Rows per strip at least: below the denoiser's tile height, strips cost noticeably more. */
+const minStripRows = 64;
+
+/**
+ * Splits `[0, height)` into strips and runs `makeTask` for each on `threads` workers
+ * (`threads` = 1 runs in the calling thread, a strip at a time, letting the event loop turn
+ * between strips). Rejects with the signal's reason once it aborts; strips already running
+ * finish in their workers, queued ones are dropped.
+ */
+export async function runStrips(
+  height: number,
+  width: number,
+  threads: number,
+  makeTask: (rowStart: number, rowEnd: number) => StripTask,
+  runInline: (task: StripTask) => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  // A few strips per thread keeps the threads busy until the end; big pages get more, smaller ones.
+  const rowsPerStrip = Math.max(minStripRows, Math.floor(stripPixels / Math.max(1, width)));
+  const strips = Math.min(height, Math.max(threads * 4, Math.ceil(height / rowsPerStrip)));
+  const bounds: [number, number][] = [];
   for (let i = 0; i < strips; i++) {
     const rowStart = Math.floor((i * height) / strips);
     const rowEnd = Math.floor(((i + 1) * height) / strips);
-    if (rowEnd > rowStart) tasks.push(pool.run(makeTask(rowStart, rowEnd)));
+    if (rowEnd > rowStart) bounds.push([rowStart, rowEnd]);
   }
-  await Promise.all(tasks);
+  if (threads <= 1) {
+    for (const [rowStart, rowEnd] of bounds) {
+      signal?.throwIfAborted();
+      await runInline(makeTask(rowStart, rowEnd));
+      await yieldToEventLoop();
+    }
+    return;
+  }
+  const pool = poolOf(threads);
+  await pool.runAll(
+    bounds.map(([rowStart, rowEnd]) => makeTask(rowStart, rowEnd)),
+    signal,
+  );
+}
+
+/** Runs one task on the pool of `threads` workers (`threads` = 1 runs it in the calling thread). */
+export async function runTask(
+  task: StripTask,
+  threads: number,
+  runInline: (task: StripTask) => void | Promise<void>,
+): Promise<void> {
+  if (threads <= 1) {
+    await runInline(task);
+    await yieldToEventLoop();
+    return;
+  }
+  await poolOf(threads).runAll([task]);
+}
+
+/** Lets pending I/O callbacks (health checks, other calls) run before the next piece of work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

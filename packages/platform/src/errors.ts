@@ -64,6 +64,30 @@ export class ResourceExhaustedError extends KzrError {
   }
 }
 
+/**
+ * A request or input asks for more work than a configured budget allows (pixels, crops, boxes,
+ * characters, declared sizes), checked before the work starts; the gRPC status is
+ * RESOURCE_EXHAUSTED and the CLI exits 2. The same input fails again: send less, or raise the limit.
+ */
+export class LimitExceededError extends KzrError {
+  /** The limit that was exceeded, as it is configured, for example `KZR_PREPROCESS_MAX_CROP_PIXELS`. */
+  readonly limit: string;
+  /** The limit's value. */
+  readonly max: number;
+
+  /** `what` is the amount asked for, for example `40 crops of 4096x4096 = 671088640 pixels`. */
+  constructor(field: string, what: string, limit: string, max: number, options?: ErrorOptions) {
+    super(ErrorKind.ResourceExhausted, `${field}: ${what} exceed ${limit} = ${max}`, {
+      ...options,
+      field,
+      retryable: false,
+    });
+    this.name = 'LimitExceededError';
+    this.limit = limit;
+    this.max = max;
+  }
+}
+
 /** An environment variable holds a value kzr cannot use. */
 export class ConfigError extends KzrError {
   /** The environment variable, for example `KZR_GRPC_PORT`. */

@@ -12,6 +12,7 @@ export { machineBusFile, readMachineBus, startMachineBus } from './bus/machine-b
 export { MemoryBus } from './bus/memory-bus.js';
 export { natsServerBinary, NatsServerProcess } from './bus/nats-server-process.js';
 export { NatsBus } from './bus/nats-bus.js';
+export { ProtoJsonChecker } from './bus/proto-json.js';
 export { buildJobManifest, KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
 export { LocalJobRunner } from './jobs/local-job-runner.js';
 export { checkJobSpec, JobPhase, runLabel } from './jobs/types.js';
@@ -24,6 +25,7 @@ export { readBool, readBytes, readChoice, readInt, readString, readUrl, readUrls
 export {
   ConfigError,
   ConflictError,
+  LimitExceededError,
   NotFoundError,
   NotReadyError,
   ResourceExhaustedError,

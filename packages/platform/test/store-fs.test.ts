@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import { storeContract } from './contracts/store-contract.js';
 
@@ -25,4 +26,28 @@ storeContract('filesystem', {
     const root = roots.at(-1)!;
     return readdir(join(root, '.kzr-tmp'));
   },
+});
+
+describe('filesystem store layout', () => {
+  it('refuses a and a/b with one clear error, and reads sidecars of stores written before the move', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'kzr-fs-store-'));
+    roots.push(root);
+    const store = await FsStore.open({ root });
+    await store.put('k/a', Buffer.from('a'));
+    await assert.rejects(store.put('k/a/b', Buffer.from('b')), {
+      name: 'ValidationError',
+      message:
+        'key: "k/a/b" cannot be stored beside an object above or below it in the same path (the filesystem store cannot hold both "a" and "a/b")',
+    });
+    // An object stored with its sidecar at the old place, .kzr-meta/<key>.json.
+    await mkdir(join(root, 'objects', 'old'), { recursive: true });
+    await writeFile(join(root, 'objects', 'old', 'o'), 'old');
+    await mkdir(join(root, '.kzr-meta', 'old'), { recursive: true });
+    const sidecar = { sha256: 'f'.repeat(64), size: 3, contentType: 'text/plain', metadata: { v: '1' } };
+    await writeFile(join(root, '.kzr-meta', 'old', 'o.json'), JSON.stringify(sidecar));
+    const info = await store.stat('old/o');
+    assert.deepEqual([info.sha256, info.contentType, info.metadata], [sidecar.sha256, 'text/plain', { v: '1' }]);
+    await store.delete('old/o');
+    assert.deepEqual(await readdir(join(root, '.kzr-meta', 'old')), []);
+  });
 });

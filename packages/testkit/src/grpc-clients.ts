@@ -25,23 +25,40 @@ function clientFor(protoFile: string, includeDirs: string[], serviceName: string
   return node as ClientConstructor;
 }
 
-/** The status `grpc.health.v1.Health/Check` reports for a service ('' = the whole server). */
-export async function checkHealth(endpoint: string, service = '', deadlineMs = 5000): Promise<string> {
+/** A `grpc.health.v1.Health` client on one channel, for tests that check health many times. */
+export interface HealthClient {
+  /** The status `Check` reports for a service ('' = the whole server). */
+  check(service?: string, deadlineMs?: number): Promise<string>;
+  close(): void;
+}
+
+/** Opens a {@link HealthClient} to `endpoint`; its channel stays connected between checks. */
+export function openHealthClient(endpoint: string): HealthClient {
   const Health = clientFor(healthProtoPath, [], 'grpc.health.v1.Health');
   const client = new Health(endpoint, grpc.credentials.createInsecure());
+  const call = client['Check'] as (
+    req: { service: string },
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: { status: string }) => void,
+  ) => void;
+  return {
+    check: (service = '', deadlineMs = 5000) =>
+      new Promise<string>((resolve, reject) => {
+        call.call(client, { service }, { deadline: Date.now() + deadlineMs }, (err, res) =>
+          err ? reject(err) : resolve(res?.status ?? 'UNKNOWN'),
+        );
+      }),
+    close: () => client.close(),
+  };
+}
+
+/** The status `grpc.health.v1.Health/Check` reports for a service ('' = the whole server). */
+export async function checkHealth(endpoint: string, service = '', deadlineMs = 5000): Promise<string> {
+  const health = openHealthClient(endpoint);
   try {
-    return await new Promise<string>((resolve, reject) => {
-      const check = client['Check'] as (
-        req: { service: string },
-        options: grpc.CallOptions,
-        cb: (err: grpc.ServiceError | null, res?: { status: string }) => void,
-      ) => void;
-      check.call(client, { service }, { deadline: Date.now() + deadlineMs }, (err, res) =>
-        err ? reject(err) : resolve(res?.status ?? 'UNKNOWN'),
-      );
-    });
+    return await health.check(service, deadlineMs);
   } finally {
-    client.close();
+    health.close();
   }
 }
 

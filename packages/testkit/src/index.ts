@@ -1,10 +1,11 @@
 export { freePort } from './free-port.js';
-export { checkHealth, listServicesByReflection } from './grpc-clients.js';
+export { checkHealth, listServicesByReflection, openHealthClient } from './grpc-clients.js';
 export { KubernetesApiStandIn } from './kubernetes-api.js';
 export { NatsServer } from './nats-server.js';
 export { firstJsonLine, runToExit, waitForExit } from './process.js';
 export { S3Server } from './s3-server.js';
 
+export type { HealthClient } from './grpc-clients.js';
 export type { StandInJob } from './kubernetes-api.js';
 export type { NatsServerOptions } from './nats-server.js';
 export type { ExitReport } from './process.js';

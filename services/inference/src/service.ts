@@ -14,7 +14,7 @@ import {
 } from '@kzr/api/kzr/v1/inference';
 import { MediaType } from '@kzr/api/kzr/v1/common';
 import type { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
-import { charOfCode, isUnicodeCode } from '@kzr/core';
+import { charOfCode, isUnicodeCode, requirePageId } from '@kzr/core';
 import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
 import { PagePreprocessing, type VotingMode } from '@kzr/artifacts';
 
@@ -157,11 +157,13 @@ export async function handleRecognizePage(
 ): Promise<RecognizePageResponse> {
   const signal = ctx?.signal;
   const voting = votingOf(request.voting, 'voting');
-  const threshold = request.lowConfidenceThreshold || serving.limits.lowConfidenceThreshold;
+  // 0 (unset) takes the default; NaN is not unset (`||` would have taken the default for it too).
+  const threshold =
+    request.lowConfidenceThreshold === 0 ? serving.limits.lowConfidenceThreshold : request.lowConfidenceThreshold;
   if (!(threshold >= 0 && threshold <= 1)) {
     throw new ValidationError('low_confidence_threshold', `expected a value in [0, 1], got ${threshold}`);
   }
-  if (request.pageId === '') throw new ValidationError('page_id', 'is empty');
+  requirePageId('page_id', request.pageId);
   const sets = detectionSets(request, serving.limits.maxDetectionsPerPage);
   const source = request.image?.source;
   if (!source) throw new ValidationError('image', 'an encoded image or a store key is needed');

@@ -10,6 +10,7 @@ import {
   type ClassifyCropsResponse,
   InferenceClient,
   Voting,
+  type RecognizePageRequest,
 } from '@kzr/api/kzr/v1/inference';
 import { protoRoot } from '@kzr/api/proto-root';
 import { encodePng, type RawImage } from '@kzr/imaging';
@@ -215,6 +216,15 @@ describe('Open Inference Protocol v2', () => {
       }),
       (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /datatype/.test(e.details),
     );
+    // An int64 above 2^53 cannot be decoded to a number: INVALID_ARGUMENT, not INTERNAL (issue 22).
+    await assert.rejects(
+      oipCall('ModelInfer', {
+        model_name: 'tiny',
+        inputs: [{ name: 'crops', datatype: 'UINT8', shape: ['9007199254740993', 34, 34, 3] }],
+      }),
+      (e: grpc.ServiceError) =>
+        e.code === grpc.status.INVALID_ARGUMENT && /^request: cannot be decoded: /.test(e.details),
+    );
     await assert.rejects(
       oipCall('ModelMetadata', { name: 'nope' }),
       (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND,
@@ -345,6 +355,33 @@ describe('kzr.v1.Inference', () => {
       }),
       (e: grpc.ServiceError) =>
         e.code === grpc.status.INVALID_ARGUMENT && /detection_sets\[0\]\.detections\[0\]\.box/.test(e.details),
+    );
+  });
+
+  it('rejects a NaN threshold and a page id that is not one, instead of taking a default or a path (issue 22)', async () => {
+    const { image } = page();
+    const data = await encodePng(image);
+    const request: RecognizePageRequest = {
+      model: { modelSet: 'tiny', version: '' },
+      pageId: 'p',
+      image: { source: { $case: 'encoded', value: { data, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
+      preprocessed: true,
+      detectionSets: [],
+      voting: 0,
+      lowConfidenceThreshold: 0,
+      filterVersion: '',
+      unfiltered: false,
+    };
+    await assert.rejects(
+      call(client.recognizePage.bind(client), { ...request, lowConfidenceThreshold: NaN }),
+      (e: grpc.ServiceError) =>
+        e.code === grpc.status.INVALID_ARGUMENT &&
+        e.details === 'low_confidence_threshold: expected a value in [0, 1], got NaN',
+    );
+    await assert.rejects(
+      call(client.recognizePage.bind(client), { ...request, pageId: '../../x' }),
+      (e: grpc.ServiceError) =>
+        e.code === grpc.status.INVALID_ARGUMENT && /^page_id: expected a page id/.test(e.details),
     );
   });
 });

@@ -1,6 +1,7 @@
 /** Configuration of the standalone postprocess service (one Deployment in the cluster). */
 import { compileServiceConfig, type Env, readInt, type ServiceConfig } from '@kzr/platform';
 
+import { defaultMaxCharactersPerPage } from './convert.js';
 import { defaultFilterCacheSize } from './service.js';
 
 /** The postprocess service's default gRPC port. */
@@ -14,6 +15,12 @@ export interface PostprocessConfig extends ServiceConfig {
    * @default 4
    */
   readonly filterCacheSize: number;
+  /**
+   * Most characters one page (one detection set of it) of a request may hold
+   * (`KZR_POSTPROCESS_MAX_CHARACTERS`); more is RESOURCE_EXHAUSTED before any work.
+   * @default 50_000
+   */
+  readonly maxCharactersPerPage: number;
 }
 
 /** Compiles the config once at start; throws a ConfigError naming a bad variable. */
@@ -21,5 +28,6 @@ export function compilePostprocessConfig(env: Env): PostprocessConfig {
   return Object.freeze({
     ...compileServiceConfig(env, defaultPostprocessPort),
     filterCacheSize: readInt(env, 'KZR_POSTPROCESS_FILTER_CACHE', 1, 1024) ?? defaultFilterCacheSize,
+    maxCharactersPerPage: readInt(env, 'KZR_POSTPROCESS_MAX_CHARACTERS', 1, 10_000_000) ?? defaultMaxCharactersPerPage,
   });
 }

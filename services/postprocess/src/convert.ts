@@ -1,8 +1,10 @@
 /** Conversions between the wire messages and core's post-processing types. */
 import type { CharacterResult } from '@kzr/api/kzr/v1/common';
-import type { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
+import { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
+import { kzrProtoFiles, protoRoot } from '@kzr/api/proto-root';
+import { requirePageId } from '@kzr/core';
 import type { ClassifiedBox, ClassifiedPage } from '@kzr/core/postprocess';
-import { ValidationError } from '@kzr/platform';
+import { LimitExceededError, ProtoJsonChecker, ValidationError } from '@kzr/platform';
 
 /** A classified box that remembers the wire character it came from. */
 export interface WireBox extends ClassifiedBox {
@@ -22,12 +24,26 @@ function finite(value: number, field: string): number {
 }
 
 /**
+ * Most characters one page (one detection set of it) may hold by default: the false-positive
+ * features of 50,000 take under a second (`@kzr/core/postprocess`), their 117 columns 47 MB.
+ */
+export const defaultMaxCharactersPerPage = 50_000;
+
+/**
  * Reads a wire page, checking what the features need: a positive page size, and per character a
  * box with finite coordinates and non-negative size, a `U+XXXX` code, a probability in [0, 1]
  * and a finite detector score. Errors name the wire field, e.g. `pages[2].characters[5].box.width`.
  */
-export function fromWire(page: PagePredictions, field: string): WirePage {
-  if (page.pageId === '') throw new ValidationError(`${field}.pageId`, 'is empty');
+export function fromWire(page: PagePredictions, field: string, maxCharacters = defaultMaxCharactersPerPage): WirePage {
+  if (page.characters.length > maxCharacters) {
+    throw new LimitExceededError(
+      `${field}.characters`,
+      `${page.characters.length} characters`,
+      'KZR_POSTPROCESS_MAX_CHARACTERS',
+      maxCharacters,
+    );
+  }
+  requirePageId(`${field}.pageId`, page.pageId);
   if (!(page.pageWidth > 0)) throw new ValidationError(`${field}.pageWidth`, `expected > 0, got ${page.pageWidth}`);
   if (!(page.pageHeight > 0)) throw new ValidationError(`${field}.pageHeight`, `expected > 0, got ${page.pageHeight}`);
   const boxes = page.characters.map((c, i): WireBox => {
@@ -65,4 +81,31 @@ export function toWire(page: WirePage, detectionSet: string): PagePredictions {
     detectionSet,
     characters: page.boxes.map((b) => b.source),
   };
+}
+
+let checker: ProtoJsonChecker | undefined;
+
+/**
+ * Reads classified pages from parsed JSON: an array of `kzr.v1.PagePredictions` (proto3 JSON) or
+ * `{"pages": [...]}`, as `kzr recognize` writes it. Strict, like detection JSON: every item is
+ * checked against the `.proto` first (unknown fields, wrong types and bad enums are errors, where
+ * ts-proto's `fromJSON` would make them 0 or empty), then by {@link fromWire}. Errors name the
+ * field under `field`, e.g. `pages[2].characters[5].box.width`.
+ */
+export function pagesFromJson(json: unknown, field: string, maxCharacters = defaultMaxCharactersPerPage): WirePage[] {
+  const list = Array.isArray(json) ? json : isObject(json) ? json['pages'] : undefined;
+  if (!Array.isArray(list)) {
+    throw new ValidationError(field, 'expected a JSON array of PagePredictions or {"pages": [...]}');
+  }
+  checker ??= new ProtoJsonChecker([kzrProtoFiles.postprocess], protoRoot, 'kzr.v1');
+  return list.map((item: unknown, i) => {
+    const at = `${field}[${i}]`;
+    if (!isObject(item)) throw new ValidationError(at, 'expected a PagePredictions object');
+    checker!.check('PagePredictions', item, at);
+    return fromWire(PagePredictions.fromJSON(item), at, maxCharacters);
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -37,6 +37,7 @@ export function createPostprocess(options: PostprocessOptions): Promise<Postproc
         store,
         bus,
         filterCacheSize: config.filterCacheSize,
+        maxCharactersPerPage: config.maxCharactersPerPage,
         ...(options.filters ? { filters: options.filters } : {}),
         ...(options.durable !== undefined ? { durable: options.durable } : {}),
       });

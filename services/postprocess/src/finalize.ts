@@ -8,7 +8,7 @@
  */
 import type { CharacterResult } from '@kzr/api/kzr/v1/common';
 import type { FinalizePageRequest, FinalizePageResponse, PagePredictions } from '@kzr/api/kzr/v1/postprocess';
-import { charOfCode, isUnicodeCode, readingOrder } from '@kzr/core';
+import { charOfCode, isUnicodeCode, readingOrder, requirePageId } from '@kzr/core';
 import {
   boxPoint,
   FP_FEATURE_COUNT,
@@ -66,7 +66,12 @@ export function applyFilter(filter: Filter, page: WirePage, threshold: number, f
 }
 
 /** A set of FinalizePage as a page: its own page id and size where given, else the request's. */
-function readSet(request: FinalizePageRequest, set: PagePredictions, field: string): WirePage {
+function readSet(
+  request: FinalizePageRequest,
+  set: PagePredictions,
+  field: string,
+  maxCharacters: number | undefined,
+): WirePage {
   return fromWire(
     {
       ...set,
@@ -75,12 +80,13 @@ function readSet(request: FinalizePageRequest, set: PagePredictions, field: stri
       pageHeight: set.pageHeight || request.pageHeight,
     },
     field,
+    maxCharacters,
   );
 }
 
 /** Checks a FinalizePage request's scalars; throws a ValidationError naming the field. */
 function checkRequest(request: FinalizePageRequest): void {
-  if (request.pageId === '') throw new ValidationError('page_id', 'is empty');
+  requirePageId('page_id', request.pageId);
   if (!(request.pageWidth > 0)) throw new ValidationError('page_width', `expected > 0, got ${request.pageWidth}`);
   if (!(request.pageHeight > 0)) throw new ValidationError('page_height', `expected > 0, got ${request.pageHeight}`);
   for (const [field, value] of [
@@ -128,10 +134,11 @@ export function readPage(
 export async function finalizePage(
   request: FinalizePageRequest,
   findFilter: (version: string) => Promise<Filter | undefined>,
+  maxCharacters?: number,
 ): Promise<FinalizePageResponse> {
   checkRequest(request);
   if (request.sets.length === 0) throw new ValidationError('sets', 'at least one detection set is needed');
-  const pages = request.sets.map((set, i) => readSet(request, set, `sets[${i}]`));
+  const pages = request.sets.map((set, i) => readSet(request, set, `sets[${i}]`, maxCharacters));
   pages.forEach((page, i) => {
     if (page.pageId !== request.pageId) {
       throw new ValidationError(`sets[${i}].page_id`, `${page.pageId} is not the request's page ${request.pageId}`);

@@ -1,6 +1,6 @@
 export { compilePostprocessConfig, defaultPostprocessPort } from './config.js';
 export { createPostprocess } from './create.js';
-export { fromWire, toWire } from './convert.js';
+export { fromWire, pagesFromJson, toWire } from './convert.js';
 export {
   FilterState,
   createPostprocessHandlers,

@@ -10,7 +10,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { CharLabel } from '@kzr/core';
 import { formatSubmissionCsv, parseSubmissionCsv, parseTrainCsv, scoreSubmission } from '@kzr/core';
 import { MERGE_IOU_THRESHOLD, submissionRows } from '@kzr/core/postprocess';
-import { PagePredictions, PostprocessService, type FitFilterProgress } from '@kzr/api/kzr/v1/postprocess';
+import { type PagePredictions, PostprocessService, type FitFilterProgress } from '@kzr/api/kzr/v1/postprocess';
 import {
   MemoryFilterRepository,
   StoreFilterRepository,
@@ -33,7 +33,7 @@ import {
   type Subscription,
 } from '@kzr/platform';
 
-import { fromWire, toWire, type WirePage } from './convert.js';
+import { fromWire, pagesFromJson, toWire, type WirePage } from './convert.js';
 import { applyFilter, finalizePage, mergePages } from './finalize.js';
 
 /** Fully qualified service name, as health and reflection report it. */
@@ -51,6 +51,8 @@ export interface PostprocessDeps {
   readonly durable?: string;
   /** Filter versions kept loaded (least recently used evicted). @default {@link defaultFilterCacheSize} */
   readonly filterCacheSize?: number;
+  /** Most characters one page of a request may hold (RESOURCE_EXHAUSTED beyond). @default 50,000 */
+  readonly maxCharactersPerPage?: number;
 }
 
 /** How many loaded filter versions a service keeps by default. */
@@ -130,8 +132,8 @@ export class FilterState {
   }
 }
 
-function readWirePages(pages: readonly PagePredictions[], field: string): WirePage[] {
-  return pages.map((page, i) => fromWire(page, `${field}[${i}]`));
+function readWirePages(pages: readonly PagePredictions[], field: string, maxCharacters?: number): WirePage[] {
+  return pages.map((page, i) => fromWire(page, `${field}[${i}]`, maxCharacters));
 }
 
 /** The service's handlers, exposed for embedding and tests. */
@@ -144,14 +146,14 @@ export function createPostprocessHandlers(
     mergeDetections: async (request) => {
       const iou = request.iouThreshold === 0 ? MERGE_IOU_THRESHOLD : request.iouThreshold;
       if (!(iou > 0 && iou <= 1)) throw new ValidationError('iouThreshold', `expected a value in (0, 1], got ${iou}`);
-      const merged = mergePages(readWirePages(request.sets, 'sets'), iou, 'sets');
+      const merged = mergePages(readWirePages(request.sets, 'sets', deps.maxCharactersPerPage), iou, 'sets');
       const names = request.sets.map((s) => s.detectionSet).filter((n) => n !== '');
       return { merged: toWire(merged, [...new Set(names)].join('+') || 'merged') };
     },
 
     filterPredictions: async (request) => {
       const version = request.filterVersion === '' ? '' : checkSegment('filterVersion', request.filterVersion);
-      const pages = readWirePages(request.pages, 'pages');
+      const pages = readWirePages(request.pages, 'pages', deps.maxCharactersPerPage);
       if (!(request.threshold >= 0 && request.threshold <= 1)) {
         throw new ValidationError('threshold', `expected a value in [0, 1], got ${request.threshold}`);
       }
@@ -166,7 +168,7 @@ export function createPostprocessHandlers(
 
     finalizePage: async (request) => {
       if (request.filterVersion !== '') checkSegment('filter_version', request.filterVersion);
-      return finalizePage(request, (version) => state.find(version));
+      return finalizePage(request, (version) => state.find(version), deps.maxCharactersPerPage);
     },
 
     fitFilter: async function* (request, ctx): AsyncGenerator<FitFilterProgress> {
@@ -186,13 +188,7 @@ export function createPostprocessHandlers(
       } catch (err) {
         throw new ValidationError('predictionsKey', `not JSON: ${(err as Error).message}`);
       }
-      const list = Array.isArray(json) ? json : (json as { pages?: unknown }).pages;
-      if (!Array.isArray(list))
-        throw new ValidationError('predictionsKey', 'expected a JSON array of PagePredictions or {"pages": [...]}');
-      const pages = readWirePages(
-        list.map((item) => PagePredictions.fromJSON(item)),
-        'predictions',
-      );
+      const pages = pagesFromJson(json, 'predictions', deps.maxCharactersPerPage);
       const truth = parseTrainCsv(truthBytes.toString('utf8'), request.truthKey);
       const truthByPage = new Map<string, readonly CharLabel[]>(truth.map((page) => [page.pageId, page.labels]));
       const steps = fitFilterSteps(pages, truthByPage, {

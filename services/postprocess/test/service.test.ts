@@ -116,6 +116,24 @@ function char(code: string, x: number, y: number, w: number, h: number, probabil
 }
 
 describe('kzr.v1.Postprocess', () => {
+  it('refuses a page over the character limit before any work, naming the limit (issue 22)', async () => {
+    const { server, client } = await start({ maxCharactersPerPage: 2 });
+    try {
+      const page = { pageId: 'p_1', pageWidth: 100, pageHeight: 100, detectionSet: 'det' };
+      const characters = [0, 20, 40].map((x) => char('U+3042', x, 0, 10, 10, 0.9));
+      const err = await failure(merge(client, { sets: [{ ...page, characters }], iouThreshold: 0 }));
+      assert.equal(err.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal(err.details, 'sets[0].characters: 3 characters exceed KZR_POSTPROCESS_MAX_CHARACTERS = 2');
+      const fin = await failure(
+        finalize(client, { pageId: 'p_1', pageWidth: 100, pageHeight: 100, sets: [{ ...page, characters }] }),
+      );
+      assert.equal(fin.code, grpc.status.RESOURCE_EXHAUSTED);
+    } finally {
+      client.close();
+      await server.shutdown(1000);
+    }
+  });
+
   it('MergeDetections keeps the more probable of overlapping boxes across sets', async () => {
     const { server, client } = await start();
     try {

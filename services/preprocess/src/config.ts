@@ -17,6 +17,20 @@ export interface PreprocessLimits {
    */
   readonly maxBoxesPerRequest: number;
   /**
+   * Largest square side a CropCharacters request may ask for (`KZR_PREPROCESS_MAX_CROP_SIZE`):
+   * upsizing costs about 50 ns per output pixel, so a 4096 crop is almost a second of work.
+   * @default 1024
+   */
+  readonly maxCropSize: number;
+  /**
+   * Budget of one CropCharacters request in pixels (`KZR_PREPROCESS_MAX_CROP_PIXELS`): over
+   * every box, the padded box's area (read) plus the crop's area (written). Checked before the
+   * first crop is cut. The default fits 2,000 characters of 80x80 resized to 190x190, and is
+   * about 6 s of work on one core at worst (upsizing).
+   * @default 128_000_000
+   */
+  readonly maxCropPixelsPerRequest: number;
+  /**
    * Most crops in one CropCharacters response message (`KZR_PREPROCESS_MAX_CROPS_PER_MESSAGE`);
    * a request may ask for fewer.
    * @default 256
@@ -43,6 +57,8 @@ export function compilePreprocessLimits(env: Env, maxMessageBytes: number): Prep
   return Object.freeze({
     maxPagePixels: readInt(env, 'KZR_PREPROCESS_MAX_PAGE_PIXELS', 1, 1_000_000_000) ?? 60_000_000,
     maxBoxesPerRequest: readInt(env, 'KZR_PREPROCESS_MAX_BOXES', 1, 10_000_000) ?? 20_000,
+    maxCropSize: readInt(env, 'KZR_PREPROCESS_MAX_CROP_SIZE', 1, 4096) ?? 1024,
+    maxCropPixelsPerRequest: readInt(env, 'KZR_PREPROCESS_MAX_CROP_PIXELS', 1, 1e12) ?? 128_000_000,
     maxCropsPerMessage: readInt(env, 'KZR_PREPROCESS_MAX_CROPS_PER_MESSAGE', 1, 1_000_000) ?? 256,
     maxMessageBytes: readBytes(env, 'KZR_GRPC_MAX_MESSAGE_BYTES', 1024, 2 * 1024 ** 3 - 1) ?? maxMessageBytes,
     threads: readInt(env, 'KZR_PREPROCESS_THREADS', 1, 1024),

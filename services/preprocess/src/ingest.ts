@@ -7,7 +7,7 @@
  * the first object is written.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
 import {
@@ -18,12 +18,13 @@ import {
   parseTrainCsv,
   type PageLabels,
 } from '@kzr/core';
-import { sniffImageFormat } from '@kzr/imaging';
+import { imageEndProblem, imageTailBytes, sniffImageFormat } from '@kzr/imaging';
 import {
   checkSegment,
   datasetDetectionsKey,
   datasetLabelsKey,
   datasetPageKey,
+  datasetPrefix,
   datasetUnicodeTranslationKey,
 } from '@kzr/artifacts';
 import { type Bus, EventSubject, type Store, ValidationError } from '@kzr/platform';
@@ -87,13 +88,38 @@ async function listImages(dir: string): Promise<SourcePage[]> {
     .map((n) => ({ pageId: n.slice(0, -extname(n).length), path: join(dir, n), ext: extname(n).toLowerCase() }));
 }
 
-async function readOptional(path: string): Promise<Buffer | undefined> {
+/**
+ * Throws a ValidationError naming `path` unless it is a regular file (following links): a folder
+ * named `x.jpg`, a dangling link or a FIFO (whose open would wait for a writer for ever).
+ */
+async function checkRegularFile(path: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new ValidationError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  if (!info.isFile()) throw new ValidationError(path, 'not a regular file');
+  return info.size;
+}
+
+/** A file's bytes; a file that cannot be read is a ValidationError naming it. */
+async function readSourceFile(path: string): Promise<Buffer> {
+  await checkRegularFile(path);
   try {
     return await readFile(path);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
-    throw err;
+    throw new ValidationError(path, `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+}
+
+/** {@link readSourceFile}, or undefined when nothing of that name exists. */
+async function readOptional(path: string): Promise<Buffer | undefined> {
+  const exists = await lstat(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+  );
+  return exists ? readSourceFile(path) : undefined;
 }
 
 /** Page ids become key segments (and book ids) and must be unique: checked before anything is stored. */
@@ -129,7 +155,7 @@ async function readKaggleDir(sourceDir: string): Promise<DatasetSource> {
   const detections: { set: string; bytes: Buffer }[] = [];
   for (const name of detectionFiles) {
     const set = checkSegment(`detections/${name}`, name.slice(0, -'.json'.length));
-    const bytes = await readFile(join(sourceDir, 'detections', name));
+    const bytes = await readSourceFile(join(sourceDir, 'detections', name));
     parseDetectionSet(bytes.toString('utf8'), `detections/${name}`);
     detections.push({ set, bytes });
   }
@@ -169,7 +195,7 @@ async function readCodhBooks(sourceDirs: readonly string[]): Promise<DatasetSour
       const file = join(book, `${basename(book)}_coordinate.csv`);
       const images = await listImages(join(book, 'images'));
       if (images.length === 0) throw new ValidationError('<dir>', `no page images in ${join(book, 'images')}`);
-      const bookLabels = codhToPageLabels(parseCodhCoordinates(await readFile(file, 'utf8'), file));
+      const bookLabels = codhToPageLabels(parseCodhCoordinates((await readSourceFile(file)).toString('utf8'), file));
       const imaged = new Set(images.map((p) => p.pageId));
       const missing = bookLabels.find((p) => !imaged.has(p.pageId));
       if (missing) throw new ValidationError(file, `characters of page ${missing.pageId}, which has no image`);
@@ -185,40 +211,61 @@ async function readCodhBooks(sourceDirs: readonly string[]): Promise<DatasetSour
   return { pages, labels: Buffer.from(formatTrainCsv(labels)), translation: undefined, detections: [] };
 }
 
-/** Checks every image's format, stores the dataset and publishes `kzr.pages.ingested`. */
+/** Throws a ValidationError naming `path` unless it is a whole JPEG, PNG, TIFF or WebP file. */
+async function checkPageFile(path: string): Promise<void> {
+  const size = await checkRegularFile(path);
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, 16, 0);
+    const format = sniffImageFormat(head.subarray(0, bytesRead));
+    if (format === undefined) throw new ValidationError(path, 'not a JPEG, PNG, TIFF or WebP image');
+    const tail = Buffer.alloc(Math.min(imageTailBytes, size));
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    const problem = imageEndProblem(format, head.subarray(0, bytesRead), tail, size);
+    if (problem !== undefined) throw new ValidationError(path, problem);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Checks every image, stores the dataset and publishes `kzr.pages.ingested`. */
 async function storeDataset(source: DatasetSource, target: IngestTarget): Promise<IngestResult> {
   const { dataset, store, bus } = target;
   const { pages, labels: trainCsv, translation, detections } = source;
-  // Validate every image's format (by its header) before writing anything; pages are then
-  // read one at a time, so a full dataset never sits in memory.
-  for (const p of pages) {
-    const handle = await open(p.path, 'r');
-    try {
-      const head = Buffer.alloc(16);
-      const { bytesRead } = await handle.read(head, 0, 16, 0);
-      if (sniffImageFormat(head.subarray(0, bytesRead)) === undefined) {
-        throw new ValidationError(p.path, 'not a JPEG, PNG, TIFF or WebP image');
-      }
-    } finally {
-      await handle.close();
-    }
-  }
+  // Validate every image (a regular file, its format by its header, whole by its end) before
+  // writing anything; pages are then read one at a time, so a full dataset never sits in memory.
+  for (const p of pages) await checkPageFile(p.path);
 
+  // The event, published last, is what makes the dataset visible; a failure while storing
+  // removes the objects this ingest added (those that were there before stay).
+  const before = new Set((await store.list(datasetPrefix(dataset))).map((o) => o.key));
+  const added: string[] = [];
+  const put = async (key: string, body: Buffer): Promise<string> => {
+    const result = await store.put(key, body);
+    if (!before.has(key)) added.push(key);
+    return result.sha256;
+  };
   const digest = createHash('sha256');
-  for (const p of pages) {
-    const ext = p.ext === '.jpeg' ? '.jpg' : p.ext === '.tif' ? '.tiff' : p.ext;
-    const put = await store.put(datasetPageKey(dataset, p.pageId, ext), await readFile(p.path));
-    digest.update(`${put.key}:${put.sha256}\n`);
-  }
   const labelsKey = trainCsv === undefined ? '' : datasetLabelsKey(dataset);
-  if (trainCsv !== undefined) digest.update(`labels:${(await store.put(labelsKey, trainCsv)).sha256}\n`);
   const translationKey = translation === undefined ? '' : datasetUnicodeTranslationKey(dataset);
-  if (translation !== undefined) digest.update(`unicode:${(await store.put(translationKey, translation)).sha256}\n`);
   const detectionKeys: string[] = [];
-  for (const d of detections) {
-    const key = datasetDetectionsKey(dataset, d.set);
-    digest.update(`${key}:${(await store.put(key, d.bytes)).sha256}\n`);
-    detectionKeys.push(key);
+  try {
+    for (const p of pages) {
+      const ext = p.ext === '.jpeg' ? '.jpg' : p.ext === '.tif' ? '.tiff' : p.ext;
+      const key = datasetPageKey(dataset, p.pageId, ext);
+      digest.update(`${key}:${await put(key, await readSourceFile(p.path))}\n`);
+    }
+    if (trainCsv !== undefined) digest.update(`labels:${await put(labelsKey, trainCsv)}\n`);
+    if (translation !== undefined) digest.update(`unicode:${await put(translationKey, translation)}\n`);
+    for (const d of detections) {
+      const key = datasetDetectionsKey(dataset, d.set);
+      digest.update(`${key}:${await put(key, d.bytes)}\n`);
+      detectionKeys.push(key);
+    }
+  } catch (err) {
+    await Promise.allSettled(added.map((key) => store.delete(key)));
+    throw err;
   }
   const eventId = `pages-ingested-${dataset}-${digest.digest('hex').slice(0, 16)}`;
   const pageIds = pages.map((p) => p.pageId);

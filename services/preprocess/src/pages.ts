@@ -7,10 +7,10 @@ import { MediaType } from '@kzr/api/kzr/v1/common';
 import { PaddingPolicy as WirePadding } from '@kzr/api/kzr/v1/preprocess';
 import {
   type Box,
-  cutCharacter,
   decodeImage,
   PaddingPolicy,
-  type PixelBox,
+  planCrop,
+  type PlannedCrop,
   type RawImage,
   sniffImageFormat,
 } from '@kzr/imaging';
@@ -35,6 +35,9 @@ export async function imageBytes(image: Image | undefined, store: Store | undefi
   const { data, mediaType } = source.value;
   if (data.length === 0) throw new ValidationError('image.encoded.data', 'empty image');
   const declared = mediaTypeFormat[mediaType];
+  if (declared === undefined && mediaType !== MediaType.MEDIA_TYPE_UNSPECIFIED) {
+    throw new ValidationError('image.encoded.media_type', `unknown media type ${mediaType}`);
+  }
   const sniffed = sniffImageFormat(data);
   if (declared !== undefined && sniffed !== undefined && declared !== sniffed) {
     throw new ValidationError('image.encoded.media_type', `declared ${declared} but the bytes are ${sniffed}`);
@@ -62,15 +65,8 @@ export function paddingFromWire(value: number): PaddingPolicy {
   }
 }
 
-/** One cut crop with the index of its box. */
-export interface IndexedCrop {
-  readonly boxIndex: number;
-  readonly image: RawImage;
-  readonly paddedBox: PixelBox;
-}
-
-/** Options of {@link cutCrops}. */
-export interface CutCropsOptions {
+/** Options of {@link planCrops}. */
+export interface PlanCropsOptions {
   readonly policy: PaddingPolicy;
   /** Square side; omitted keeps the native padded size. */
   readonly size?: number;
@@ -78,12 +74,11 @@ export interface CutCropsOptions {
 }
 
 /**
- * Checks every box first (so a bad box fails the request before any crop is sent), then cuts
- * them in order.
+ * Checks every box and sizes its crop before any pixel is cut, so a bad box or a request over
+ * budget fails before the first crop is sent.
  */
-export function cutCrops(page: RawImage, boxes: readonly Box[], options: CutCropsOptions): IndexedCrop[] {
-  return boxes.map((box, i) => {
-    const cut = cutCharacter(page, box, { ...options, field: `boxes[${i}]` });
-    return { boxIndex: i, image: cut.image, paddedBox: cut.paddedBox };
-  });
+export function planCrops(page: RawImage, boxes: readonly Box[], options: PlanCropsOptions): PlannedCrop[] {
+  return boxes.map((box, i) =>
+    planCrop(page.width, page.height, page.channels, box, { ...options, field: `boxes[${i}]` }),
+  );
 }

@@ -10,7 +10,7 @@
  * the same id and the Bus drops the duplicate. The message is acked only after all of it is
  * stored. Replicas share the durable consumer `preprocess`.
  */
-import { cropIndexKey, cropShardKey, datasetPagesPrefix, preprocessedPageKey } from '@kzr/artifacts';
+import { cropIndexKey, cropShardKey, cropsPrefix, datasetPagesPrefix, preprocessedPageKey } from '@kzr/artifacts';
 import { type PageLabels, parseTrainCsv, requireBookId } from '@kzr/core';
 import {
   cutCharacter,
@@ -49,6 +49,13 @@ export interface PreprocessWorkerOptions {
   /** Delays before retrying a failed delivery. @default the Bus's (1 s, 10 s, 60 s) */
   readonly retryDelaysMs?: readonly number[];
   /**
+   * Age after which a shard no index lists is removed, when the index of its split is written
+   * (what a killed run, or an earlier run with more crops, left). Younger ones may belong to a
+   * run in progress on another replica, so they stay.
+   * @default 1 h
+   */
+  readonly staleShardMs?: number;
+  /**
    * Test hook, called after every output is stored and before the ack (and before
    * `kzr.crops.ready`): a throw here stands for a crash at the worst moment.
    */
@@ -57,6 +64,22 @@ export interface PreprocessWorkerOptions {
 
 /** The split name of the crops a dataset's labels give. */
 export const groundTruthSplit = 'train';
+
+/**
+ * Removes the objects under `prefix` that `keep` does not list and that are older than
+ * `olderThanMs`: the shards of a split that its index, written last, does not reference.
+ */
+async function sweepUnreferenced(
+  store: Store,
+  prefix: string,
+  keep: ReadonlySet<string>,
+  olderThanMs: number,
+): Promise<string[]> {
+  const cutoff = Date.now() - olderThanMs;
+  const stale = (await store.list(prefix)).filter((o) => !keep.has(o.key) && o.lastModified.getTime() < cutoff);
+  for (const o of stale) await store.delete(o.key);
+  return stale.map((o) => o.key);
+}
 
 /** The source sha256 a preprocessed page was made from; undefined when there is none. */
 async function preprocessedFrom(store: Store, key: string): Promise<string | undefined> {
@@ -142,6 +165,13 @@ export async function handlePagesIngested(
   const written = await store.put(indexKey, Buffer.from(`${JSON.stringify(index)}\n`), {
     contentType: 'application/json',
   });
+  const swept = await sweepUnreferenced(
+    store,
+    cropsPrefix(dataset, groundTruthSplit),
+    new Set([...shardKeys, indexKey]),
+    options.staleShardMs ?? 3_600_000,
+  );
+  if (swept.length > 0) logger.info('unreferenced shards removed', { dataset, keys: swept });
   await options.afterOutputsStored?.(dataset);
   const id = `crops-ready-${dataset}-${groundTruthSplit}-${written.sha256.slice(0, 16)}`;
   await bus.publish(

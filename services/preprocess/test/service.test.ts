@@ -53,6 +53,8 @@ function syntheticPage(): RawImage {
 const limits: PreprocessLimits = {
   maxPagePixels: 90 * 70,
   maxBoxesPerRequest: 50,
+  maxCropSize: 1024,
+  maxCropPixelsPerRequest: 1_000_000,
   maxCropsPerMessage: 4,
   maxMessageBytes: 64 * 1024,
   threads: 1,
@@ -226,10 +228,12 @@ describe('kzr.v1.Preprocess', () => {
     );
     assert.match(empty.details, /boxes\[1\].*zero area/);
     const many = Array.from({ length: 51 }, () => ({ x: 1, y: 1, width: 2, height: 2 }));
-    assert.match(
-      (await statusOf(crop({ image: inline(png), boxes: many }))).details,
-      /51 boxes exceed the limit of 50/,
-    );
+    const tooMany = await statusOf(crop({ image: inline(png), boxes: many }));
+    assert.equal(tooMany.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.equal(tooMany.details, 'boxes: 51 boxes exceed KZR_PREPROCESS_MAX_BOXES = 50');
+    const unknownType = await statusOf(preprocess({ image: inline(png, 99 as MediaType) }));
+    assert.equal(unknownType.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(unknownType.details, 'image.encoded.media_type: unknown media type 99');
     const missing = await statusOf(crop({ image: { source: { $case: 'storeKey', value: 'nope.png' } }, boxes: [] }));
     assert.equal(missing.code, grpc.status.INVALID_ARGUMENT);
   });

@@ -169,7 +169,11 @@ describe('preprocess worker', () => {
       logger: silent,
       threads: 1,
       durable: 'preprocess',
+      // The first test's run cut smaller shards; those its index no longer lists go (issue 22).
+      staleShardMs: 0,
     });
+    const shardsBefore = (await store.list(cropsPrefix('tiny', 'train'))).length;
+    assert.ok(shardsBefore > 2, `${shardsBefore} objects of the first run`);
     const unchanged = await store.stat(preprocessedPageKey('tiny', pages[1]!.id));
     const changedPage = seededPage(64, 48, 99);
     await writeFile(join(dir, 'kaggle', 'train_images', `${pages[0]!.id}.png`), await encodePng(changedPage));
@@ -179,6 +183,10 @@ describe('preprocess worker', () => {
     assert.deepEqual(pre.data, (await preprocessPage(changedPage, { threads: 1 })).data);
     const again = await store.stat(preprocessedPageKey('tiny', pages[1]!.id));
     assert.equal(again.lastModified.getTime(), unchanged.lastModified.getTime(), 'the unchanged page was reused');
+    assert.deepEqual(
+      (await store.list(cropsPrefix('tiny', 'train'))).map((o) => o.key),
+      ['crops/tiny/train/index.json', 'crops/tiny/train/shard-00000.bin'],
+    );
   });
 
   it('refuses to ingest a folder with labels for a page that has no image, writing nothing', async () => {

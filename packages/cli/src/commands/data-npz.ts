@@ -5,14 +5,15 @@
 import { readFile } from 'node:fs/promises';
 
 // The subpath: the package's index also loads the synthetic books' renderer (sharp).
-import { parseNpz } from '@kzr/data/npz';
+import { defaultMaxNpzBytes, parseNpz } from '@kzr/data/npz';
 
-import { parseCommand, printJson, UsageError } from '../args.js';
+import { intFlag, parseCommand, printJson, UsageError } from '../args.js';
 import { usage } from './data-npz.usage.js';
 
 /** Runs the command; a missing, unreadable or malformed file exits 2 naming the problem. */
 export async function run(args: string[]): Promise<number> {
-  const { positionals } = parseCommand(usage, args);
+  const { values, positionals } = parseCommand(usage, args);
+  const maxBytes = intFlag(values, 'max-bytes', defaultMaxNpzBytes, 1);
   if (positionals.length !== 1) throw new UsageError('<file.npz>', `expected one npz file, got ${positionals.length}`);
   const file = positionals[0]!;
   let buf: Buffer;
@@ -22,7 +23,7 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError('<file.npz>', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   // A malformed archive throws a DataFormatError (kind 'invalid'), which main maps to exit 2.
-  const arrays = parseNpz(buf, file);
+  const arrays = parseNpz(buf, file, { maxBytes, limitName: '--max-bytes' });
   const out: Record<string, { dtype: string; shape: number[] }> = {};
   for (const [name, array] of arrays) out[name] = { dtype: array.dtype, shape: [...array.shape] };
   printJson({ arrays: out });

@@ -9,7 +9,7 @@
  * Prints a JSON summary.
  * Files appear complete or not at all (temporary name, then rename).
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
@@ -26,6 +26,7 @@ import { cropFileName } from '@kzr/imaging/crop-names';
 
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { usage } from './data-split.usage.js';
+import { makeFolder } from './output.js';
 import { readTextInput } from './read-text.js';
 
 async function writeAll(dir: string, files: ReadonlyArray<readonly [string, string]>): Promise<void> {
@@ -71,11 +72,7 @@ export async function run(args: string[]): Promise<number> {
     heldOut: `heldout_${valBook}.csv`,
     classes: 'classes.json',
   };
-  try {
-    await mkdir(out, { recursive: true });
-  } catch (err) {
-    throw new UsageError('--out', `cannot create ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+  await makeFolder(out, '--out');
   await writeAll(out, [
     [names.train, formatCropList(split.train)],
     [names.val, formatCropList(split.val)],

@@ -3,7 +3,7 @@
  * [--out <dir>]`: stratified k-fold CV; writes `fold-<k>.model.txt` per fold into `--out` when
  * given (the ensemble predicts the mean of their probabilities). Prints a JSON summary.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { crossValidate, formatModel, resolveParams } from '@kzr/gbdt';
@@ -11,6 +11,7 @@ import { crossValidate, formatModel, resolveParams } from '@kzr/gbdt';
 import { intFlag, parseCommand, printJson, requireFlag } from '../args.js';
 import { usage } from './gbdt-cv.usage.js';
 import { labelColumn, paramFlags, readTrainingTable } from './gbdt-options.js';
+import { makeFolder } from './output.js';
 
 /** Runs `kzr gbdt cv`. */
 export async function run(args: string[]): Promise<number> {
@@ -23,7 +24,7 @@ export async function run(args: string[]): Promise<number> {
   const result = crossValidate(table, params, { folds, seed, featureNames: table.featureNames });
   const files: string[] = [];
   if (typeof values.out === 'string') {
-    await mkdir(values.out, { recursive: true });
+    await makeFolder(values.out, '--out');
     for (const [k, booster] of result.boosters.entries()) {
       const file = join(values.out, `fold-${k}.model.txt`);
       await writeFile(file, formatModel(booster));

@@ -1,7 +1,15 @@
 /** Flags shared by `kzr gbdt train|cv|search`: the training table and LightGBM parameters. */
-import { parseCsvTable, parseParamAssignments, splitLabel, type FeatureMatrix } from '@kzr/gbdt';
+import { KzrError } from '@kzr/core';
+import {
+  type Booster,
+  parseCsvTable,
+  parseModel,
+  parseParamAssignments,
+  splitLabel,
+  type FeatureMatrix,
+} from '@kzr/gbdt';
 
-import type { FlagUsage } from '../args.js';
+import { type FlagUsage, UsageError } from '../args.js';
 import { readTextInput } from './read-text.js';
 
 /** Flags common to the training commands. */
@@ -43,4 +51,15 @@ export async function readTrainingTable(path: string, label: string, flag = 'csv
 export function paramFlags(values: Record<string, unknown>): Record<string, string> {
   const raw = values.param;
   return parseParamAssignments(Array.isArray(raw) ? raw.map(String) : []);
+}
+
+/** Reads the LightGBM model.txt `path` named by `field`: one read, and a malformed model is a {@link UsageError} naming the file. */
+export async function readModelFile(path: string, field: string): Promise<Booster> {
+  const text = await readTextInput(path, field);
+  try {
+    return parseModel(text);
+  } catch (err) {
+    if (err instanceof KzrError) throw new UsageError(field, `${path}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }

@@ -5,13 +5,12 @@
  * JSON summary: `validLoss` is the binary log loss on `--valid` at `bestIteration`, `iterations`
  * the trees grown, `stopped` why training ended.
  */
-import { writeFile } from 'node:fs/promises';
-
 import { formatModel, resolveParams, train, type StopReason } from '@kzr/gbdt';
 
 import { parseCommand, printJson, requireFlag } from '../args.js';
 import { usage } from './gbdt-train.usage.js';
 import { labelColumn, paramFlags, readTrainingTable } from './gbdt-options.js';
+import { checkOutputPath, writeOutput } from './output.js';
 
 /** Why training ended, for people reading the output. */
 const stopMessages: Record<StopReason, string> = {
@@ -25,6 +24,7 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseCommand(usage, args);
   const csv = requireFlag(values, 'csv');
   const out = requireFlag(values, 'out');
+  await checkOutputPath(out, '--out');
   const params = resolveParams(paramFlags(values));
   const label = labelColumn(values);
   const table = await readTrainingTable(csv, label);
@@ -34,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
     featureNames: table.featureNames,
     ...(valid ? { valid: { features: valid.features, labels: valid.labels } } : {}),
   });
-  await writeFile(out, formatModel(result.booster));
+  await writeOutput(out, formatModel(result.booster), '--out');
   printJson({
     out,
     rows: table.features.numRows,

@@ -5,13 +5,12 @@
  * `label` (1 when the character matches the ground truth as Kaggle scores it, else 0). The CSV
  * reads straight into `kzr gbdt train|cv|search --csv`. Prints a JSON summary.
  */
-import { writeFile } from 'node:fs/promises';
-
 import { parseTrainCsv, type CharLabel } from '@kzr/core';
 import { FP_FEATURE_COUNT, FP_FEATURE_NAMES } from '@kzr/core/postprocess';
 import { formatNumber, trainingTable } from '@kzr/gbdt';
 
 import { parseCommand, printJson, requireFlag } from '../args.js';
+import { checkOutputPath, writeOutput } from './output.js';
 import { usage } from './postprocess-features.usage.js';
 import { readPredictionPages } from './read-predictions.js';
 import { readTextInput } from './read-text.js';
@@ -35,6 +34,7 @@ export async function run(args: string[]): Promise<number> {
   const predPath = requireFlag(values, 'pred');
   const truthPath = requireFlag(values, 'truth');
   const out = requireFlag(values, 'out');
+  await checkOutputPath(out, '--out');
   const { pages, truthByPage } = await readPagesWithTruth(predPath, truthPath);
   const table = trainingTable(pages, truthByPage);
   const lines = [[...FP_FEATURE_NAMES, 'label'].join(',')];
@@ -43,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
     const row = Array.from(v.subarray(r * FP_FEATURE_COUNT, (r + 1) * FP_FEATURE_COUNT), formatNumber);
     lines.push([...row, String(table.labels[r])].join(','));
   }
-  await writeFile(out, `${lines.join('\n')}\n`);
+  await writeOutput(out, `${lines.join('\n')}\n`, '--out');
   const correct = Array.from(table.labels).reduce((s, y) => s + y, 0);
   printJson({ out, pages: pages.length, rows: numRows, correct, falsePositives: numRows - correct });
   return 0;

@@ -5,8 +5,6 @@
  * least the threshold, and writes the submission CSV. `results.json` holds classified pages: a
  * JSON array of `kzr.v1.PagePredictions` (proto3 JSON) or `{"pages": [...]}`. Prints a JSON summary.
  */
-import { writeFile } from 'node:fs/promises';
-
 import { formatSubmissionCsv } from '@kzr/core';
 import {
   DEFAULT_KEEP_THRESHOLD,
@@ -15,13 +13,14 @@ import {
   keepBoxes,
   submissionRows,
 } from '@kzr/core/postprocess';
-import { parseModel, predictMean, type Booster } from '@kzr/gbdt';
+import { predictMean, type Booster } from '@kzr/gbdt';
 import { type WirePage } from '@kzr/postprocess';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { readModelFile } from './gbdt-options.js';
+import { checkOutputPath, writeOutput } from './output.js';
 import { readPredictionPages } from './read-predictions.js';
 import { usage } from './postprocess-filter.usage.js';
-import { readTextInput } from './read-text.js';
 
 /** Runs `kzr postprocess filter`. */
 export async function run(args: string[]): Promise<number> {
@@ -37,9 +36,10 @@ export async function run(args: string[]): Promise<number> {
       throw new UsageError('--threshold', `expected a number in [0, 1], got ${JSON.stringify(values.threshold)}`);
     }
   }
+  await checkOutputPath(out, '--out');
   const boosters: Booster[] = [];
   for (const path of filterPaths) {
-    const booster = parseModel(await readTextInput(path, '--filter'));
+    const booster = await readModelFile(path, '--filter');
     if (booster.maxFeatureIdx + 1 !== FP_FEATURE_COUNT) {
       throw new UsageError(
         '--filter',
@@ -57,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
     const p = predictMean(boosters, { numRows: page.boxes.length, numFeatures: FP_FEATURE_COUNT, values: features });
     return { ...page, boxes: keepBoxes(page.boxes, p, threshold) as WirePage['boxes'] };
   });
-  await writeFile(out, formatSubmissionCsv(submissionRows(kept)));
+  await writeOutput(out, formatSubmissionCsv(submissionRows(kept)), '--out');
   printJson({
     out,
     pages: pages.length,

@@ -8,13 +8,14 @@
  * `<dir>/filter.json` (threshold, fit summary); `kzr postprocess filter --filter <dir>/fold-1.txt
  * … --threshold <t>` applies it. Prints a JSON summary.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { fitFilterSteps, formatModel } from '@kzr/gbdt';
 
 import { intFlag, parseCommand, printJson, requireFlag } from '../args.js';
 import { usage } from './postprocess-fit.usage.js';
+import { makeFolder } from './output.js';
 import { readPagesWithTruth } from './postprocess-features.js';
 
 /** Runs `kzr postprocess fit`. */
@@ -31,7 +32,7 @@ export async function run(args: string[]): Promise<number> {
   let next = steps.next();
   while (next.done !== true) next = steps.next();
   const result = next.value;
-  await mkdir(out, { recursive: true });
+  await makeFolder(out, '--out');
   const files = result.boosters.map((_, k) => join(out, `fold-${k + 1}.txt`));
   await Promise.all(result.boosters.map((b, k) => writeFile(files[k]!, formatModel(b))));
   const summary = { threshold: result.threshold, filters: files, fit: result.fit };

@@ -5,7 +5,8 @@
  * as `<out>/<U+XXXX>/<page>_<k>.png` (imaging's `cropFileName`, the name `kzr data split` lists)
  * plus `<out>/crops.csv` (`label,path`).
  * Pages are found as `<images>/<page>.{png,jpg,jpeg,tif,tiff,webp}`. Everything goes to a
- * staging folder renamed into place at the end, so a failure leaves nothing behind.
+ * staging folder renamed into place at the end, so a failure leaves nothing behind (and the staging
+ * a killed run left, `<out>.partial-<pid>`, is removed by the next run).
  * Prints `{pages, crops, seconds, cropsPerSecond}`.
  */
 import { access, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { cropFileName, cutCharacter, decodeImage, encodePng, PaddingPolicy } from '@kzr/imaging';
 
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { makeFolder, stagingPath, sweepStaging } from './output.js';
 import { usage } from './preprocess-crops.usage.js';
 import { readLabelsInput } from './read-text.js';
 
@@ -50,12 +52,14 @@ export async function run(args: string[]): Promise<number> {
   const pages = await readLabelsInput(labelsPath, '--labels');
   const paths = await Promise.all(pages.map((p) => findPage(imagesDir, p.pageId)));
 
-  const staging = `${outDir.replace(/\/+$/, '')}.partial-${process.pid}`;
+  // A killed run's staging would otherwise stay for good.
+  await sweepStaging(outDir);
+  const staging = stagingPath(outDir);
   const started = performance.now();
   let crops = 0;
   const list: string[] = ['label,path'];
   try {
-    await mkdir(staging, { recursive: true });
+    await makeFolder(staging, '--out');
     for (const [i, page] of pages.entries()) {
       const image = await decodeImage(await readFile(paths[i]!), { field: paths[i]! });
       for (const [k, label] of page.labels.entries()) {

@@ -3,11 +3,12 @@
  * and the colour NL-means denoising of spec §2.1 (OpenCV parity), written as a true-colour
  * 8-bit RGB PNG of the page's size. Prints `{out, width, height, seconds}`.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 
 import { decodeImage, encodePng, preprocessPage } from '@kzr/imaging';
 
 import { intFlag, parseCommand, printJson, UsageError } from '../args.js';
+import { checkOutputPath, writeOutput } from './output.js';
 import { usage } from './preprocess-page.usage.js';
 
 /** Runs the command; an unreadable, corrupt or unsupported input exits 2 and writes nothing. */
@@ -17,6 +18,7 @@ export async function run(args: string[]): Promise<number> {
   const [input, output] = positionals as [string, string];
   if (!output.toLowerCase().endsWith('.png')) throw new UsageError('<out.png>', 'the output must be a .png file');
   const threads = values['threads'] === undefined ? undefined : intFlag(values, 'threads', 1, 1, 1024);
+  await checkOutputPath(output, '<out.png>');
   let bytes: Buffer;
   try {
     bytes = await readFile(input);
@@ -31,14 +33,7 @@ export async function run(args: string[]): Promise<number> {
     threads,
   });
   const png = await encodePng(out);
-  const tmp = `${output}.partial-${process.pid}`;
-  try {
-    await writeFile(tmp, png);
-    await rename(tmp, output);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeOutput(output, png, '<out.png>');
   printJson({
     out: output,
     width: out.width,

@@ -142,7 +142,7 @@ export async function run(args: string[]): Promise<number> {
       throw new UsageError('pages', `cannot read ${file}`);
     });
     const pageId = (values['page-id'] as string | undefined) ?? basename(file, extname(file));
-    const page = await decodeImage(bytes, { field: 'page' });
+    const page = await decodeImage(bytes, { field: file });
     requests.push({
       model: { modelSet: modelSet ?? '', version },
       pageId,

@@ -107,7 +107,11 @@ export class ProtoJsonChecker {
         return;
       }
       if (!Array.isArray(value)) throw new ValidationError(path, 'expected an array');
-      value.forEach((item: unknown, index) => this.#checkSingle(parent, field, item, `${path}[${index}]`));
+      value.forEach((item: unknown, index) => {
+        // null means absent for a field, but a list has no absent items (proto3 JSON).
+        if (item === null) throw new ValidationError(`${path}[${index}]`, 'expected a value, got null');
+        this.#checkSingle(parent, field, item, `${path}[${index}]`);
+      });
       return;
     }
     this.#checkSingle(parent, field, value, path);

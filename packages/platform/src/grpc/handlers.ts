@@ -137,7 +137,19 @@ async function writeAll(
   for await (const message of messages) {
     signal.throwIfAborted();
     if (!call.write(message)) {
-      await new Promise<void>((resolve) => call.once('drain', resolve));
+      // A client that cancels never drains; the abort ends the wait (and the handler's generator).
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          call.off('drain', onDrain);
+          reject(signal.reason);
+        };
+        const onDrain = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        call.once('drain', onDrain);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
     }
   }
 }
@@ -146,10 +158,48 @@ async function writeAll(
  * The requests of a client or bidirectional stream. A plain `for await` over the call would
  * destroy the whole Duplex when the reads end, and every response after that would be lost.
  */
-function requestsOf(
+async function* requestsOf(
   call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
 ): AsyncIterable<unknown> {
-  return call.iterator({ destroyOnReturn: false });
+  for await (const request of call.iterator({ destroyOnReturn: false })) yield decoded(request);
+}
+
+/** What {@link tolerantDefinition}'s deserializers give for bytes that are not the request message. */
+class UndecodableRequest {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+/** The request, or INVALID_ARGUMENT for one that could not be decoded. */
+function decoded(request: unknown): unknown {
+  if (request instanceof UndecodableRequest) {
+    const problem = request.error instanceof Error ? request.error.message : String(request.error);
+    throw new KzrError(ErrorKind.Invalid, `request: cannot be decoded: ${problem}`, { field: 'request' });
+  }
+  return request;
+}
+
+/**
+ * A service definition whose request deserializers never throw. grpc-js answers a request it
+ * cannot decode (an int64 above 2^53, a bad wire type) INTERNAL before any handler runs; with
+ * this the handler's adapter answers INVALID_ARGUMENT with the decoder's reason instead.
+ */
+export function tolerantDefinition<D extends grpc.ServiceDefinition>(definition: D): D {
+  return Object.fromEntries(
+    Object.entries(definition).map(([key, method]) => {
+      const decode = method.requestDeserialize;
+      const requestDeserialize = (bytes: Buffer): unknown => {
+        try {
+          return decode(bytes);
+        } catch (err) {
+          return new UndecodableRequest(err);
+        }
+      };
+      return [key, { ...method, requestDeserialize }];
+    }),
+  ) as D;
 }
 
 function adapt(method: Method, handler: (...args: never[]) => unknown, logger: Logger): grpc.UntypedHandleCall {
@@ -158,7 +208,8 @@ function adapt(method: Method, handler: (...args: never[]) => unknown, logger: L
   if (!method.requestStream && !method.responseStream) {
     return ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const ctx = contextOf(call);
-      (fn(call.request, ctx) as Promise<unknown>)
+      Promise.resolve()
+        .then(() => fn(decoded(call.request), ctx) as Promise<unknown>)
         .then(
           (response) => callback(null, response),
           (err: unknown) => callback(toServiceError(err, logger, name)),
@@ -169,7 +220,8 @@ function adapt(method: Method, handler: (...args: never[]) => unknown, logger: L
   if (!method.requestStream) {
     return ((call: grpc.ServerWritableStream<unknown, unknown>) => {
       const ctx = contextOf(call);
-      writeAll(call, fn(call.request, ctx) as AsyncIterable<unknown>, ctx.signal)
+      Promise.resolve()
+        .then(() => writeAll(call, fn(decoded(call.request), ctx) as AsyncIterable<unknown>, ctx.signal))
         .then(
           () => call.end(),
           (err: unknown) => call.emit('error', toServiceError(err, logger, name)),

@@ -13,6 +13,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 
 import type { Logger } from '../logger.js';
+import { tolerantDefinition } from './handlers.js';
 
 /** One service to serve. */
 export interface GrpcServiceRegistration {
@@ -97,7 +98,9 @@ export class GrpcServer implements AsyncDisposable {
       [livenessHealthName]: 'SERVING',
     });
     health.addToServer(server);
-    for (const service of options.services) server.addService(service.definition, service.implementation);
+    for (const service of options.services) {
+      server.addService(tolerantDefinition(service.definition), service.implementation);
+    }
     const described = protoLoader.loadSync([...options.reflectionProtoFiles, healthProtoPath], {
       includeDirs: [...options.protoIncludeDirs],
       keepCase: true,

@@ -1,7 +1,11 @@
 /**
  * The filesystem Store of the embedded mode. Layout under `root`: `objects/<key>` holds the
- * bytes, `.kzr-meta/<key>.json` the sha256, size, content type and metadata, `.kzr-tmp/` the
- * puts in progress. A put writes temporary files and renames them into place (metadata first,
+ * bytes, `.kzr-sidecar/<key>` the sha256, size, content type and metadata (JSON; the same path as
+ * the bytes, so a sidecar never takes the name another key needs as a folder: `a` and `a.json/b`
+ * both fit, as in S3), `.kzr-tmp/` the puts in progress. Stores written before keep their
+ * sidecars at `.kzr-meta/<key>.json`, which are still read and deleted. A key and a key below it
+ * (`a` and `a/b`) cannot both be files and folders here; the second put is refused naming both.
+ * Puts in progress live in `.kzr-tmp/`. A put writes temporary files and renames them into place (metadata first,
  * then the bytes), so an object is listed only once complete, and an aborted put leaves nothing.
  */
 import { randomUUID } from 'node:crypto';
@@ -46,11 +50,14 @@ export class FsStore implements Store {
   readonly kind = 'fs' as const;
   readonly #objects: string;
   readonly #meta: string;
+  /** Where stores written before the sidecars moved keep them (`<key>.json`). */
+  readonly #legacyMeta: string;
   readonly #tmp: string;
 
   constructor(options: FsStoreOptions) {
     this.#objects = join(options.root, 'objects');
-    this.#meta = join(options.root, '.kzr-meta');
+    this.#meta = join(options.root, '.kzr-sidecar');
+    this.#legacyMeta = join(options.root, '.kzr-meta');
     this.#tmp = join(options.root, '.kzr-tmp');
   }
 
@@ -71,8 +78,13 @@ export class FsStore implements Store {
     return store;
   }
 
-  #paths(key: string): { data: string; meta: string } {
-    return { data: join(this.#objects, ...key.split('/')), meta: `${join(this.#meta, ...key.split('/'))}.json` };
+  #paths(key: string): { data: string; meta: string; legacyMeta: string } {
+    const segments = key.split('/');
+    return {
+      data: join(this.#objects, ...segments),
+      meta: join(this.#meta, ...segments),
+      legacyMeta: `${join(this.#legacyMeta, ...segments)}.json`,
+    };
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
@@ -115,7 +127,8 @@ export class FsStore implements Store {
       if (isErrno(err, 'ENOTDIR', 'EISDIR', 'EEXIST')) {
         throw new ValidationError(
           'key',
-          `${JSON.stringify(key)} clashes with a key that is a prefix of it (filesystem store)`,
+          `${JSON.stringify(key)} cannot be stored beside an object above or below it in the same path ` +
+            `(the filesystem store cannot hold both "a" and "a/b")`,
           { cause: err },
         );
       }
@@ -162,10 +175,13 @@ export class FsStore implements Store {
     }
     if (!stats.isFile()) throw new NotFoundError(`object ${JSON.stringify(key)}`);
     let meta: Partial<MetaFile> = {};
-    try {
-      meta = JSON.parse(await readFile(paths.meta, 'utf8')) as MetaFile;
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
+    for (const path of [paths.meta, paths.legacyMeta]) {
+      try {
+        meta = JSON.parse(await readFile(path, 'utf8')) as MetaFile;
+        break;
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT', 'ENOTDIR', 'EISDIR')) throw err;
+      }
     }
     return {
       key,
@@ -245,6 +261,7 @@ export class FsStore implements Store {
     // Bytes first: once they are gone the object is not listed any more.
     await rm(paths.data, { force: true });
     await rm(paths.meta, { force: true });
+    await rm(paths.legacyMeta, { force: true });
   }
 
   async close(): Promise<void> {}

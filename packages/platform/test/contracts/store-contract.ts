@@ -192,6 +192,21 @@ export function storeContract(name: string, harness: StoreHarness): void {
       assert.equal((await store.getBytes('filters/v1/model.txt')).length, data.length);
     });
 
+    it('holds a key beside a key whose folder starts with its name (a, a.json/b) (issue 22, finding 10)', async () => {
+      const a = await store.put('x/a', Buffer.from('a'), { metadata: { who: 'a' } });
+      const b = await store.put('x/a.json/b', Buffer.from('b'), { metadata: { who: 'b' } });
+      assert.equal((await store.getBytes('x/a', { sha256: a.sha256 })).toString(), 'a');
+      assert.equal((await store.getBytes('x/a.json/b', { sha256: b.sha256 })).toString(), 'b');
+      assert.deepEqual((await store.stat('x/a')).metadata, { who: 'a' });
+      assert.deepEqual(
+        (await store.list('x/')).map((o) => [o.key, o.sha256]),
+        [
+          ['x/a', a.sha256],
+          ['x/a.json/b', b.sha256],
+        ],
+      );
+    });
+
     it('replaces an object on a second put of the same key', async () => {
       await store.put('results/r/report.json', Buffer.from('old'));
       const second = await store.put('results/r/report.json', Buffer.from('newer'));
