@@ -3,7 +3,12 @@ import type { CommandUsage } from '../args.js';
 
 export const usage: CommandUsage = {
   flags: {
-    run: { type: 'string', value: '<run>', description: 'the run (runs/<run>/run.json in the Store)', default: 'required' },
+    run: {
+      type: 'string',
+      value: '<run>',
+      description: 'the run (runs/<run>/run.json in the Store)',
+      default: 'required',
+    },
     phase: {
       type: 'string',
       value: '<phase>',
