@@ -1,6 +1,7 @@
-// What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions, run records, phase manifests, phase cache entries, stage reports.
+// What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions, run records and cancel requests, dataset digests, phase manifests, phase cache entries, stage reports.
 export { loadCheckpointMember, loadStoredCheckpointMember } from './checkpoint-member.js';
 export { storeCheckpointStorage } from './checkpoint-storage.js';
+export { datasetDigest } from './dataset-digest.js';
 export {
   filterSchemaVersion,
   MemoryFilterRepository,
@@ -37,6 +38,7 @@ export {
   phaseManifestKey,
   preprocessedPageKey,
   resultKey,
+  runCancelRequestKey,
   runOutputPrefix,
   runRecordKey,
   runsPrefix,
@@ -80,7 +82,7 @@ export {
 } from './model-set-promotion.js';
 export type { ModelSetVersionInfo, Promotion } from './model-set-promotion.js';
 export { newestModelSetVersion, readMemberClassMap, readModelSetFile, readModelSetManifest } from './read-model-set.js';
-export { listRuns, readRunRecord, writeRunRecord } from './run-records.js';
+export { listRuns, readRunCancelRequest, readRunRecord, requestRunCancel, writeRunRecord } from './run-records.js';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 export { checkSchemaVersion } from './schema.js';
 export {
@@ -97,5 +99,6 @@ export type { ClassMapFile, FileRef, InputSpec, MemberManifest, ModelSetManifest
 export type { PhaseCacheEntry, WritePhaseCacheEntryOptions } from './phase-cache.js';
 export type { PhaseManifest, WritePhaseManifestOptions, WrittenPhaseManifest } from './phase-manifests.js';
 export type { MemberSource, PublishModelSetOptions } from './publish-model-set.js';
+export type { RunCancelRequest } from './run-records.js';
 export type { NamedTensor } from './safetensors.js';
 export type { StageRow, StagesReport } from './stages-report.js';

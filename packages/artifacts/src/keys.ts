@@ -5,7 +5,7 @@
  * datasets/<dataset>/pages/<page>.<ext>, labels.csv, unicode_translation.csv, detections/<set>.json
  * preprocessed/<dataset>/<page>.png
  * crops/<dataset>/<split>/shard-NNNNN.bin + index.json
- * runs/<run>/run.json
+ * runs/<run>/run.json, cancel.json
  * runs/<run>/<phase>/[<model>/]... + manifest.json
  * cache/<phase>/<input-hash>.json
  * models/<set>/<version>/manifest.json + members
@@ -126,6 +126,14 @@ export const runsPrefix = 'runs/';
 /** `runs/<run>/run.json`: the run's spec and phase records (single writer). */
 export function runRecordKey(run: string): string {
   return `${runsPrefix}${checkSegment('run', run)}/run.json`;
+}
+
+/**
+ * `runs/<run>/cancel.json`: a request to cancel the run, written by whoever asks (`kzr run
+ * cancel`); the run's controller, the one writer of `run.json`, reads it and records it there.
+ */
+export function runCancelRequestKey(run: string): string {
+  return `${runsPrefix}${checkSegment('run', run)}/cancel.json`;
 }
 
 /** The run of a {@link runRecordKey}, or undefined for any other key. */

@@ -48,6 +48,14 @@ export const commands: Readonly<Record<string, string>> = {
   'data ingest': 'store a Kaggle-layout folder under datasets/<name>/ and publish kzr.pages.ingested',
   score: 'Kaggle F1 of a submission CSV against a train.csv',
   order: 'reading order (columns right to left) of one labelled page',
+  'run start':
+    'create a training run (preset or spec, dataset) and drive every phase to the end as local Jobs; this command is the controller',
+  'run resume': 'become the controller of a run whose controller stopped and drive it to the end',
+  'run watch': "follow a run's phases (JSON lines) until it ends",
+  'run list': 'the runs in the Store with their status',
+  'run cancel': "ask a run's controller to cancel it (stops its Jobs)",
+  'phase run':
+    'run one phase of a run (what each phase Job runs): cache check, the phase, its manifest and cache entry',
 };
 
 /** The command named by the first one or two words, with the arguments after its name. */

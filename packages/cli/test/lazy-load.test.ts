@@ -34,6 +34,12 @@ const expected: Record<string, string[]> = {
   'data synth': ['sharp'],
   'preprocess page': ['sharp'],
   'preprocess crops': ['sharp'],
+  'run start': [],
+  'run resume': [],
+  'run watch': [],
+  'run list': [],
+  'run cancel': [],
+  'phase run': [],
 };
 
 describe('kzr commands load their heavy dependencies only when they need them', () => {

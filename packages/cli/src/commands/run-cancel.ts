@@ -1,0 +1,31 @@
+/**
+ * `kzr run cancel <run> [--reason <text>]`: asks the run's controller to cancel the run. It
+ * writes `runs/<run>/cancel.json` and never `run.json`, which only the controller writes; the
+ * controller records the request, stops the phases' Jobs (a local Job's whole process group)
+ * and ends the run `cancelled`. A run already final is left as it is.
+ */
+import { readRunRecord, requestRunCancel } from '@kzr/artifacts';
+import { buildPhaseGraph, isFinalRunStatus, reduceRunState } from '@kzr/pipeline';
+import { openStore } from '@kzr/platform';
+
+import { parseCommand, printJson, UsageError } from '../args.js';
+import { compileEmbeddedConfig } from '../config.js';
+import { usage } from './run-cancel.usage.js';
+
+/** Runs the command. */
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(usage, args);
+  if (positionals.length !== 1) throw new UsageError('<run>', `expected one run, got ${positionals.length}`);
+  const name = positionals[0]!;
+  const store = await openStore(compileEmbeddedConfig(process.env).adapters.store);
+  try {
+    const record = await readRunRecord(store, name);
+    const { status } = reduceRunState(buildPhaseGraph(record.spec), record.events);
+    const final = isFinalRunStatus(status);
+    if (!final) await requestRunCancel(store, name, typeof values.reason === 'string' ? values.reason : undefined);
+    printJson({ run: name, status, cancelRequested: !final });
+  } finally {
+    await store.close();
+  }
+  return 0;
+}

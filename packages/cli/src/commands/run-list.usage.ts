@@ -1,0 +1,7 @@
+/** Flags of `kzr run list` (help and parser). */
+import type { CommandUsage } from '../args.js';
+
+export const usage: CommandUsage = {
+  flags: {},
+  example: '',
+};
