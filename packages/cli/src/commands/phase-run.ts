@@ -50,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
       resume: values.resume === true,
       dataDir: config.dataDir,
       signal: abort.signal,
-      loadBody: async (name) => (await import('../phases/index.js')).phaseBodies[name],
+      loadBody: async (name) => (await import('../phases/index.js')).phaseBodies[name](),
       print: printJson,
     });
   } finally {

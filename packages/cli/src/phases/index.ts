@@ -1,26 +1,22 @@
-/** The body of every phase of a run, by phase name (`kzr phase run` calls them). */
+/**
+ * The body of every phase of a run, by phase name (`kzr phase run` calls them). Each is loaded
+ * on demand, so a phase that needs no TensorFlow.js (split, pseudo-label) does not load it.
+ */
 import { PhaseName } from '@kzr/pipeline';
 
 import type { PhaseBody } from './context.js';
-import { finalInferPhase } from './final-stage.js';
-import { firstFilterPhase, firstInferPhase } from './first-stage.js';
-import { preprocessPhase } from './preprocess.js';
-import { pseudoLabelPhase } from './pseudo-label.js';
-import { publishPhase } from './publish.js';
-import { splitPhase } from './split.js';
-import { firstTrainPhase, refinePhase, secondTrainPhase } from './train.js';
 
-export const phaseBodies: Readonly<Record<PhaseName, PhaseBody>> = {
-  [PhaseName.Preprocess]: preprocessPhase,
-  [PhaseName.Split]: splitPhase,
-  [PhaseName.FirstTrain]: firstTrainPhase,
-  [PhaseName.FirstInfer]: firstInferPhase,
-  [PhaseName.FirstFilter]: firstFilterPhase,
-  [PhaseName.PseudoLabel]: pseudoLabelPhase,
-  [PhaseName.SecondTrain]: secondTrainPhase,
-  [PhaseName.Refine]: refinePhase,
-  [PhaseName.FinalInfer]: finalInferPhase,
-  [PhaseName.Publish]: publishPhase,
+export const phaseBodies: Readonly<Record<PhaseName, () => Promise<PhaseBody>>> = {
+  [PhaseName.Preprocess]: async () => (await import('./preprocess.js')).preprocessPhase,
+  [PhaseName.Split]: async () => (await import('./split.js')).splitPhase,
+  [PhaseName.FirstTrain]: async () => (await import('./train.js')).firstTrainPhase,
+  [PhaseName.FirstInfer]: async () => (await import('./first-stage.js')).firstInferPhase,
+  [PhaseName.FirstFilter]: async () => (await import('./first-stage.js')).firstFilterPhase,
+  [PhaseName.PseudoLabel]: async () => (await import('./pseudo-label.js')).pseudoLabelPhase,
+  [PhaseName.SecondTrain]: async () => (await import('./train.js')).secondTrainPhase,
+  [PhaseName.Refine]: async () => (await import('./train.js')).refinePhase,
+  [PhaseName.FinalInfer]: async () => (await import('./final-stage.js')).finalInferPhase,
+  [PhaseName.Publish]: async () => (await import('./publish.js')).publishPhase,
 };
 
 export type { PhaseBody, PhaseContext, PhaseInput, PhaseResult } from './context.js';
