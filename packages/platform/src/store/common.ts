@@ -125,3 +125,21 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
 }
+
+/**
+ * The error both Stores give for a key with an object above or below it in the same path (`a`
+ * and `a/b`): a filesystem cannot hold a file and a folder of one name, so neither Store holds both.
+ */
+export function nestedKeyError(key: string, cause?: unknown): ValidationError {
+  return new ValidationError(
+    'key',
+    `${JSON.stringify(key)} cannot be stored beside an object above or below it in the same path ("a" and "a/b")`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The proper ancestors of a key as object keys: `a/b/c` -> `a`, `a/b`. */
+export function ancestorKeys(key: string): string[] {
+  const parts = key.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}

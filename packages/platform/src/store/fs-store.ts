@@ -15,7 +15,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import {
   checkGetOptions,
   checkKey,
@@ -23,6 +23,7 @@ import {
   checkPrefix,
   HashingStream,
   readAll,
+  nestedKeyError,
   toReadable,
   verifiedRead,
 } from './common.js';
@@ -124,14 +125,7 @@ export class FsStore implements Store {
       await rename(tmpMeta, paths.meta);
       await rename(tmpData, paths.data);
     } catch (err) {
-      if (isErrno(err, 'ENOTDIR', 'EISDIR', 'EEXIST')) {
-        throw new ValidationError(
-          'key',
-          `${JSON.stringify(key)} cannot be stored beside an object above or below it in the same path ` +
-            `(the filesystem store cannot hold both "a" and "a/b")`,
-          { cause: err },
-        );
-      }
+      if (isErrno(err, 'ENOTDIR', 'EISDIR', 'EEXIST')) throw nestedKeyError(key, err);
       throw err;
     }
   }

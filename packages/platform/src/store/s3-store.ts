@@ -20,6 +20,8 @@ import {
   checkPrefix,
   HashingStream,
   readAll,
+  ancestorKeys,
+  nestedKeyError,
   toReadable,
   verifiedRead,
 } from './common.js';
@@ -141,6 +143,21 @@ export class S3Store implements Store {
     return new S3Store(client, options.bucket, partSize);
   }
 
+  /**
+   * Refuses a key with an object above or below it in its path (`a` and `a/b`), as the
+   * filesystem Store must, so that both Stores hold the same sets of keys.
+   */
+  async #refuseNested(key: string): Promise<void> {
+    for (const above of ancestorKeys(key)) {
+      const exists = await this.#client.statObject(this.#bucket, above).then(
+        () => true,
+        (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)),
+      );
+      if (exists) throw nestedKeyError(key);
+    }
+    for await (const _below of this.#client.listObjectsV2(this.#bucket, `${key}/`, true)) throw nestedKeyError(key);
+  }
+
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     checkKey(key);
     checkMetadata(options.metadata);
@@ -155,6 +172,7 @@ export class S3Store implements Store {
     const reader = new PartReader(source.pipe(hashing));
     const contentType = options.contentType ?? 'application/octet-stream';
     try {
+      await this.#refuseNested(key);
       const first = await reader.next(this.#partSize);
       if (reader.ended) {
         options.signal?.throwIfAborted();
@@ -307,6 +325,7 @@ export class S3Store implements Store {
   async copy(fromKey: string, toKey: string): Promise<PutResult> {
     checkKey(toKey);
     const info = await this.stat(fromKey);
+    await this.#refuseNested(toKey);
     try {
       // Server-side: the bytes never leave the store, and the metadata (the sha256 too) goes along.
       await this.#client.copyObject(

@@ -207,6 +207,24 @@ export function storeContract(name: string, harness: StoreHarness): void {
       );
     });
 
+    it('refuses a key with an object above or below it in its path (a and a/b), with one error (issue 22, finding 10)', async () => {
+      await store.put('n/a', Buffer.from('a'));
+      await assert.rejects(
+        store.put('n/a/b', Buffer.from('b')),
+        /"n\/a\/b" cannot be stored beside an object above or below it/,
+      );
+      await store.put('m/a/b', Buffer.from('b'));
+      await assert.rejects(
+        store.put('m/a', Buffer.from('a')),
+        /"m\/a" cannot be stored beside an object above or below it/,
+      );
+      await assert.rejects(store.copy('m/a/b', 'n/a/c'), /"n\/a\/c" cannot be stored beside/);
+      assert.deepEqual(
+        (await store.list('n/')).map((o) => o.key),
+        ['n/a'],
+      );
+    });
+
     it('replaces an object on a second put of the same key', async () => {
       await store.put('results/r/report.json', Buffer.from('old'));
       const second = await store.put('results/r/report.json', Buffer.from('newer'));
