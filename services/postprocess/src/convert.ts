@@ -97,14 +97,24 @@ export function pagesFromJson(json: unknown, field: string, maxCharacters = defa
   if (!Array.isArray(list)) {
     throw new ValidationError(field, 'expected a JSON array of PagePredictions or {"pages": [...]}');
   }
-  checker ??= new ProtoJsonChecker([kzrProtoFiles.postprocess], protoRoot, 'kzr.v1');
+  checker ??= new ProtoJsonChecker([kzrProtoFiles.postprocess, kzrProtoFiles.inference], protoRoot, 'kzr.v1');
   return list.map((item: unknown, i) => {
     const at = `${field}[${i}]`;
     if (!isObject(item)) throw new ValidationError(at, 'expected a PagePredictions object');
+    // `kzr recognize` prints RecognizePageResponse pages: the same page and characters, with the
+    // versions that served them and the page's text beside them.
+    if (recognitionFields.some((name) => name in item)) {
+      checker!.check('RecognizePageResponse', item, at);
+      const page = Object.fromEntries(Object.entries(item).filter(([name]) => !recognitionFields.includes(name)));
+      return fromWire(PagePredictions.fromJSON(page), at, maxCharacters);
+    }
     checker!.check('PagePredictions', item, at);
     return fromWire(PagePredictions.fromJSON(item), at, maxCharacters);
   });
 }
+
+/** Fields of a RecognizePageResponse that a PagePredictions does not have. */
+const recognitionFields: readonly string[] = ['servedBy', 'filterVersion', 'text', 'kaggleLabels'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
