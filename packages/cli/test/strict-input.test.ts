@@ -160,4 +160,18 @@ describe('arguments', () => {
     await writeFile(join(dir, 'x.png'), 'not an image');
     await expectOneLine(['recognize', join(dir, 'x.png'), '--detections', path], `kzr: ${path}: expected an object`);
   });
+
+  it('names the page file that is no image (finding 6)', async (t) => {
+    const dir = await tempDir(t, 'kzr-strict-');
+    const sets = join(dir, 'sets.json');
+    await writeFile(
+      sets,
+      JSON.stringify({ version: 1, name: 'a', pages: [{ pageId: 'x', width: 10, height: 10, detections: [] }] }),
+    );
+    await writeFile(join(dir, 'x.jpg'), 'not an image');
+    await expectOneLine(
+      ['recognize', join(dir, 'x.jpg'), '--detections', sets],
+      `kzr: ${join(dir, 'x.jpg')}: unsupported image format: expected JPEG, PNG, TIFF or WebP`,
+    );
+  });
 });
