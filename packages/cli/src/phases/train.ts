@@ -3,15 +3,16 @@
  * crops), second-train (the same plus the pseudo-label crops, from scratch), refine (the second
  * training's best checkpoint resumed for `refine.epochs` more epochs at `refine.lr`, pseudo
  * targets x0.9, no augmentation). Checkpoints go to the phase's folder in the Store, so a retried
- * attempt resumes after the last one its killed predecessor stored; the members are the best
- * checkpoint's files and `history.json`.
+ * attempt resumes after the last one its killed predecessor stored; the members are the kept
+ * checkpoint's files (the best one; refinement's last, as upstream) and `history.json`.
  */
 import { availableParallelism } from 'node:os';
 
 import { phaseOutputPrefix, readPhaseMember, storeCheckpointStorage } from '@kzr/artifacts';
 import type { FileRef } from '@kzr/artifacts';
-import type { LabelledCrop, ModelConfig, TrainResult } from '@kzr/ml';
+import type { LabelledCrop, TrainResult } from '@kzr/ml';
 import { PhaseName, phaseId, type RunModelSpec } from '@kzr/pipeline';
+import { ValidationError } from '@kzr/platform';
 
 import { inputOf, type PhaseBody, type PhaseContext, writeJsonMember } from './context.js';
 import { labelledCrops, readStoredShards } from './crops.js';
@@ -37,8 +38,8 @@ async function pseudoCrops(ctx: PhaseContext): Promise<LabelledCrop[]> {
   const input = inputOf(ctx, PhaseName.PseudoLabel);
   const index = input.manifest.members.find((m) => m.key === 'pseudo/index.json');
   if (index === undefined) return [];
-  const folder = `${input.key.slice(0, input.key.lastIndexOf('/') + 1)}pseudo/index.json`;
-  const stored = await readStoredShards(ctx.store, folder, index.sha256);
+  const indexKey = `${input.key.slice(0, input.key.lastIndexOf('/') + 1)}pseudo/index.json`;
+  const stored = await readStoredShards(ctx.store, indexKey, index.sha256);
   return labelledCrops(
     stored,
     stored.index.records.map((_, i) => i),
@@ -55,7 +56,7 @@ async function trainModel(
     epochs: number | undefined;
     refine?: { lr: number };
   },
-): Promise<{ result: TrainResult; config: ModelConfig; resumedAfter: number }> {
+): Promise<{ result: TrainResult; resumedAfter: number }> {
   const { parseModelConfig, train } = await import('@kzr/ml');
   const storage = storeCheckpointStorage(ctx.store, phaseOutputPrefix(ctx.run, ctx.node.id));
   const resume = ctx.resume || options.refine !== undefined;
@@ -81,7 +82,7 @@ async function trainModel(
     signal: ctx.signal,
     onEpoch: (metrics) => ctx.progress({ type: 'epoch', ...metrics }),
   });
-  return { result, config, resumedAfter };
+  return { result, resumedAfter };
 }
 
 /** The files of the checkpoint `checkpoint` (`best`, `epoch-0004`) and the history, as the phase's members. */
@@ -139,6 +140,10 @@ export const secondTrainPhase: PhaseBody = async (ctx) => {
 };
 
 export const refinePhase: PhaseBody = async (ctx) => {
+  // ml's refinement targets scale pseudo crops by upstream's 0.9; no other weight reaches them yet.
+  if (ctx.spec.refine.pseudoTargetWeight !== 0.9) {
+    throw new ValidationError('spec.refine.pseudoTargetWeight', 'only 0.9 (spec §4.4) is supported yet');
+  }
   const model = runModel(ctx);
   const second = inputOf(ctx, phaseId(PhaseName.SecondTrain, model.name));
   const startEpoch = (second.manifest.summary.best as { epoch: number }).epoch;
