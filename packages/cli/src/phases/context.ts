@@ -4,7 +4,7 @@
  * calls the phase's body, then writes the phase manifest (after the members the body wrote) and
  * the cache entry.
  */
-import { type FileRef, type PhaseManifest, writePhaseMember } from '@kzr/artifacts';
+import { type FileRef, type PhaseManifest, readPhaseMember, writePhaseMember } from '@kzr/artifacts';
 import type { PhaseId, PhaseNode, RunSpec } from '@kzr/pipeline';
 import type { Bus, Logger, Store } from '@kzr/platform';
 
@@ -62,4 +62,17 @@ export async function writeJsonMember(ctx: PhaseContext, file: string, value: un
     Buffer.from(JSON.stringify(value)),
     'application/json',
   );
+}
+
+/** The member `file` of an input phase, verified against its sha256; undefined when it wrote none. */
+export async function readMember(ctx: PhaseContext, input: PhaseInput, file: string): Promise<Buffer | undefined> {
+  const member = input.manifest.members.find((m) => m.key === file);
+  return member === undefined ? undefined : readPhaseMember(ctx.store, input.key, member);
+}
+
+/** The JSON member `file` of an input phase; a phase that wrote none is a bug. */
+export async function readJsonMember<T>(ctx: PhaseContext, input: PhaseInput, file: string): Promise<T> {
+  const bytes = await readMember(ctx, input, file);
+  if (bytes === undefined) throw new Error(`phase ${input.manifest.phase} wrote no ${file}`);
+  return JSON.parse(bytes.toString('utf8')) as T;
 }

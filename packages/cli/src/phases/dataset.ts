@@ -9,7 +9,7 @@ import { type CharLabel, type DetectionSet, parseTrainCsv, requireBookId, toDete
 import type { RunSpec } from '@kzr/pipeline';
 import type { Store } from '@kzr/platform';
 
-export interface RunDataset {
+export interface PhaseDataset {
   /** Page id -> Store key of its image. */
   readonly pageKeys: ReadonlyMap<string, string>;
   /** Page id -> its labelled characters. */
@@ -22,7 +22,7 @@ export interface RunDataset {
 }
 
 /** Reads the dataset `name` of a run with `spec`. */
-export async function readRunDataset(store: Store, name: string, spec: RunSpec): Promise<RunDataset> {
+export async function readPhaseDataset(store: Store, name: string, spec: RunSpec): Promise<PhaseDataset> {
   const pagesPrefix = datasetPagesPrefix(name);
   const pageKeys = new Map<string, string>();
   for (const info of await store.list(pagesPrefix)) {

@@ -3,12 +3,12 @@
  * val pages (books no model trained on) with gbdt's `fitFilterSteps`, stored as the phase's
  * members `filter/fold-<k>.txt` + `filter/filter.json`, and read back by later phases.
  */
-import { readPhaseMember, writePhaseMember, type FileRef } from '@kzr/artifacts';
+import { type FileRef, writePhaseMember } from '@kzr/artifacts';
 import type { CharLabel } from '@kzr/core';
 import type { ClassifiedPage } from '@kzr/core/postprocess';
 import { type Booster, fitFilterSteps, formatModel, parseModel } from '@kzr/gbdt';
 
-import type { PhaseContext, PhaseInput } from './context.js';
+import { type PhaseContext, type PhaseInput, readJsonMember, readMember } from './context.js';
 
 /** A fitted filter: the fold boosters, the keep threshold and what the fit reported. */
 export interface RunFilter {
@@ -46,19 +46,16 @@ export async function writeRunFilter(ctx: PhaseContext, filter: RunFilter): Prom
 
 /** The filter a phase wrote with {@link writeRunFilter}. */
 export async function readRunFilter(ctx: PhaseContext, input: PhaseInput): Promise<RunFilter> {
-  const member = (key: string): FileRef => input.manifest.members.find((m) => m.key === key)!;
-  const doc = JSON.parse(
-    (await readPhaseMember(ctx.store, input.key, member('filter/filter.json'))).toString('utf8'),
-  ) as {
-    threshold: number;
-    folds: number;
-    fit: Record<string, unknown>;
-  };
+  const doc = await readJsonMember<{ threshold: number; folds: number; fit: Record<string, unknown> }>(
+    ctx,
+    input,
+    'filter/filter.json',
+  );
   const boosters: Booster[] = [];
   for (let k = 1; k <= doc.folds; k++) {
-    boosters.push(
-      parseModel((await readPhaseMember(ctx.store, input.key, member(`filter/fold-${k}.txt`))).toString('utf8')),
-    );
+    const text = await readMember(ctx, input, `filter/fold-${k}.txt`);
+    if (text === undefined) throw new Error(`phase ${input.manifest.phase} wrote no filter/fold-${k}.txt`);
+    boosters.push(parseModel(text.toString('utf8')));
   }
   return { boosters, threshold: doc.threshold, fit: doc.fit };
 }

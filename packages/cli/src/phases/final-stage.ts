@@ -12,7 +12,7 @@ import { type ClassifiedPage, submissionRows } from '@kzr/core/postprocess';
 import { PhaseName, phaseId } from '@kzr/pipeline';
 
 import { inputOf, type PhaseBody, type PhaseContext, writeJsonMember } from './context.js';
-import { readRunDataset } from './dataset.js';
+import { readPhaseDataset } from './dataset.js';
 import { readPages } from './first-stage.js';
 import { fitRunFilter, readRunFilter, writeRunFilter } from './filter.js';
 import { filterProbabilities, keepFiltered, recognizeStage, scorePages } from './recognition.js';
@@ -27,7 +27,7 @@ async function writeSubmission(ctx: PhaseContext, stage: RunStage, pages: readon
 }
 
 export const finalInferPhase: PhaseBody = async (ctx) => {
-  const data = await readRunDataset(ctx.store, ctx.dataset, ctx.spec);
+  const data = await readPhaseDataset(ctx.store, ctx.dataset, ctx.spec);
   const models = (phase: PhaseName): string[] => ctx.spec.models.map((m) => phaseId(phase, m.name));
   const firstInfer = inputOf(ctx, PhaseName.FirstInfer);
   const firstFilterInput = inputOf(ctx, PhaseName.FirstFilter);

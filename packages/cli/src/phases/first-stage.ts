@@ -3,23 +3,28 @@
  * and test pages with the first models (soft voting, TTA, NMS of the detection sets); first-filter
  * fits the false-positive filter on the val pages' candidates and scores the test pages with it.
  */
-import { readPhaseMember } from '@kzr/artifacts';
 import type { ClassifiedPage } from '@kzr/core/postprocess';
 import { PhaseName, phaseId } from '@kzr/pipeline';
 
-import { inputOf, type PhaseBody, type PhaseContext, type PhaseInput, writeJsonMember } from './context.js';
-import { readRunDataset } from './dataset.js';
+import {
+  inputOf,
+  type PhaseBody,
+  type PhaseContext,
+  type PhaseInput,
+  readJsonMember,
+  writeJsonMember,
+} from './context.js';
+import { readPhaseDataset } from './dataset.js';
 import { fitRunFilter, writeRunFilter } from './filter.js';
 import { filterProbabilities, keepFiltered, recognizeStage, scorePages } from './recognition.js';
 
 /** The recognised pages `file` (`val.json`, `test.json`) of an inference phase. */
-export async function readPages(ctx: PhaseContext, input: PhaseInput, file: string): Promise<ClassifiedPage[]> {
-  const member = input.manifest.members.find((m) => m.key === file)!;
-  return JSON.parse((await readPhaseMember(ctx.store, input.key, member)).toString('utf8')) as ClassifiedPage[];
+export function readPages(ctx: PhaseContext, input: PhaseInput, file: string): Promise<ClassifiedPage[]> {
+  return readJsonMember<ClassifiedPage[]>(ctx, input, file);
 }
 
 export const firstInferPhase: PhaseBody = async (ctx) => {
-  const data = await readRunDataset(ctx.store, ctx.dataset, ctx.spec);
+  const data = await readPhaseDataset(ctx.store, ctx.dataset, ctx.spec);
   const pages = await recognizeStage(ctx, data, {
     stage: 'first',
     models: ctx.spec.models.map((m) => phaseId(PhaseName.FirstTrain, m.name)),
@@ -35,7 +40,7 @@ export const firstInferPhase: PhaseBody = async (ctx) => {
 };
 
 export const firstFilterPhase: PhaseBody = async (ctx) => {
-  const data = await readRunDataset(ctx.store, ctx.dataset, ctx.spec);
+  const data = await readPhaseDataset(ctx.store, ctx.dataset, ctx.spec);
   const infer = inputOf(ctx, PhaseName.FirstInfer);
   const filter = fitRunFilter(ctx, await readPages(ctx, infer, 'val.json'), data.truth);
   const test = await readPages(ctx, infer, 'test.json');

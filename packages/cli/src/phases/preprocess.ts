@@ -8,7 +8,7 @@ import { cropIndexKey, datasetLabelsKey } from '@kzr/artifacts';
 import { groundTruthSplit, handlePagesIngested } from '@kzr/preprocess';
 
 import { type PhaseBody, writeJsonMember } from './context.js';
-import { readRunDataset } from './dataset.js';
+import { readPhaseDataset } from './dataset.js';
 
 /** What `crops.json` of the preprocess phase holds. */
 export interface CropsRef {
@@ -19,7 +19,7 @@ export interface CropsRef {
 
 export const preprocessPhase: PhaseBody = async (ctx) => {
   const { store, dataset } = ctx;
-  const data = await readRunDataset(store, dataset, ctx.spec);
+  const data = await readPhaseDataset(store, dataset, ctx.spec);
   const pageIds = [...data.pageKeys.keys()].sort();
   let done = 0;
   await handlePagesIngested(

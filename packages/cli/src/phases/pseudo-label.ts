@@ -5,22 +5,20 @@
  * side and stored as shards (`pseudo/`) that both second trainings append. The summary counts
  * them and says how many agree with the test books' truth (used for that count only).
  */
-import { type FileRef, preprocessedPageKey, readPhaseMember, writePhaseMember } from '@kzr/artifacts';
+import { type FileRef, preprocessedPageKey, writePhaseMember } from '@kzr/artifacts';
 import { requireBookId } from '@kzr/core';
 import { falsePositiveLabels } from '@kzr/core/postprocess';
 import { cutCharacter, decodeImage, PaddingPolicy, ShardWriter } from '@kzr/imaging';
 import { PhaseName } from '@kzr/pipeline';
 
-import { inputOf, type PhaseBody } from './context.js';
-import { readRunDataset } from './dataset.js';
+import { inputOf, type PhaseBody, readJsonMember } from './context.js';
+import { readPhaseDataset } from './dataset.js';
 import { readPages } from './first-stage.js';
 
 export const pseudoLabelPhase: PhaseBody = async (ctx) => {
-  const data = await readRunDataset(ctx.store, ctx.dataset, ctx.spec);
+  const data = await readPhaseDataset(ctx.store, ctx.dataset, ctx.spec);
   const test = await readPages(ctx, inputOf(ctx, PhaseName.FirstInfer), 'test.json');
-  const filter = inputOf(ctx, PhaseName.FirstFilter);
-  const pMember = filter.manifest.members.find((m) => m.key === 'test-p.json')!;
-  const p = JSON.parse((await readPhaseMember(ctx.store, filter.key, pMember)).toString('utf8')) as number[][];
+  const p = await readJsonMember<number[][]>(ctx, inputOf(ctx, PhaseName.FirstFilter), 'test-p.json');
   const { minFilterProbability, minVoteProbability } = ctx.spec.pseudoLabel;
   const writer = new ShardWriter();
   const members: FileRef[] = [];

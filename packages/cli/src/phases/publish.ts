@@ -5,11 +5,9 @@
  */
 import {
   type CheckpointMember,
-  loadStoredCheckpointMember,
   modelSetManifestKey,
   PagePreprocessing,
   publishModelSet,
-  storeCheckpointStorage,
   StoreFilterRepository,
 } from '@kzr/artifacts';
 import { PhaseName, phaseId } from '@kzr/pipeline';
@@ -17,22 +15,14 @@ import { EventSubject } from '@kzr/platform';
 
 import { inputOf, type PhaseBody } from './context.js';
 import { readRunFilter } from './filter.js';
+import { loadPhaseModel } from './recognition.js';
 
 export const publishPhase: PhaseBody = async (ctx) => {
   const modelSet = ctx.spec.publish.modelSet;
   const version = ctx.run;
   const loaded: CheckpointMember[] = [];
   try {
-    for (const model of ctx.spec.models) {
-      const input = inputOf(ctx, phaseId(PhaseName.Refine, model.name));
-      const folder = input.key.slice(0, input.key.lastIndexOf('/'));
-      loaded.push(
-        await loadStoredCheckpointMember(
-          storeCheckpointStorage(ctx.store, folder),
-          input.manifest.summary.checkpoint as string,
-        ),
-      );
-    }
+    for (const model of ctx.spec.models) loaded.push(await loadPhaseModel(ctx, phaseId(PhaseName.Refine, model.name)));
     await publishModelSet(ctx.store, {
       modelSet,
       version,

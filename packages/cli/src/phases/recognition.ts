@@ -29,10 +29,10 @@ import type { PhaseId } from '@kzr/pipeline';
 
 import { recognizeAll, startPagePath } from '../page-path.js';
 import { inputOf, type PhaseContext } from './context.js';
-import type { RunDataset } from './dataset.js';
+import type { PhaseDataset } from './dataset.js';
 
-/** The checkpoint of a training phase's manifest, loaded from the Store. */
-async function loadPhaseModel(ctx: PhaseContext, id: PhaseId): Promise<CheckpointMember> {
+/** The checkpoint a training phase kept (its manifest's `checkpoint`), loaded from the Store; the caller disposes it. */
+export async function loadPhaseModel(ctx: PhaseContext, id: PhaseId): Promise<CheckpointMember> {
   const input = inputOf(ctx, id);
   const folder = input.key.slice(0, input.key.lastIndexOf('/'));
   const checkpoint = input.manifest.summary.checkpoint as string;
@@ -98,7 +98,7 @@ export function classifiedPage(res: RecognizePageResponse): ClassifiedPage {
  */
 export async function recognizeStage(
   ctx: PhaseContext,
-  data: RunDataset,
+  data: PhaseDataset,
   options: { stage: string; models: readonly PhaseId[]; voting: 'soft' | 'hard'; pages: readonly string[] },
 ): Promise<ClassifiedPage[]> {
   const modelSet = await publishStage(ctx, options.stage, options.models);
@@ -170,7 +170,7 @@ export function keepFiltered(
 }
 
 /** The Kaggle F1 of `pages` against the dataset's truth. */
-export function scorePages(data: RunDataset, pages: readonly ClassifiedPage[]): F1Score {
+export function scorePages(data: PhaseDataset, pages: readonly ClassifiedPage[]): F1Score {
   const truth: PageLabels[] = pages.map((p) => ({ pageId: p.pageId, labels: [...(data.truth.get(p.pageId) ?? [])] }));
   return scoreSubmission(truth, submissionRows(pages));
 }

@@ -4,11 +4,10 @@
  * core's per-class rules and oversampling, and the class map. Each `split-<name>.json` lists
  * crop records by their index in the preprocess phase's shard index.
  */
-import { readPhaseMember } from '@kzr/artifacts';
 import { buildClassMap, type CropEntry, splitByBook } from '@kzr/core';
 import { PhaseName } from '@kzr/pipeline';
 
-import { inputOf, type PhaseBody, type PhaseContext, writeJsonMember } from './context.js';
+import { inputOf, type PhaseBody, type PhaseContext, readJsonMember, writeJsonMember } from './context.js';
 import type { CropsRef } from './preprocess.js';
 import { readStoredShards, type StoredShards } from './crops.js';
 
@@ -28,10 +27,8 @@ export interface SplitRows {
 }
 
 /** The preprocess phase's crops reference. */
-async function preprocessedCrops(ctx: PhaseContext): Promise<CropsRef> {
-  const input = inputOf(ctx, PhaseName.Preprocess);
-  const member = input.manifest.members.find((m) => m.key === 'crops.json')!;
-  return JSON.parse((await readPhaseMember(ctx.store, input.key, member)).toString('utf8')) as CropsRef;
+function preprocessedCrops(ctx: PhaseContext): Promise<CropsRef> {
+  return readJsonMember<CropsRef>(ctx, inputOf(ctx, PhaseName.Preprocess), 'crops.json');
 }
 
 /** The shards a split's rows point into. */
@@ -40,11 +37,8 @@ export function splitShards(ctx: PhaseContext, split: SplitRows): Promise<Stored
 }
 
 /** The split `name` as the split phase wrote it. */
-export async function readSplit(ctx: PhaseContext, name: string): Promise<SplitRows> {
-  const input = inputOf(ctx, PhaseName.Split);
-  const member = input.manifest.members.find((m) => m.key === `split-${name}.json`);
-  if (member === undefined) throw new Error(`the split phase wrote no split ${name}`);
-  return JSON.parse((await readPhaseMember(ctx.store, input.key, member)).toString('utf8')) as SplitRows;
+export function readSplit(ctx: PhaseContext, name: string): Promise<SplitRows> {
+  return readJsonMember<SplitRows>(ctx, inputOf(ctx, PhaseName.Split), `split-${name}.json`);
 }
 
 export const splitPhase: PhaseBody = async (ctx) => {

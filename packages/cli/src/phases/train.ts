@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { phaseOutputPrefix, readPhaseMember, storeCheckpointStorage } from '@kzr/artifacts';
+import { phaseMemberKey, phaseOutputPrefix, storeCheckpointStorage } from '@kzr/artifacts';
 import type { FileRef } from '@kzr/artifacts';
 import type { LabelledCrop, TrainResult } from '@kzr/ml';
 import { PhaseName, phaseId, type RunModelSpec } from '@kzr/pipeline';
@@ -152,9 +152,9 @@ export const refinePhase: PhaseBody = async (ctx) => {
   const prefix = phaseOutputPrefix(ctx.run, ctx.node.id);
   const storage = storeCheckpointStorage(ctx.store, prefix);
   if (!ctx.resume || (await storage.get('latest.json')) === undefined) {
+    // The Store's own copy (server-side on S3); the sha256 travels with it.
     for (const member of second.manifest.members.filter((m) => m.key.startsWith('best/'))) {
-      const bytes = await readPhaseMember(ctx.store, second.key, member);
-      await ctx.store.put(`${prefix}start/${member.key.slice('best/'.length)}`, bytes);
+      await ctx.store.copy(phaseMemberKey(second.key, member), `${prefix}start/${member.key.slice('best/'.length)}`);
     }
     await storage.put('latest.json', new TextEncoder().encode(JSON.stringify({ prefix: 'start', epoch: startEpoch })));
   }
