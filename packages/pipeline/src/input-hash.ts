@@ -86,11 +86,28 @@ export function phaseSpecSlice(spec: RunSpec, node: PhaseNode): unknown {
     case PhaseName.SecondTrain: {
       const { model } = modelOf(spec, node);
       const epochs = node.phase === PhaseName.FirstTrain ? model.epochs.firstTrain : model.epochs.secondTrain;
-      return { model: model.name, config: model.config, split: model.split, epochs, backend, workers };
+      return {
+        model: model.name,
+        config: model.config,
+        split: model.split,
+        epochs,
+        undersampling: model.undersampling,
+        valTta: spec.inference.tta,
+        backend,
+        workers,
+      };
     }
     case PhaseName.Refine: {
       const { model } = modelOf(spec, node);
-      return { model: model.name, config: model.config, split: model.split, refine: spec.refine, backend, workers };
+      return {
+        model: model.name,
+        config: model.config,
+        split: model.split,
+        refine: spec.refine,
+        valTta: spec.inference.tta,
+        backend,
+        workers,
+      };
     }
     case PhaseName.FirstInfer:
       return { models, inference: spec.inference, backend };

@@ -88,6 +88,11 @@ export interface RunModelSpec {
   readonly split: string;
   /** Epochs of the first and second training; undefined: the configuration's `train.epochs`. */
   readonly epochs: { readonly firstTrain: number | undefined; readonly secondTrain: number | undefined };
+  /**
+   * Most crops of one class in a training epoch (spec §4.1 `--undersampling`; refinement takes
+   * none); undefined: the configuration's `train.undersampling`.
+   */
+  readonly undersampling: number | undefined;
 }
 
 /** One book-held-out split (spec §1.3). */
@@ -216,7 +221,7 @@ function parseDataset(r: FieldReader, value: unknown): DatasetSpec {
 
 function parseModel(r: FieldReader, value: unknown, i: number, splits: ReadonlySet<string>): RunModelSpec {
   const f = `spec.models[${i}]`;
-  const o = r.object(f, value, ['name', 'config', 'configPath', 'split', 'epochs']);
+  const o = r.object(f, value, ['name', 'config', 'configPath', 'split', 'epochs', 'undersampling']);
   const name = r.name(`${f}.name`, o.name);
   let configPath: string | undefined;
   let config: Readonly<Record<string, unknown>> | undefined;
@@ -240,6 +245,7 @@ function parseModel(r: FieldReader, value: unknown, i: number, splits: ReadonlyS
     config,
     split,
     epochs: { firstTrain: epoch('firstTrain'), secondTrain: epoch('secondTrain') },
+    undersampling: o.undersampling === undefined ? undefined : r.int(`${f}.undersampling`, o.undersampling, 1),
   };
 }
 
@@ -383,6 +389,7 @@ export function runSpecToJson(spec: RunSpec): Record<string, unknown> {
       ...(m.config === undefined ? { config: m.configPath } : { config: m.config, configPath: m.configPath }),
       split: m.split,
       epochs: m.epochs,
+      ...(m.undersampling === undefined ? {} : { undersampling: m.undersampling }),
     })),
   };
 }

@@ -40,6 +40,7 @@ describe('parseRunSpec', () => {
       config: modelConfig('m1'),
       split: 'b',
       epochs: { firstTrain: 1, secondTrain: 1 },
+      undersampling: undefined,
     });
   });
 
@@ -47,6 +48,9 @@ describe('parseRunSpec', () => {
     const spec = parseRunSpec(JSON.stringify(specJson(3, { preset: 'x', execution: { workers: 2 } })));
     assert.equal(spec.execution.workers, 2);
     assert.deepEqual(parseRunSpec(JSON.parse(JSON.stringify(runSpecToJson(spec)))), spec);
+    const capped = parseRunSpec(patched((j) => ((j.models[0] as Record<string, unknown>).undersampling = 96)));
+    assert.equal(capped.models[0]!.undersampling, 96);
+    assert.deepEqual(parseRunSpec(JSON.parse(JSON.stringify(runSpecToJson(capped)))), capped);
     const byPath = parseRunSpec(patched((j) => (j.models[0]!.config = '../models/a.json')));
     const resolved = resolveModelConfigs(byPath, () => modelConfig('a'));
     assert.deepEqual(parseRunSpec(JSON.parse(JSON.stringify(runSpecToJson(resolved)))), resolved);
@@ -111,6 +115,11 @@ describe('parseRunSpec', () => {
       patched((j) => (j.models[1]!.epochs.firstTrain = 0)),
       'spec.models[1].epochs.firstTrain',
       /must be a positive integer, got 0/,
+    );
+    rejects(
+      patched((j) => ((j.models[1] as Record<string, unknown>).undersampling = 0.5)),
+      'spec.models[1].undersampling',
+      /must be a positive integer/,
     );
     rejects(
       patched((j) => (j.models[1]!.epochs.third = 1)),

@@ -46,22 +46,26 @@ export const finalInferPhase: PhaseBody = async (ctx) => {
   await addStage(RunStage.First, firstTest);
   await addStage(RunStage.FirstFiltered, withFirstFilter(firstTest));
   const testPages = data.testPages;
-  // The second-training and refined models as the first stage was scored: soft voting, first filter.
-  for (const [stage, phase] of [
-    [RunStage.SecondTrain, PhaseName.SecondTrain],
-    [RunStage.Refine, PhaseName.Refine],
-  ] as const) {
-    const pages = await recognizeStage(ctx, data, { stage, models: models(phase), voting: 'soft', pages: testPages });
-    await addStage(stage, withFirstFilter(pages));
-  }
-  const final = await recognizeStage(ctx, data, {
-    stage: 'final',
+  // The second-training models as the first stage was scored: soft voting, first filter.
+  const [secondTest] = (await recognizeStage(ctx, data, {
+    stage: RunStage.SecondTrain,
+    models: models(PhaseName.SecondTrain),
+    passes: [{ voting: 'soft', pages: testPages }],
+  })) as [ClassifiedPage[]];
+  await addStage(RunStage.SecondTrain, withFirstFilter(secondTest));
+  // The refined models twice: as the first stage was scored, and by hard voting with a filter
+  // fitted afresh on their val-page candidates (the result that is published).
+  const [refineTest, finalVal, finalTest] = (await recognizeStage(ctx, data, {
+    stage: RunStage.Refine,
     models: models(PhaseName.Refine),
-    voting: 'hard',
-    pages: [...data.valPages, ...testPages],
-  });
-  const finalFilter = fitRunFilter(ctx, final.slice(0, data.valPages.length), data.truth);
-  const finalTest = final.slice(data.valPages.length);
+    passes: [
+      { voting: 'soft', pages: testPages },
+      { voting: 'hard', pages: data.valPages },
+      { voting: 'hard', pages: testPages },
+    ],
+  })) as [ClassifiedPage[], ClassifiedPage[], ClassifiedPage[]];
+  await addStage(RunStage.Refine, withFirstFilter(refineTest));
+  const finalFilter = fitRunFilter(ctx, finalVal, data.truth);
   await addStage(
     RunStage.Final,
     keepFiltered(finalTest, filterProbabilities(finalTest, finalFilter.boosters), finalFilter.threshold),

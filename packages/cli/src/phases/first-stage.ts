@@ -25,14 +25,14 @@ export function readPages(ctx: PhaseContext, input: PhaseInput, file: string): P
 
 export const firstInferPhase: PhaseBody = async (ctx) => {
   const data = await readPhaseDataset(ctx.store, ctx.dataset, ctx.spec);
-  const pages = await recognizeStage(ctx, data, {
+  const [val, test] = (await recognizeStage(ctx, data, {
     stage: 'first',
     models: ctx.spec.models.map((m) => phaseId(PhaseName.FirstTrain, m.name)),
-    voting: 'soft',
-    pages: [...data.valPages, ...data.testPages],
-  });
-  const val = pages.slice(0, data.valPages.length);
-  const test = pages.slice(data.valPages.length);
+    passes: [
+      { voting: 'soft', pages: data.valPages },
+      { voting: 'soft', pages: data.testPages },
+    ],
+  })) as [ClassifiedPage[], ClassifiedPage[]];
   return {
     members: [await writeJsonMember(ctx, 'val.json', val), await writeJsonMember(ctx, 'test.json', test)],
     summary: { score: scorePages(data, test), valPages: val.length, testPages: test.length },

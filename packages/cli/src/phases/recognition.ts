@@ -92,48 +92,63 @@ export function classifiedPage(res: RecognizePageResponse): ClassifiedPage {
   };
 }
 
+/** Pages to recognise and how the models vote on them. */
+export interface StagePass {
+  readonly voting: 'soft' | 'hard';
+  readonly pages: readonly string[];
+}
+
 /**
- * Recognises `pages` of the dataset with the models of the training phases `models`, voting
- * `voting`, every merged candidate kept (no filter).
+ * Recognises the dataset's pages of each pass with the models of the training phases `models`
+ * (published once, one page path for every pass), every merged candidate kept (no filter);
+ * returns the pages of each pass in order.
  */
 export async function recognizeStage(
   ctx: PhaseContext,
   data: PhaseDataset,
-  options: { stage: string; models: readonly PhaseId[]; voting: 'soft' | 'hard'; pages: readonly string[] },
-): Promise<ClassifiedPage[]> {
+  options: { stage: string; models: readonly PhaseId[]; passes: readonly StagePass[] },
+): Promise<ClassifiedPage[][]> {
   const modelSet = await publishStage(ctx, options.stage, options.models);
-  const requests = [];
-  for (const pageId of options.pages) {
-    // The preprocess phase stored every page Ben-filtered and denoised, as the set's manifest asks.
-    const page = await ctx.store.getBytes(preprocessedPageKey(ctx.dataset, pageId));
-    requests.push({
-      model: { modelSet, version: options.stage },
-      pageId,
-      image: {
-        source: { $case: 'encoded' as const, value: { data: page, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } },
+  const request = async (pageId: string, voting: StagePass['voting']) => ({
+    model: { modelSet, version: options.stage },
+    pageId,
+    image: {
+      source: {
+        $case: 'encoded' as const,
+        // The preprocess phase stored every page Ben-filtered and denoised, as the set's manifest asks.
+        value: {
+          data: await ctx.store.getBytes(preprocessedPageKey(ctx.dataset, pageId)),
+          mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED,
+        },
       },
-      preprocessed: true,
-      detectionSets: data.detectionSets.map((set) => ({
-        name: set.name,
-        pageId,
-        detections: (set.pages.find((p) => p.pageId === pageId)?.detections ?? []).map((d) => ({
-          box: { x: d.x, y: d.y, width: d.width, height: d.height },
-          score: d.score,
-        })),
+    },
+    preprocessed: true,
+    detectionSets: data.detectionSets.map((set) => ({
+      name: set.name,
+      pageId,
+      detections: (set.pages.find((p) => p.pageId === pageId)?.detections ?? []).map((d) => ({
+        box: { x: d.x, y: d.y, width: d.width, height: d.height },
+        score: d.score,
       })),
-      voting: options.voting === 'hard' ? Voting.VOTING_HARD : Voting.VOTING_SOFT,
-      lowConfidenceThreshold: 0,
-      filterVersion: '',
-      unfiltered: true,
-      tta: ctx.spec.inference.tta,
-    });
-  }
+    })),
+    voting: voting === 'hard' ? Voting.VOTING_HARD : Voting.VOTING_SOFT,
+    lowConfidenceThreshold: 0,
+    filterVersion: '',
+    unfiltered: true,
+    tta: ctx.spec.inference.tta,
+  });
   try {
     const path = await startPagePath(ctx.store, ctx.logger, modelSet, options.stage);
     try {
-      const answers = await recognizeAll(path.endpoint, requests);
-      ctx.progress({ type: 'recognised', stage: options.stage, pages: answers.length });
-      return answers.map(classifiedPage);
+      const results: ClassifiedPage[][] = [];
+      for (const pass of options.passes) {
+        const requests = [];
+        for (const pageId of pass.pages) requests.push(await request(pageId, pass.voting));
+        const answers = await recognizeAll(path.endpoint, requests);
+        ctx.progress({ type: 'recognised', stage: options.stage, voting: pass.voting, pages: answers.length });
+        results.push(answers.map(classifiedPage));
+      }
+      return results;
     } finally {
       await path.close();
     }

@@ -64,7 +64,11 @@ async function trainModel(
   // Completed epochs of the checkpoint training resumes after (0: a fresh start).
   const resumedAfter = latest ? (JSON.parse(new TextDecoder().decode(latest)) as { epoch: number }).epoch : 0;
   const model = runModel(ctx);
-  const config = parseModelConfig(model.config, `spec.models.${model.name}.config`);
+  const parsed = parseModelConfig(model.config, `spec.models.${model.name}.config`);
+  const config =
+    model.undersampling === undefined
+      ? parsed
+      : { ...parsed, train: { ...parsed.train, undersampling: model.undersampling } };
   const backend = (await runBackend(ctx)) as 'gpu' | 'node' | 'wasm' | 'cpu';
   const singleThreaded = backend === 'wasm' || backend === 'cpu';
   const workers =
@@ -77,6 +81,9 @@ async function trainModel(
     resume,
     workers,
     backend,
+    // A run that serves without TTA has no use for its held-out TTA top-1, which costs seven
+    // forward passes per held-out crop (more than the epoch's training on small sets).
+    ...(ctx.spec.inference.tta ? {} : { valTtaEvery: 0 }),
     ...(options.epochs === undefined ? {} : { epochs: options.epochs }),
     ...(options.refine === undefined ? {} : { refine: options.refine }),
     signal: ctx.signal,
