@@ -40,6 +40,7 @@ const expected: Record<string, string[]> = {
   'run list': [],
   'run cancel': [],
   'phase run': [],
+  retrain: [],
 };
 
 describe('kzr commands load their heavy dependencies only when they need them', () => {

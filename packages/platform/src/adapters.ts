@@ -7,12 +7,14 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { KzrError } from '@kzr/core';
+
 import type { Bus } from './bus/types.js';
 import { readMachineBus } from './bus/machine-bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { type Env, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, NotReadyError } from './errors.js';
 import { readJobTemplate } from './jobs/job-manifest.js';
 import { KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
 import { LocalJobRunner } from './jobs/local-job-runner.js';
@@ -172,6 +174,22 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       });
 }
 
+/**
+ * Opens the configured Bus alone (for a command that only publishes). A NATS server that cannot
+ * be reached is a NotReadyError `bus: cannot connect to <servers>: <reason>`.
+ */
+export async function openBus(config: BusConfig, options: { logger: Logger; source: string }): Promise<Bus> {
+  const logger = options.logger.child({ adapter: 'bus' });
+  if (config.kind === 'memory') return new MemoryBus({ source: options.source, logger });
+  try {
+    return await NatsBus.connect({ servers: config.servers, stream: config.stream, name: options.source, logger });
+  } catch (err) {
+    if (err instanceof KzrError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new NotReadyError(`bus: cannot connect to ${config.servers.join(',')}: ${reason}`, { cause: err });
+  }
+}
+
 /** Opens the configured adapters; if one fails, the ones already open are closed. */
 export async function openAdapters(
   config: AdapterConfig,
@@ -184,15 +202,7 @@ export async function openAdapters(
       : undefined;
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const bus: Bus =
-      config.bus.kind === 'memory'
-        ? new MemoryBus({ source: options.source, logger: options.logger.child({ adapter: 'bus' }) })
-        : await NatsBus.connect({
-            servers: config.bus.servers,
-            stream: config.bus.stream,
-            name: options.source,
-            logger: options.logger.child({ adapter: 'bus' }),
-          });
+    const bus = await openBus(config.bus, options);
     opened.push(bus);
     const store = await openStore(config.store);
     opened.push(store);

@@ -1,4 +1,4 @@
-export { compileAdapterConfig, defaultDataDir, openAdapters, openStore } from './adapters.js';
+export { compileAdapterConfig, defaultDataDir, openAdapters, openBus, openStore } from './adapters.js';
 export {
   deadLetterSubject,
   decodeEvent,
