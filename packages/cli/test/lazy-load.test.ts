@@ -41,6 +41,7 @@ const expected: Record<string, string[]> = {
   'run cancel': [],
   'phase run': [],
   retrain: [],
+  'run logs': [],
 };
 
 describe('kzr commands load their heavy dependencies only when they need them', () => {
