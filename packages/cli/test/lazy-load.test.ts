@@ -42,6 +42,7 @@ const expected: Record<string, string[]> = {
   'phase run': [],
   retrain: [],
   'run logs': [],
+  gc: [],
 };
 
 describe('kzr commands load their heavy dependencies only when they need them', () => {
