@@ -251,8 +251,7 @@ export async function collectGarbage(store: Store, options: RetentionOptions = {
   }
 
   // Model-set versions.
-  const modelObjects = await store.list(modelSetsPrefix());
-  const versionFolders = groupByFolder(modelObjects);
+  const versionFolders = groupByFolder(await store.list(modelSetsPrefix()));
   const versions = await listModelSetVersions(store);
   for (const modelSet of new Set(versions.map((v) => v.modelSet))) {
     const promotion = await readPromotion(store, modelSet);
