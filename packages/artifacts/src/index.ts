@@ -1,4 +1,4 @@
-// What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions, run records and cancel requests, dataset digests, phase manifests, phase cache entries, stage reports.
+// What lives in the Store and how: every artifact key, model-set manifests, safetensors, checkpoint members and checkpoint storage, filter versions, run records and cancel requests, dataset digests, phase manifests, phase cache entries, stage reports, retention.
 export { loadCheckpointMember, loadStoredCheckpointMember } from './checkpoint-member.js';
 export { storeCheckpointStorage } from './checkpoint-storage.js';
 export { datasetDigest } from './dataset-digest.js';
@@ -37,6 +37,7 @@ export {
   phaseCacheKey,
   phaseManifestKey,
   preprocessedPageKey,
+  ResultFolderKind,
   resultKey,
   runCancelRequestKey,
   runOutputPrefix,
@@ -82,6 +83,7 @@ export {
 } from './model-set-promotion.js';
 export type { ModelSetVersionInfo, Promotion } from './model-set-promotion.js';
 export { newestModelSetVersion, readMemberClassMap, readModelSetFile, readModelSetManifest } from './read-model-set.js';
+export { collectGarbage } from './retention.js';
 export { listRuns, readRunCancelRequest, readRunRecord, requestRunCancel, writeRunRecord } from './run-records.js';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 export { checkSchemaVersion } from './schema.js';
@@ -99,6 +101,7 @@ export type { ClassMapFile, FileRef, InputSpec, MemberManifest, ModelSetManifest
 export type { PhaseCacheEntry, WritePhaseCacheEntryOptions } from './phase-cache.js';
 export type { PhaseManifest, WritePhaseManifestOptions, WrittenPhaseManifest } from './phase-manifests.js';
 export type { MemberSource, PublishModelSetOptions } from './publish-model-set.js';
+export type { Removal, RetentionOptions, RetentionReport } from './retention.js';
 export type { RunCancelRequest } from './run-records.js';
 export type { NamedTensor } from './safetensors.js';
 export type { StageRow, StagesReport } from './stages-report.js';

@@ -103,9 +103,12 @@ export function preprocessedPageKey(dataset: string, page: string): string {
 
 // crops/<dataset>/<split>/...
 
+/** `crops/`: where every dataset's splits are listed from. */
+export const cropsRootPrefix = 'crops/';
+
 /** `crops/<dataset>/<split>/`: the shards of one split. */
 export function cropsPrefix(dataset: string, split: string): string {
-  return `crops/${checkSegment('dataset', dataset)}/${checkSegment('split', split)}/`;
+  return `${cropsRootPrefix}${checkSegment('dataset', dataset)}/${checkSegment('split', split)}/`;
 }
 
 /** `crops/<dataset>/<split>/<shard>` (`shard-NNNNN.bin`). */
@@ -136,6 +139,11 @@ export function runCancelRequestKey(run: string): string {
   return `${runsPrefix}${checkSegment('run', run)}/cancel.json`;
 }
 
+/** `runs/<run>/`: everything of one run (its record, cancel request and phase outputs). */
+export function runPrefix(run: string): string {
+  return `${runsPrefix}${checkSegment('run', run)}/`;
+}
+
 /** The run of a {@link runRecordKey}, or undefined for any other key. */
 export function parseRunRecordKey(key: string): string | undefined {
   return /^runs\/([^/]+)\/run\.json$/.exec(key)?.[1];
@@ -155,14 +163,22 @@ export function phaseManifestKey(run: string, phase: string, model?: string): st
   return `${runOutputPrefix(run, phase, model)}manifest.json`;
 }
 
+/** `cache/`: where {@link phaseCacheKey}s are listed from. */
+export const phaseCachePrefix = 'cache/';
+
 /** `cache/<phase>/<input-hash>.json`: pointer to the manifest of a finished phase with that input hash. */
 export function phaseCacheKey(phase: string, inputHash: string): string {
-  return `cache/${checkSegment('phase', phase)}/${checkSegment('inputHash', inputHash)}.json`;
+  return `${phaseCachePrefix}${checkSegment('phase', phase)}/${checkSegment('inputHash', inputHash)}.json`;
+}
+
+/** `results/` or `results/<run>/`: what a person reads of every run, or of one. */
+export function resultsPrefix(run?: string): string {
+  return run === undefined ? 'results/' : `results/${checkSegment('run', run)}/`;
 }
 
 /** `results/<run>/<file>`: what a person reads (report, stage scores, submissions). */
 export function resultKey(run: string, file: string): string {
-  return `results/${checkSegment('run', run)}/${checkSegment('file', file)}`;
+  return `${resultsPrefix(run)}${checkSegment('file', file)}`;
 }
 
 /** `results/<run>/stages.json`: F1, precision and recall per stage of the run. */
@@ -208,9 +224,14 @@ export function parseModelSetManifestKey(key: string): { modelSet: string; versi
 /** `filters/`: where filter versions are listed from. */
 export const filtersPrefix = 'filters/';
 
+/** `filters/<version>/`: the folder of one filter version. */
+export function filterVersionPrefix(version: string): string {
+  return `${filtersPrefix}${checkSegment('version', version)}/`;
+}
+
 /** `filters/<version>/<file>`: a filter's booster (`model.txt`, `model-<k>.txt`). */
 export function filterFileKey(version: string, file: string): string {
-  return `${filtersPrefix}${checkSegment('version', version)}/${checkSegment('file', file)}`;
+  return `${filterVersionPrefix(version)}${checkSegment('file', file)}`;
 }
 
 /** `filters/<version>/features.json`: the filter's manifest, written last. */
@@ -221,4 +242,56 @@ export function filterManifestKey(version: string): string {
 /** The version of a {@link filterManifestKey}, or undefined for any other key. */
 export function parseFilterManifestKey(key: string): string | undefined {
   return /^filters\/([^/]+)\/features\.json$/.exec(key)?.[1];
+}
+
+/** Kinds of folder that hold one result each ({@link resultFolderOf}). */
+export const ResultFolderKind = {
+  /** `runs/<run>/`, made a run by its `run.json` (written first, before any output). */
+  Run: 'run',
+  /** `results/<run>/`, what a person reads of a run; it belongs to the run. */
+  RunResults: 'run-results',
+  /** `models/<set>/<version>/`, made visible by its `manifest.json` (written last). */
+  ModelVersion: 'model-version',
+  /** `filters/<version>/`, made visible by its `features.json` (written last). */
+  FilterVersion: 'filter-version',
+  /** `crops/<dataset>/<split>/`, made visible by its `index.json` (written last). */
+  Crops: 'crops',
+} as const;
+export type ResultFolderKind = (typeof ResultFolderKind)[keyof typeof ResultFolderKind];
+
+/** The folder of one result that a key lies in. */
+export interface ResultFolder {
+  readonly kind: ResultFolderKind;
+  /** The folder, ending in `/` (`runs/r1/`). */
+  readonly prefix: string;
+  /** The key without which the folder's objects are leftovers; none for a run's results. */
+  readonly recordKey: string | undefined;
+}
+
+/**
+ * The folder of a result a key lies in (a run, its results, a model-set version, a filter
+ * version, a split's crops), or undefined for a key of none (datasets, cache entries, a set's
+ * `promotion.json`). Retention groups keys by it.
+ */
+export function resultFolderOf(key: string): ResultFolder | undefined {
+  const parts = key.split('/');
+  const at = (kind: ResultFolderKind, depth: number, record: string | undefined): ResultFolder | undefined => {
+    if (parts.length <= depth) return undefined;
+    const prefix = `${parts.slice(0, depth).join('/')}/`;
+    return { kind, prefix, recordKey: record === undefined ? undefined : `${prefix}${record}` };
+  };
+  switch (parts[0]) {
+    case 'runs':
+      return at(ResultFolderKind.Run, 2, 'run.json');
+    case 'results':
+      return at(ResultFolderKind.RunResults, 2, undefined);
+    case 'models':
+      return at(ResultFolderKind.ModelVersion, 3, 'manifest.json');
+    case 'filters':
+      return at(ResultFolderKind.FilterVersion, 2, 'features.json');
+    case 'crops':
+      return at(ResultFolderKind.Crops, 3, 'index.json');
+    default:
+      return undefined;
+  }
 }

@@ -54,6 +54,9 @@ export const commands: Readonly<Record<string, string>> = {
   'run watch': "follow a run's phases (JSON lines) until it ends",
   'run list': 'the runs in the Store with their status',
   'run cancel': "ask a run's controller to cancel it (stops its Jobs)",
+  'run logs': "print the log of a phase's Job (its last attempt, or --attempt n)",
+  gc: 'retention: remove old runs, unreferenced cache entries, superseded model versions and stale staging',
+  retrain: 'ask the trainer for a run on a dataset: publish kzr.training.requested on the Bus it hears',
   'phase run':
     'run one phase of a run (what each phase Job runs): cache check, the phase, its manifest and cache entry',
 };

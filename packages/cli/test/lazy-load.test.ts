@@ -40,6 +40,9 @@ const expected: Record<string, string[]> = {
   'run list': [],
   'run cancel': [],
   'phase run': [],
+  retrain: [],
+  'run logs': [],
+  gc: [],
 };
 
 describe('kzr commands load their heavy dependencies only when they need them', () => {

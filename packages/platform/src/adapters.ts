@@ -7,14 +7,15 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { KubeConfig } from '@kubernetes/client-node';
+import { KzrError } from '@kzr/core';
 
 import type { Bus } from './bus/types.js';
 import { readMachineBus } from './bus/machine-bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { type Env, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, NotReadyError } from './errors.js';
+import { readJobTemplate } from './jobs/job-manifest.js';
 import { KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
 import { LocalJobRunner } from './jobs/local-job-runner.js';
 import type { JobRunner } from './jobs/types.js';
@@ -70,6 +71,11 @@ export type JobsConfig =
       readonly namespace: string | undefined;
       /** `KZR_KUBE_SERVICE_ACCOUNT`: service account of the Job pods. */
       readonly serviceAccountName: string | undefined;
+      /**
+       * `KZR_JOB_TEMPLATE_FILE`: the batch/v1 Job (YAML or JSON) every Job body is laid over;
+       * the Helm chart mounts it. @default none: bare Jobs
+       */
+      readonly templateFile: string | undefined;
     };
 
 /** The three adapter choices. */
@@ -139,6 +145,7 @@ export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
           kind: 'kubernetes',
           namespace: readString(env, 'KZR_KUBE_NAMESPACE'),
           serviceAccountName: readString(env, 'KZR_KUBE_SERVICE_ACCOUNT'),
+          templateFile: readString(env, 'KZR_JOB_TEMPLATE_FILE'),
         };
   return Object.freeze({ bus: Object.freeze(bus), store: Object.freeze(store), jobs: Object.freeze(jobs) });
 }
@@ -167,22 +174,35 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       });
 }
 
+/**
+ * Opens the configured Bus alone (for a command that only publishes). A NATS server that cannot
+ * be reached is a NotReadyError `bus: cannot connect to <servers>: <reason>`.
+ */
+export async function openBus(config: BusConfig, options: { logger: Logger; source: string }): Promise<Bus> {
+  const logger = options.logger.child({ adapter: 'bus' });
+  if (config.kind === 'memory') return new MemoryBus({ source: options.source, logger });
+  try {
+    return await NatsBus.connect({ servers: config.servers, stream: config.stream, name: options.source, logger });
+  } catch (err) {
+    if (err instanceof KzrError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new NotReadyError(`bus: cannot connect to ${config.servers.join(',')}: ${reason}`, { cause: err });
+  }
+}
+
 /** Opens the configured adapters; if one fails, the ones already open are closed. */
 export async function openAdapters(
   config: AdapterConfig,
   options: { logger: Logger; source: string },
 ): Promise<Adapters> {
+  // A bad template fails before any connection opens.
+  const template =
+    config.jobs.kind === 'kubernetes' && config.jobs.templateFile !== undefined
+      ? readJobTemplate(config.jobs.templateFile)
+      : undefined;
   const opened: Array<{ close(): Promise<void> }> = [];
   try {
-    const bus: Bus =
-      config.bus.kind === 'memory'
-        ? new MemoryBus({ source: options.source, logger: options.logger.child({ adapter: 'bus' }) })
-        : await NatsBus.connect({
-            servers: config.bus.servers,
-            stream: config.bus.stream,
-            name: options.source,
-            logger: options.logger.child({ adapter: 'bus' }),
-          });
+    const bus = await openBus(config.bus, options);
     opened.push(bus);
     const store = await openStore(config.store);
     opened.push(store);
@@ -190,12 +210,15 @@ export async function openAdapters(
     if (config.jobs.kind === 'local') {
       jobs = new LocalJobRunner({ logDir: config.jobs.logDir });
     } else {
+      // Loaded here, not at the top: it costs about a second, and most processes run local jobs.
+      const { KubeConfig } = await import('@kubernetes/client-node');
       const kubeConfig = new KubeConfig();
       kubeConfig.loadFromDefault();
       jobs = new KubernetesJobRunner({
         kubeConfig,
         ...(config.jobs.namespace ? { namespace: config.jobs.namespace } : {}),
         ...(config.jobs.serviceAccountName ? { serviceAccountName: config.jobs.serviceAccountName } : {}),
+        ...(template ? { template } : {}),
         logger: options.logger.child({ adapter: 'jobs' }),
       });
     }

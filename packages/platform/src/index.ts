@@ -1,4 +1,4 @@
-export { compileAdapterConfig, defaultDataDir, openAdapters, openStore } from './adapters.js';
+export { compileAdapterConfig, defaultDataDir, openAdapters, openBus, openStore } from './adapters.js';
 export {
   deadLetterSubject,
   decodeEvent,
@@ -14,7 +14,8 @@ export { MemoryBus } from './bus/memory-bus.js';
 export { natsServerBinary, NatsServerProcess } from './bus/nats-server-process.js';
 export { NatsBus } from './bus/nats-bus.js';
 export { ProtoJsonChecker } from './bus/proto-json.js';
-export { buildJobManifest, KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
+export { buildJobManifest, readJobTemplate } from './jobs/job-manifest.js';
+export { KubernetesJobRunner } from './jobs/kubernetes-job-runner.js';
 export { LocalJobRunner } from './jobs/local-job-runner.js';
 export { checkJobSpec, JobPhase, runLabel } from './jobs/types.js';
 export { FsStore } from './store/fs-store.js';
@@ -61,6 +62,7 @@ export type {
   RequestOptions,
   Subscription,
 } from './bus/types.js';
+export type { JobManifestOptions } from './jobs/job-manifest.js';
 export type { KubernetesJobRunnerOptions } from './jobs/kubernetes-job-runner.js';
 export type { LocalJobRunnerOptions } from './jobs/local-job-runner.js';
 export type { JobResources, JobRunner, JobSpec, JobStatus, WaitOptions } from './jobs/types.js';

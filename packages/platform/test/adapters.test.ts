@@ -50,7 +50,12 @@ describe('adapter configuration', () => {
     assert.deepEqual(config.bus, { kind: 'nats', servers: ['nats://a:4222', 'nats://b:4222'], stream: 'KZR' });
     assert.equal(config.store.kind === 's3' && config.store.bucket, 'kzr');
     assert.equal(config.store.kind === 's3' && config.store.partSizeBytes, 8 * 1024 * 1024);
-    assert.deepEqual(config.jobs, { kind: 'kubernetes', namespace: 'ml', serviceAccountName: undefined });
+    assert.deepEqual(config.jobs, {
+      kind: 'kubernetes',
+      namespace: 'ml',
+      serviceAccountName: undefined,
+      templateFile: undefined,
+    });
     const bad: Array<[Record<string, string>, string]> = [
       [{ KZR_BUS: 'kafka' }, 'KZR_BUS'],
       [{ KZR_BUS: 'nats' }, 'KZR_NATS_URL'],

@@ -1,8 +1,8 @@
 /**
- * `kzr run start --watch`: the progress lines of the phases as their local Jobs write them. The
- * local JobRunner writes each Job's output to `<logDir>/<job>.log`; this follows those files and
- * prints the JSON lines `kzr phase run` writes (`progress`, `done`, `cache-hit`), leaving out log
- * lines (stderr).
+ * The logs of local phase Jobs: the local JobRunner writes each Job's output to
+ * `<logDir>/<job>.log` ({@link jobLogFile}; `kzr run logs` prints one). `kzr run start --watch`
+ * follows those files and prints the JSON lines `kzr phase run` writes (`progress`, `done`,
+ * `cache-hit`), leaving out log lines (stderr).
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,7 +52,7 @@ export function followJobLogs(logDir: string): JobLogFollower {
   let closed: Promise<void> | undefined;
   return {
     add(phase, attempt, run) {
-      files.set(join(logDir, `${phaseJobName(run, phase, attempt)}.log`), { offset: 0, rest: '' });
+      files.set(jobLogFile(logDir, run, phase, attempt), { offset: 0, rest: '' });
     },
     close() {
       closed ??= (async () => {
@@ -63,4 +63,9 @@ export function followJobLogs(logDir: string): JobLogFollower {
       return closed;
     },
   };
+}
+
+/** The log file the local JobRunner writes for an attempt of a phase (`<logDir>/<job>.log`). */
+export function jobLogFile(logDir: string, run: string, phase: string, attempt: number): string {
+  return join(logDir, `${phaseJobName(run, phase, attempt)}.log`);
 }

@@ -1,24 +1,19 @@
 /**
  * The Kubernetes JobRunner of the cluster mode: each job is a batch/v1 Job with one container
- * (`restartPolicy: Never`, so `backoffLimit` counts pods), created, read, listed and deleted
+ * (`restartPolicy: Never`, so `backoffLimit` counts pods), its body laid over the Job template
+ * of the cluster when there is one ({@link buildJobManifest}), created, read, listed and deleted
  * through `@kubernetes/client-node` 1.4. {@link KubernetesJobRunner.wait} watches the Job by
  * name and, when the watch stream drops, reads the Job again and watches on from its
  * `resourceVersion`, so a dropped connection loses no transition.
  */
-import { ApiException, BatchV1Api, type KubeConfig, type V1Job, Watch } from '@kubernetes/client-node';
+// Types only: the client is loaded on first use (see KubernetesJobRunner.#api).
+import type { ApiException, BatchV1Api, KubeConfig, V1Job, Watch } from '@kubernetes/client-node';
 import { ErrorKind, KzrError } from '@kzr/core';
 
 import { ConflictError, NotFoundError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import {
-  checkJobSpec,
-  checkSelector,
-  JobPhase,
-  type JobRunner,
-  type JobSpec,
-  type JobStatus,
-  type WaitOptions,
-} from './types.js';
+import { buildJobManifest } from './job-manifest.js';
+import { checkSelector, JobPhase, type JobRunner, type JobSpec, type JobStatus, type WaitOptions } from './types.js';
 
 /** Options of {@link KubernetesJobRunner}. */
 export interface KubernetesJobRunnerOptions {
@@ -30,54 +25,14 @@ export interface KubernetesJobRunnerOptions {
   readonly serviceAccountName?: string;
   /** Name of the container in each Job. @default 'phase' */
   readonly containerName?: string;
+  /**
+   * The Job every body is laid over (`readJobTemplate`; `KZR_JOB_TEMPLATE_FILE`).
+   * @default none: bare Jobs with the spec's fields only
+   */
+  readonly template?: V1Job;
   /** Pause before watching again after the stream dropped. @default 200 */
   readonly rewatchDelayMs?: number;
   readonly logger?: Logger;
-}
-
-/**
- * The batch/v1 Job body for a spec (exported so tests and chart checks can validate it with
- * kubernetes-models).
- */
-export function buildJobManifest(
-  spec: JobSpec,
-  namespace: string,
-  options: { serviceAccountName?: string; containerName?: string } = {},
-): V1Job {
-  checkJobSpec(spec);
-  const requests: Record<string, string> = {};
-  const limits: Record<string, string> = {};
-  if (spec.resources?.cpu) requests['cpu'] = limits['cpu'] = spec.resources.cpu;
-  if (spec.resources?.memory) requests['memory'] = limits['memory'] = spec.resources.memory;
-  // Extended resources are set as limits only (Kubernetes copies them to requests).
-  if (spec.resources?.gpu) limits['nvidia.com/gpu'] = String(spec.resources.gpu);
-  const labels = { ...spec.labels };
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name: spec.name, namespace, labels },
-    spec: {
-      backoffLimit: spec.backoffLimit ?? 0,
-      ...(spec.activeDeadlineSeconds !== undefined ? { activeDeadlineSeconds: spec.activeDeadlineSeconds } : {}),
-      template: {
-        metadata: { labels: { ...labels, 'kzr.io/job': spec.name } },
-        spec: {
-          restartPolicy: 'Never',
-          ...(options.serviceAccountName ? { serviceAccountName: options.serviceAccountName } : {}),
-          containers: [
-            {
-              name: options.containerName ?? 'phase',
-              image: spec.image,
-              command: [...spec.command],
-              ...(spec.args?.length ? { args: [...spec.args] } : {}),
-              env: Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
-              ...(Object.keys(limits).length ? { resources: { requests, limits } } : {}),
-            },
-          ],
-        },
-      },
-    },
-  };
 }
 
 function statusOf(job: V1Job): JobStatus {
@@ -107,8 +62,15 @@ function terminal(status: JobStatus): boolean {
   return status.phase === JobPhase.Succeeded || status.phase === JobPhase.Failed;
 }
 
-function translate(err: unknown, what: string): unknown {
-  if (err instanceof ApiException) {
+/** The API clients, made when the runner first talks to the API server. */
+interface KubernetesClients {
+  readonly batch: BatchV1Api;
+  readonly watch: Watch;
+  readonly ApiException: typeof ApiException;
+}
+
+function translate(err: unknown, what: string, clients: KubernetesClients): unknown {
+  if (err instanceof clients.ApiException) {
     if (err.code === 404) return new NotFoundError(what, { cause: err });
     if (err.code === 409) return new ConflictError(what, { cause: err });
     const retryable = err.code >= 500 || err.code === 429;
@@ -130,8 +92,7 @@ type WatchOutcome =
 /** Kubernetes {@link JobRunner}. */
 export class KubernetesJobRunner implements JobRunner {
   readonly kind = 'kubernetes' as const;
-  readonly #batch: BatchV1Api;
-  readonly #watch: Watch;
+  #clients: Promise<KubernetesClients> | undefined;
   readonly #namespace: string;
   readonly #options: KubernetesJobRunnerOptions;
   readonly #logger: Logger;
@@ -139,11 +100,20 @@ export class KubernetesJobRunner implements JobRunner {
 
   constructor(options: KubernetesJobRunnerOptions) {
     this.#options = options;
-    this.#batch = options.kubeConfig.makeApiClient(BatchV1Api);
-    this.#watch = new Watch(options.kubeConfig);
     const context = options.kubeConfig.getContextObject(options.kubeConfig.getCurrentContext());
     this.#namespace = options.namespace ?? context?.namespace ?? 'default';
     this.#logger = options.logger ?? createLogger({ level: 'warn' });
+  }
+
+  // `@kubernetes/client-node` takes about a second to load: only a process that talks to the
+  // API server loads it, on its first call.
+  #api(): Promise<KubernetesClients> {
+    this.#clients ??= import('@kubernetes/client-node').then((k8s) => ({
+      batch: this.#options.kubeConfig.makeApiClient(k8s.BatchV1Api),
+      watch: new k8s.Watch(this.#options.kubeConfig),
+      ApiException: k8s.ApiException,
+    }));
+    return this.#clients;
   }
 
   /** Namespace the Jobs live in. */
@@ -155,19 +125,22 @@ export class KubernetesJobRunner implements JobRunner {
     const body = buildJobManifest(spec, this.#namespace, {
       ...(this.#options.serviceAccountName ? { serviceAccountName: this.#options.serviceAccountName } : {}),
       ...(this.#options.containerName ? { containerName: this.#options.containerName } : {}),
+      ...(this.#options.template ? { template: this.#options.template } : {}),
     });
+    const api = await this.#api();
     try {
-      return statusOf(await this.#batch.createNamespacedJob({ namespace: this.#namespace, body }));
+      return statusOf(await api.batch.createNamespacedJob({ namespace: this.#namespace, body }));
     } catch (err) {
-      throw translate(err, `job ${JSON.stringify(spec.name)}`);
+      throw translate(err, `job ${JSON.stringify(spec.name)}`, api);
     }
   }
 
   async #read(name: string): Promise<V1Job> {
+    const api = await this.#api();
     try {
-      return await this.#batch.readNamespacedJobStatus({ name, namespace: this.#namespace });
+      return await api.batch.readNamespacedJobStatus({ name, namespace: this.#namespace });
     } catch (err) {
-      throw translate(err, `job ${JSON.stringify(name)}`);
+      throw translate(err, `job ${JSON.stringify(name)}`, api);
     }
   }
 
@@ -210,7 +183,9 @@ export class KubernetesJobRunner implements JobRunner {
     signal.addEventListener('abort', onAbort, { once: true });
     let controller: AbortController | undefined;
     try {
-      controller = await this.#watch.watch(
+      controller = await (
+        await this.#api()
+      ).watch.watch(
         `/apis/batch/v1/namespaces/${this.#namespace}/jobs`,
         { fieldSelector: `metadata.name=${name}`, allowWatchBookmarks: true, ...(rv ? { resourceVersion: rv } : {}) },
         (type: string, object: V1Job) => {
@@ -236,10 +211,11 @@ export class KubernetesJobRunner implements JobRunner {
   }
 
   async cancel(name: string): Promise<void> {
+    const api = await this.#api();
     try {
-      await this.#batch.deleteNamespacedJob({ name, namespace: this.#namespace, propagationPolicy: 'Background' });
+      await api.batch.deleteNamespacedJob({ name, namespace: this.#namespace, propagationPolicy: 'Background' });
     } catch (err) {
-      throw translate(err, `job ${JSON.stringify(name)}`);
+      throw translate(err, `job ${JSON.stringify(name)}`, api);
     }
   }
 
@@ -248,14 +224,15 @@ export class KubernetesJobRunner implements JobRunner {
     const labelSelector = Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
+    const api = await this.#api();
     try {
-      const list = await this.#batch.listNamespacedJob({
+      const list = await api.batch.listNamespacedJob({
         namespace: this.#namespace,
         ...(labelSelector ? { labelSelector } : {}),
       });
       return list.items.map(statusOf).sort((a, b) => a.name.localeCompare(b.name));
     } catch (err) {
-      throw translate(err, 'jobs');
+      throw translate(err, 'jobs', api);
     }
   }
 

@@ -1,0 +1,86 @@
+/**
+ * `kzr retrain --dataset <name> [--preset <p> | --spec <file>] [--request-id <id>]`: asks the
+ * trainer for a run by publishing `kzr.training.requested` (DESIGN.md "Events") on the Bus the
+ * trainer consumes: the NATS that `KZR_NATS_URL` names, else the machine's Bus while `kzr start`
+ * runs one for this data directory. The event carries the dataset, the preset or the whole spec
+ * (model configurations inline) and the run's name, which is the request id: the trainer makes
+ * one run per request id, and JetStream drops a second publication of the same id within its
+ * duplicate window. Prints one JSON line: the request id, the run, and whether the Bus had the
+ * request already. Without a Bus the trainer can hear (none configured, or `KZR_BUS=memory`,
+ * this process's own) it exits 1 with `kzr: bus: ...` and publishes nothing.
+ */
+import { checkSegment } from '@kzr/artifacts';
+import { createLogger, EventSubject, machineBusFile, NotReadyError, openBus, readString } from '@kzr/platform';
+
+import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
+import { compileEmbeddedConfig } from '../config.js';
+import { loadRunSpec, newRunName } from '../runs/run-setup.js';
+import { usage } from './retrain.usage.js';
+
+/**
+ * The run is named after the request, so the id must be a run name: a Store key segment that is
+ * also a Kubernetes label value (the run labels its Jobs): 63 characters at most, alphanumeric ends.
+ */
+function checkRequestId(id: string): string {
+  checkSegment('--request-id', id);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(id)) {
+    throw new UsageError(
+      '--request-id',
+      'expected at most 63 letters, digits, ., _ or -, ending with a letter or digit',
+    );
+  }
+  return id;
+}
+
+/** Runs the command; resolves with the exit code. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCommand(usage, args);
+  const str = (name: string): string | undefined =>
+    typeof values[name] === 'string' ? (values[name] as string) : undefined;
+  const dataset = checkSegment('--dataset', requireFlag(values, 'dataset'));
+  const specFile = str('spec');
+  const preset = str('preset');
+  if (specFile !== undefined && preset !== undefined)
+    throw new UsageError('--spec', 'give --preset or --spec, not both');
+  const requestId = checkRequestId(str('request-id') ?? newRunName());
+  // Read here, so that a bad preset or spec fails now rather than in the trainer.
+  const spec = await loadRunSpec(specFile !== undefined ? { file: specFile } : { preset: preset ?? 'default' });
+
+  const config = compileEmbeddedConfig(process.env);
+  const bus = config.adapters.bus;
+  if (bus.kind === 'memory') {
+    // The in-process Bus would take the request and nobody would ever hear it.
+    const why =
+      readString(process.env, 'KZR_BUS') === 'memory'
+        ? "KZR_BUS=memory is this process's own Bus, which no trainer hears"
+        : `KZR_NATS_URL is not set and no \`kzr start\` runs a Bus for ${config.dataDir} (no live ${machineBusFile(config.dataDir)})`;
+    throw new NotReadyError(`bus: nowhere to publish kzr.training.requested: ${why}`);
+  }
+  const logger = createLogger({ level: config.logLevel, fields: { command: 'retrain' } });
+  const opened = await openBus(bus, { logger, source: 'kzr-retrain' });
+  try {
+    const result = await opened.publish(
+      EventSubject.TrainingRequested,
+      {
+        meta: undefined,
+        runId: requestId,
+        spec: { dataset, modelConfigs: [], valBooks: [], seed: 0, phases: [], modelSet: '', labels: {} },
+        preset: specFile === undefined ? (preset ?? 'default') : '',
+        specJson: specFile === undefined ? '' : JSON.stringify(spec),
+      },
+      { id: requestId },
+    );
+    printJson({
+      type: 'requested',
+      requestId,
+      run: requestId,
+      dataset,
+      preset: spec.preset,
+      duplicate: result.duplicate,
+      bus: bus.servers.join(','),
+    });
+  } finally {
+    await opened.close();
+  }
+  return 0;
+}
