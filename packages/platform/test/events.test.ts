@@ -29,6 +29,8 @@ describe('event wire form', () => {
         modelSet: 'kuzushiji',
         labels: { owner: 'kzr', purpose: 'nightly' },
       },
+      preset: 'smoke',
+      specJson: '',
     };
     const { id, body, json } = encodeEvent(EventSubject.TrainingRequested, event, defaults);
     assert.equal(id, 'ev-1');

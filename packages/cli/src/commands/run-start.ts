@@ -9,11 +9,12 @@
  */
 import { buildPhaseGraph } from '@kzr/pipeline';
 import { createLogger, openAdapters } from '@kzr/platform';
+import { checkRunName, createRun, loadRunSpec, newRunName } from '@kzr/trainer';
 
 import { parseCommand, printJson, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
 import { controlRun } from '../runs/foreground.js';
-import { createRun, loadRunSpec, newRunName, resolveRunDataset } from '../runs/run-setup.js';
+import { resolveRunDataset } from '../runs/run-setup.js';
 import { usage } from './run-start.usage.js';
 
 /** Runs the command. */
@@ -38,7 +39,13 @@ export async function run(args: string[]): Promise<number> {
       dataset: str('dataset'),
       dataDir: config.dataDir,
     });
-    const record = await createRun(adapters.store, str('run') ?? newRunName(), spec, dataset);
+    const name = str('run');
+    const record = await createRun(
+      adapters.store,
+      name === undefined ? newRunName() : checkRunName('--run', name),
+      spec,
+      dataset,
+    );
     printJson({
       type: 'created',
       run: record.run,

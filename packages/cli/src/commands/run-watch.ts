@@ -6,10 +6,10 @@
 import { readRunRecord } from '@kzr/artifacts';
 import { buildPhaseGraph, isFinalRunStatus, reduceRunState, type RunState } from '@kzr/pipeline';
 import { openStore } from '@kzr/platform';
+import { phaseLines, runLine } from '@kzr/trainer';
 
 import { parseCommand, printJson, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
-import { phaseLines, runLine } from '../runs/run-lines.js';
 import { usage } from './run-watch.usage.js';
 
 /** How often the record is read again. */
