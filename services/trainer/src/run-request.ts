@@ -74,8 +74,12 @@ export async function runSpecOfRequest(request: RunRequest): Promise<RunSpec> {
 export async function datasetOfRequest(store: Store, request: RunRequest, spec: RunSpec): Promise<StoredRunDataset> {
   const wire = request.spec?.dataset ?? '';
   const field = wire !== '' ? 'spec.dataset' : request.specJson !== '' ? 'spec_json' : 'preset';
-  const synthetic = wire === '' && spec.dataset.name === undefined ? spec.dataset.synthetic : undefined;
   const name = checkSegment(field, wire || spec.dataset.name || syntheticDatasetName(spec.dataset.synthetic!));
+  // The spec's synthetic dataset stays in the record (and the preprocess phase's input hash) as
+  // `kzr run start` records it, whichever way the request named it.
+  const specSynthetic = spec.dataset.synthetic;
+  const synthetic =
+    specSynthetic !== undefined && name === syntheticDatasetName(specSynthetic) ? specSynthetic : undefined;
   const digest = await storedDatasetDigest(store, name);
   if (digest === undefined) {
     throw new ValidationError(
