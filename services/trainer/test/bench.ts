@@ -45,14 +45,17 @@ export async function openBench(): Promise<TrainerBench> {
   };
 }
 
-/** A one-model spec as `spec_json` on dataset `d1`; `seed` keeps its phases' cache entries its own. */
-export function benchSpecJson(seed: number): string {
+/**
+ * A one-model spec as `spec_json` on dataset `d1`; `seed` keeps its phases' cache entries its
+ * own; `execution` is added to one retry.
+ */
+export function benchSpecJson(seed: number, execution: Readonly<Record<string, unknown>> = {}): string {
   return JSON.stringify({
     schemaVersion: 1,
     dataset: { name: 'd1' },
     models: [{ name: 'm1', config: { seed }, split: 'a' }],
     split: { seed, splits: [{ name: 'a', valBook: '900000002' }], testBooks: ['900000003'] },
-    execution: { retryLimit: 1 },
+    execution: { retryLimit: 1, ...execution },
   });
 }
 

@@ -4,6 +4,7 @@
  * each Job's command (the CLI's phase fixture) as a local process. SIGKILLed while a training Job
  * runs, the trainer started again drives the unfinished run: it adopts the running Job (waits on
  * it instead of failing or relaunching it), runs no finished phase again, and the run completes.
+ * Its spec asks for GPUs: the Job bodies of the model phases ask for one, the others for none.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { readPhaseManifest, readRunRecord } from '@kzr/artifacts';
-import { buildPhaseGraph, isFinalRunStatus, parseRunSpec, reduceRunState } from '@kzr/pipeline';
+import { buildPhaseGraph, isFinalRunStatus, modelPhaseNames, parseRunSpec, reduceRunState } from '@kzr/pipeline';
 import { KubernetesApiStandIn, NatsServer, waitForExit } from '@kzr/testkit';
 
 import { checkpointEpoch } from '../src/attempt-report.js';
@@ -71,8 +72,9 @@ describe('trainer restarted', () => {
     await bench?.close();
   });
 
-  it('adopts the running training Job, runs no finished phase again, and completes the run', async () => {
-    const spec = parseRunSpec(JSON.parse(benchSpecJson(7)));
+  it('adopts the running training Job, runs no finished phase again, completes the run; GPUs for model phases only', async () => {
+    // The spec asks for GPUs: its model phases' Jobs ask for one each, the others none.
+    const spec = parseRunSpec(JSON.parse(benchSpecJson(7, { gpu: true, backend: 'auto' })));
     const digest = (await storedDatasetDigest(bench.store, 'd1'))!;
     await createRun(bench.store, 'adopt', spec, { name: 'd1', digest, synthetic: undefined });
     const graph = buildPhaseGraph(spec);
@@ -116,6 +118,18 @@ describe('trainer restarted', () => {
         .map((j) => j.metadata.name)
         .sort(),
       graph.phases.map((p) => phaseJobName('adopt', p.id, 1)).sort(),
+    );
+    const gpus = Object.fromEntries(
+      kube.jobs().map((j) => {
+        const [container] = j.spec.template.spec.containers as Array<{
+          resources?: { limits?: Record<string, string> };
+        }>;
+        return [j.metadata.labels?.['kzr.io/phase'], container?.resources?.limits?.['nvidia.com/gpu'] ?? 'none'];
+      }),
+    );
+    assert.deepEqual(
+      gpus,
+      Object.fromEntries(graph.phases.map((p) => [p.phase, modelPhaseNames.includes(p.phase) ? '1' : 'none'])),
     );
     // The training ran its three epochs in the one Job that outlived the first trainer.
     const train = state.phases.get('first-train/m1')!;
