@@ -21,28 +21,20 @@ export function trainerFile(dataDir: string): string {
 /** Records the embedded trainer's endpoint (`kzr start`); disposing removes the record. */
 export async function recordTrainer(dataDir: string, endpoint: string): Promise<AsyncDisposable> {
   const file = trainerFile(dataDir);
-  await writeFile(file, JSON.stringify({ endpoint, pid: process.pid }));
+  await writeFile(file, JSON.stringify({ endpoint }));
   return { [Symbol.asyncDispose]: () => rm(file, { force: true }) };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Where a trainer is said to run: `KZR_TRAINER_URL`, else the record of a living `kzr start`. */
+/**
+ * Where a trainer is said to run: `KZR_TRAINER_URL`, else the record of `kzr start` (one a killed
+ * `kzr start` left behind answers nothing, so the caller's reachability check discards it).
+ */
 function trainerEndpoint(env: Env, dataDir: string): string | undefined {
   const named = readString(env, 'KZR_TRAINER_URL');
   if (named !== undefined) return named;
   try {
-    const record = JSON.parse(readFileSync(trainerFile(dataDir), 'utf8')) as { endpoint?: unknown; pid?: unknown };
-    return typeof record.endpoint === 'string' && typeof record.pid === 'number' && alive(record.pid)
-      ? record.endpoint
-      : undefined;
+    const record = JSON.parse(readFileSync(trainerFile(dataDir), 'utf8')) as { endpoint?: unknown };
+    return typeof record.endpoint === 'string' ? record.endpoint : undefined;
   } catch {
     return undefined;
   }

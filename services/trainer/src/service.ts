@@ -17,7 +17,7 @@ import {
   requestRunCancel,
   rollbackVersion,
 } from '@kzr/artifacts';
-import { buildPhaseGraph, isFinalRunStatus, reduceRunState, type RunState } from '@kzr/pipeline';
+import { buildPhaseGraph, isFinalRunStatus, reduceRunState, type RunRecord, type RunState } from '@kzr/pipeline';
 import {
   type Bus,
   type GrpcServiceRegistration,
@@ -49,7 +49,7 @@ export interface TrainerDeps {
 /** The most runs ListRuns returns when the request says 0. */
 const defaultRunLimit = 50;
 
-async function recordOf(store: Store, runId: string) {
+async function recordOf(store: Store, runId: string): Promise<RunRecord> {
   if (runId === '') throw new ValidationError('run_id', 'is empty');
   try {
     return await readRunRecord(store, checkSegment('run_id', runId));
@@ -59,7 +59,7 @@ async function recordOf(store: Store, runId: string) {
   }
 }
 
-function stateOf(record: Awaited<ReturnType<typeof readRunRecord>>): RunState {
+function stateOf(record: RunRecord): RunState {
   return reduceRunState(buildPhaseGraph(record.spec), record.events);
 }
 
