@@ -119,7 +119,13 @@ describe('one Bus per machine', () => {
 
     const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start'], {
       cwd: repoRoot,
-      env: { ...env, KZR_PREPROCESS_PORT: '0', KZR_INFERENCE_PORT: '0', KZR_POSTPROCESS_PORT: '0' },
+      env: {
+        ...env,
+        KZR_PREPROCESS_PORT: '0',
+        KZR_INFERENCE_PORT: '0',
+        KZR_POSTPROCESS_PORT: '0',
+        KZR_TRAINER_PORT: '0',
+      },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     t.after(() => {

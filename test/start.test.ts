@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ describe('npm start', () => {
         KZR_PREPROCESS_PORT: '0',
         KZR_INFERENCE_PORT: '0',
         KZR_POSTPROCESS_PORT: '0',
+        KZR_TRAINER_PORT: '0',
         KZR_SHUTDOWN_GRACE_MS: String(graceMs),
       },
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -49,8 +50,13 @@ describe('npm start', () => {
 
     const line = (await firstJsonLine(child, 60_000)) as unknown as StartLine;
     assert.equal(line.mode, 'embedded');
-    assert.deepEqual(Object.keys(line.services).sort(), ['inference', 'postprocess', 'preprocess']);
-    const names = { preprocess: 'kzr.v1.Preprocess', inference: 'kzr.v1.Inference', postprocess: 'kzr.v1.Postprocess' };
+    assert.deepEqual(Object.keys(line.services).sort(), ['inference', 'postprocess', 'preprocess', 'trainer']);
+    const names = {
+      preprocess: 'kzr.v1.Preprocess',
+      inference: 'kzr.v1.Inference',
+      postprocess: 'kzr.v1.Postprocess',
+      trainer: 'kzr.v1.Trainer',
+    };
     for (const [name, service] of Object.entries(line.services)) {
       assert.equal(service.health, 'SERVING');
       assert.match(service.endpoint, /^127\.0\.0\.1:\d+$/);
@@ -66,10 +72,16 @@ describe('npm start', () => {
     ]);
     assert.deepEqual(await listed('preprocess'), ['grpc.health.v1.Health', 'kzr.v1.Preprocess']);
     assert.deepEqual(await listed('postprocess'), ['grpc.health.v1.Health', 'kzr.v1.Postprocess']);
+    assert.deepEqual(await listed('trainer'), ['grpc.health.v1.Health', 'kzr.v1.Trainer']);
+    // `kzr run start` finds the trainer by its record in the data directory.
+    assert.deepEqual(
+      JSON.parse(await readFile(join(dataDir, 'trainer.json'), 'utf8')).endpoint,
+      line.services['trainer']!.endpoint,
+    );
     // No model set is published in the fresh data directory: inference is live but not ready.
     assert.deepEqual(
       Object.fromEntries(Object.entries(line.services).map(([name, service]) => [name, service.ready])),
-      { preprocess: true, inference: false, postprocess: true },
+      { preprocess: true, inference: false, postprocess: true, trainer: true },
     );
     assert.equal(await checkHealth(line.services['inference']!.endpoint), 'NOT_SERVING');
     assert.equal(await checkHealth(line.services['inference']!.endpoint, 'liveness'), 'SERVING');
@@ -82,6 +94,7 @@ describe('npm start', () => {
     for (const service of Object.values(line.services)) {
       assert.ok(await portIsFree(Number(service.endpoint.split(':')[1])), `${service.endpoint} is free again`);
     }
+    await assert.rejects(readFile(join(dataDir, 'trainer.json')), { code: 'ENOENT' });
   });
 
   it('stops with exit 2 naming the variable when the config is invalid', async () => {

@@ -3,16 +3,19 @@ import { compileInferenceConfig, defaultInferencePort, type InferenceConfig } fr
 import { type Env, readPort } from '@kzr/platform';
 import { compilePostprocessConfig, defaultPostprocessPort, type PostprocessConfig } from '@kzr/postprocess';
 import { compilePreprocessConfig, defaultPreprocessPort, type PreprocessConfig } from '@kzr/preprocess';
+import { compileTrainerConfig, defaultTrainerPort, type TrainerConfig } from '@kzr/trainer';
 
 /**
  * The config of each embedded service (`kzr start`), compiled as its standalone main compiles
- * it, except the gRPC port: `KZR_PREPROCESS_PORT`, `KZR_INFERENCE_PORT`, `KZR_POSTPROCESS_PORT`
- * (0 picks a free port; by default each service's standalone port, 50051, 50052, 50053).
+ * it, except the gRPC port: `KZR_PREPROCESS_PORT`, `KZR_INFERENCE_PORT`, `KZR_POSTPROCESS_PORT`,
+ * `KZR_TRAINER_PORT` (0 picks a free port; by default each service's standalone port, 50051,
+ * 50052, 50053, 50054).
  */
 export interface EmbeddedServicesConfig {
   readonly preprocess: PreprocessConfig;
   readonly inference: InferenceConfig;
   readonly postprocess: PostprocessConfig;
+  readonly trainer: TrainerConfig;
 }
 
 /** Compiles the {@link EmbeddedServicesConfig}; throws a ConfigError naming the first bad variable. */
@@ -28,5 +31,6 @@ export function compileEmbeddedServicesConfig(env: Env): EmbeddedServicesConfig 
       ...compilePostprocessConfig(env),
       ...port('KZR_POSTPROCESS_PORT', defaultPostprocessPort),
     }),
+    trainer: Object.freeze({ ...compileTrainerConfig(env), ...port('KZR_TRAINER_PORT', defaultTrainerPort) }),
   });
 }

@@ -13,10 +13,10 @@ import { parseArgs } from 'node:util';
 import { readPhaseMember, writePhaseMember } from '@kzr/artifacts';
 import { phaseId, PhaseName } from '@kzr/pipeline';
 import { createLogger, openAdapters } from '@kzr/platform';
+import { checkpointEpoch } from '@kzr/trainer';
 
 import { compileEmbeddedConfig } from '../src/config.js';
 import type { PhaseBody } from '../src/phases/context.js';
-import { checkpointEpoch } from '../src/runs/attempt-report.js';
 import { runPhase } from '../src/runs/phase-entry.js';
 
 const body: PhaseBody = async (ctx) => {

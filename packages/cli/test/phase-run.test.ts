@@ -12,9 +12,9 @@ import { describe, it } from 'node:test';
 import { readPhaseCacheEntry, readPhaseManifest, readRunRecord, writeRunRecord } from '@kzr/artifacts';
 import { buildPhaseGraph, phaseInputHash, type RunEvent } from '@kzr/pipeline';
 import { createLogger, FsStore, MemoryBus, type Store } from '@kzr/platform';
+import { checkpointEpoch, createRun, loadRunSpec, readFailureReport } from '@kzr/trainer';
 
-import { checkpointEpoch, readFailureReport } from '../src/runs/attempt-report.js';
-import { createRun, loadRunSpec, resolveRunDataset } from '../src/runs/run-setup.js';
+import { resolveRunDataset } from '../src/runs/run-setup.js';
 import { repoRoot, runKzr, tempDir } from './kzr-cli.js';
 
 const run = 'p1';

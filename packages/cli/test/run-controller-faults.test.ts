@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { lookupPhaseCache, readPhaseManifest, readRunRecord, requestRunCancel, writeRunRecord } from '@kzr/artifacts';
 import { buildPhaseGraph, readyPhases, reduceRunState, type RunEvent } from '@kzr/pipeline';
+import { checkpointEpoch } from '@kzr/trainer';
 
-import { checkpointEpoch } from '../src/runs/attempt-report.js';
 import { benchSpec, createBenchRun, drive, openBench, type RunBench } from './run-fixture.js';
 
 /** Process ids of the phase Jobs of `run` running `phase` (their command lines name both). */

@@ -14,10 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { datasetDigest, datasetLabelsKey, datasetPageKey } from '@kzr/artifacts';
 import { parseRunSpec, type RunSpec, type RunState } from '@kzr/pipeline';
 import { createLogger, FsStore, LocalJobRunner, type Store } from '@kzr/platform';
-
-import { driveRun } from '../src/runs/controller.js';
-import type { PhaseLine } from '../src/runs/run-lines.js';
-import { createRun } from '../src/runs/run-setup.js';
+import { createRun, driveRun, type PhaseLine } from '@kzr/trainer';
 
 const fixture = fileURLToPath(new URL('../dist/test/phase-fixture.js', import.meta.url));
 
@@ -81,7 +78,7 @@ export interface Driven {
 
 /** Creates run `run` with `spec` on the bench's dataset. */
 export async function createBenchRun(bench: RunBench, run: string, spec: RunSpec): Promise<void> {
-  await createRun(bench.store, run, spec, { name: 'd1', digest: bench.digest, source: 'stored', synthetic: undefined });
+  await createRun(bench.store, run, spec, { name: 'd1', digest: bench.digest, synthetic: undefined });
 }
 
 /** Creates run `run` with `spec` on the bench's dataset (none: it exists) and drives it to its end. */
@@ -108,7 +105,9 @@ export async function drive(
       command: [process.execPath, '--conditions=production', fixture],
       pollMs: 100,
       ...(signal ? { signal } : {}),
-      onPhase: (line) => lines.push(line),
+      onPhase: (line) => {
+        lines.push(line);
+      },
     });
     const names = (await jobs.list({ 'kzr.io/run': run })).map((j) => j.name);
     return { state, lines, seconds: (performance.now() - started) / 1000, jobs: names };

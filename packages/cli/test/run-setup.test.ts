@@ -1,5 +1,5 @@
 /**
- * Creating a run (`runs/run-setup.ts`): specs from presets and files with model configurations
+ * Creating a run (`@kzr/trainer`'s run-create, the CLI's `runs/run-setup.ts`): specs from presets and files with model configurations
  * inlined, the dataset from a folder, a stored name or the spec's synthetic parameters (generated
  * once, then reused), and the new `run.json`.
  */
@@ -11,10 +11,11 @@ import { describe, it } from 'node:test';
 import { datasetDigest, readRunRecord } from '@kzr/artifacts';
 import { generateSyntheticDataset } from '@kzr/data';
 import { parseRunSpec } from '@kzr/pipeline';
-import { ConflictError, createLogger, FsStore, MemoryBus } from '@kzr/platform';
+import { ConflictError, createLogger, FsStore, MemoryBus, ValidationError } from '@kzr/platform';
+import { createRun, loadRunSpec, newRunName } from '@kzr/trainer';
 
 import { UsageError } from '../src/args.js';
-import { createRun, loadRunSpec, newRunName, resolveRunDataset } from '../src/runs/run-setup.js';
+import { resolveRunDataset } from '../src/runs/run-setup.js';
 import { tempDir } from './kzr-cli.js';
 
 const spec = parseRunSpec({
@@ -42,7 +43,7 @@ describe('run setup', () => {
     assert.equal(fromFile.models[0]!.configPath, 'models/m.json');
 
     await assert.rejects(loadRunSpec({ preset: 'nope' }), (err: unknown) => {
-      assert.ok(err instanceof UsageError);
+      assert.ok(err instanceof ValidationError);
       assert.equal(err.field, '--preset');
       return true;
     });

@@ -11,26 +11,11 @@
  */
 import { checkSegment } from '@kzr/artifacts';
 import { createLogger, EventSubject, machineBusFile, NotReadyError, openBus, readString } from '@kzr/platform';
+import { checkRunName, loadRunSpec, newRunName } from '@kzr/trainer';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
-import { loadRunSpec, newRunName } from '../runs/run-setup.js';
 import { usage } from './retrain.usage.js';
-
-/**
- * The run is named after the request, so the id must be a run name: a Store key segment that is
- * also a Kubernetes label value (the run labels its Jobs): 63 characters at most, alphanumeric ends.
- */
-function checkRequestId(id: string): string {
-  checkSegment('--request-id', id);
-  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/.test(id)) {
-    throw new UsageError(
-      '--request-id',
-      'expected at most 63 letters, digits, ., _ or -, ending with a letter or digit',
-    );
-  }
-  return id;
-}
 
 /** Runs the command; resolves with the exit code. */
 export async function run(args: string[]): Promise<number> {
@@ -42,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
   const preset = str('preset');
   if (specFile !== undefined && preset !== undefined)
     throw new UsageError('--spec', 'give --preset or --spec, not both');
-  const requestId = checkRequestId(str('request-id') ?? newRunName());
+  const requestId = checkRunName('--request-id', str('request-id') ?? newRunName());
   // Read here, so that a bad preset or spec fails now rather than in the trainer.
   const spec = await loadRunSpec(specFile !== undefined ? { file: specFile } : { preset: preset ?? 'default' });
 

@@ -19,10 +19,10 @@ import {
   type RunRecord,
 } from '@kzr/pipeline';
 import { NotFoundError, openStore } from '@kzr/platform';
+import { phaseJobName } from '@kzr/trainer';
 
 import { intFlag, parseCommand, UsageError } from '../args.js';
 import { compileEmbeddedConfig, type EmbeddedConfig } from '../config.js';
-import { phaseJobName } from '../runs/controller.js';
 import { jobLogFile } from '../runs/job-logs.js';
 import { usage } from './run-logs.usage.js';
 

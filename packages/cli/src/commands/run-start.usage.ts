@@ -25,7 +25,7 @@ export const usage: CommandUsage = {
     run: { type: 'string', value: '<run>', description: 'the run name', default: 'r-<yyyymmdd>-<hhmmss>-<4 hex>' },
     watch: {
       type: 'boolean',
-      description: "also print each phase's progress lines as its Job writes them (local Jobs)",
+      description: "also print each phase's progress lines as its Job writes them (local Jobs; without a trainer)",
     },
   },
   example: '--preset smoke',

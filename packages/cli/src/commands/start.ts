@@ -5,7 +5,8 @@
  * adapters (that Bus, the filesystem Store under the data directory and local jobs), starts every service on localhost
  * in this process through the same factories the standalone mains use (preprocess with its
  * worker, postprocess with the filter hot swap, inference on the newest published model set with
- * the model hot swap and RecognizePage calling the two others), prints one JSON line with their
+ * the model hot swap and RecognizePage calling the two others, the trainer driving runs through
+ * the JobRunner and recorded in `<data dir>/trainer.json` for `kzr run start`), prints one JSON line with their
  * endpoints, health, readiness (inference is ready once a model set is loaded) and adapters, and
  * serves until SIGINT/SIGTERM. The drain runs each service's steps (Bus intake, calls, models),
  * all services at once, then closes the adapters and stops the machine's Bus.
@@ -23,10 +24,12 @@ import {
 } from '@kzr/platform';
 import { createPostprocess } from '@kzr/postprocess';
 import { createPreprocess } from '@kzr/preprocess';
+import { createTrainer } from '@kzr/trainer';
 
 import { parseCommand } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
 import { compileEmbeddedServicesConfig } from '../services-config.js';
+import { recordTrainer } from '../trainer-client.js';
 import { usage } from './start.usage.js';
 
 /** Runs the embedded services; resolves with the exit code after the drain. */
@@ -68,7 +71,15 @@ export async function run(args: string[]): Promise<number> {
     },
     logger: logger.child({ service: 'inference' }),
   });
-  const runtimes = [preprocess, inference, postprocess];
+  // The trainer drives runs through local Jobs (or KZR_JOBS's), and `kzr run start` finds it.
+  await using trainer = await createTrainer({
+    ...shared,
+    jobs: adapters.jobs,
+    config: services.trainer,
+    logger: logger.child({ service: 'trainer' }),
+  });
+  await using _trainerRecord = await recordTrainer(dataDir, trainer.server.endpoint);
+  const runtimes = [preprocess, inference, postprocess, trainer];
   const serving = Object.fromEntries(
     runtimes.map((r) => [r.name, { endpoint: r.server.endpoint, health: r.server.status, ready: r.server.ready }]),
   );

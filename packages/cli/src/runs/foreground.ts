@@ -6,12 +6,11 @@
  */
 import type { Adapters } from '@kzr/platform';
 import type { Logger } from '@kzr/platform';
+import { driveRun, runLine } from '@kzr/trainer';
 
 import { printJson } from '../args.js';
 import type { EmbeddedConfig } from '../config.js';
-import { driveRun } from './controller.js';
 import { followJobLogs } from './job-logs.js';
-import { runLine } from './run-lines.js';
 
 /** Options of {@link controlRun}. */
 export interface ControlRunOptions {

@@ -7,8 +7,9 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { phaseJobName } from '@kzr/trainer';
+
 import { printJson } from '../args.js';
-import { phaseJobName } from './controller.js';
 
 /** Followed logs; `close` reads what is left and stops. */
 export interface JobLogFollower {

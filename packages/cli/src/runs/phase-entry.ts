@@ -26,9 +26,9 @@ import {
   reduceRunState,
 } from '@kzr/pipeline';
 import { type Bus, type Logger, type Store, ValidationError } from '@kzr/platform';
+import { writeFailureReport } from '@kzr/trainer';
 
 import type { PhaseBody, PhaseInput } from '../phases/context.js';
-import { writeFailureReport } from './attempt-report.js';
 
 /** Options of {@link runPhase}. */
 export interface RunPhaseOptions {

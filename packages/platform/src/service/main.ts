@@ -8,6 +8,7 @@ import { exitCodeOf, failureText } from '@kzr/core';
 
 import { openAdapters } from '../adapters.js';
 import type { Env } from '../env.js';
+import type { JobRunner } from '../jobs/types.js';
 import { drainOnSignal } from '../lifecycle.js';
 import { createLogger } from '../logger.js';
 import { shutdownTelemetry } from '../telemetry/global.js';
@@ -20,8 +21,8 @@ export interface ServiceMainOptions<C extends ServiceConfig> {
   readonly name: string;
   /** Compiles the service's config; throws a ConfigError naming a bad variable. */
   readonly compileConfig: (env: Env) => C;
-  /** The service's factory (`createPreprocess`, ...). */
-  readonly create: (options: ServiceOptions<C>) => Promise<ServiceRuntime>;
+  /** The service's factory (`createPreprocess`, ...); the JobRunner is for those that run Jobs (the trainer). */
+  readonly create: (options: ServiceOptions<C> & { readonly jobs: JobRunner }) => Promise<ServiceRuntime>;
 }
 
 /** Runs a standalone service until a signal drains it, and sets `process.exitCode`. */
@@ -31,7 +32,13 @@ export async function runServiceMain<C extends ServiceConfig>(options: ServiceMa
     const logger = createLogger({ level: config.logLevel, fields: { service: options.name } });
     // Disposed in reverse: the service drains first, then its adapters close.
     await using adapters = await openAdapters(config.adapters, { logger, source: `kzr-${options.name}` });
-    await using runtime = await options.create({ config, bus: adapters.bus, store: adapters.store, logger });
+    await using runtime = await options.create({
+      config,
+      bus: adapters.bus,
+      store: adapters.store,
+      jobs: adapters.jobs,
+      logger,
+    });
     logger.info('service started', { endpoint: runtime.server.endpoint, adapters: adapters.describe });
     await drainOnSignal((signal) => runtime.close(signal), logger);
     process.exitCode = runtime.state === 'stopped' ? 0 : 1;

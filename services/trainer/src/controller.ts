@@ -12,8 +12,14 @@
  * while phases run, records `cancel-requested` and cancels the Jobs still running. Aborting
  * `signal` (Ctrl-C on `kzr run start`) does the same.
  *
- * Restarted on a run whose records say a phase runs, it settles that phase the same way: its
- * cache entry completes it, anything else is a retryable failure (the Job vanished).
+ * Restarted on a run whose records say a phase runs (the trainer restarted, `kzr run resume`),
+ * it adopts that phase's Job when the JobRunner still has it (a Kubernetes Job outlives the
+ * controller): a running one is waited on like its own, an ended one settled by how it ended.
+ * A Job the runner does not know is settled the same way: its cache entry completes the phase,
+ * anything else is a retryable failure (the Job vanished), never "running forever".
+ *
+ * Aborting `stop` (the trainer drains) ends the driving without cancelling anything: the Jobs
+ * run on and the run's next controller adopts them.
  */
 import { createHash } from 'node:crypto';
 
@@ -40,7 +46,15 @@ import {
   type RunState,
   type StartAction,
 } from '@kzr/pipeline';
-import { JobPhase, type JobRunner, type JobStatus, type Logger, runLabel, type Store } from '@kzr/platform';
+import {
+  JobPhase,
+  type JobRunner,
+  type JobStatus,
+  type Logger,
+  NotFoundError,
+  runLabel,
+  type Store,
+} from '@kzr/platform';
 
 import { checkpointEpoch, readFailureReport } from './attempt-report.js';
 import { kzrBin } from './paths.js';
@@ -54,17 +68,21 @@ export interface DriveRunOptions {
   readonly logger: Logger;
   /**
    * What a phase Job runs, before `phase run --run ...`.
-   * @default this node with the production condition and `packages/cli/bin/kzr.js`
+   * @default this node with the production condition and `packages/cli/bin/kzr.js` ({@link kzrBin})
    */
   readonly command?: readonly string[];
   /** Container image of the Jobs (the Kubernetes runner's; the local runner ignores it). @default 'kzr' */
   readonly image?: string;
+  /** Environment added to every Job's. */
+  readonly env?: Readonly<Record<string, string>>;
   /** How often to look for a cancel request while phases run. @default 250 */
   readonly pollMs?: number;
   /** Aborting it cancels the run. */
   readonly signal?: AbortSignal;
-  /** Called with each phase's change of state, after it is recorded. */
-  readonly onPhase?: (line: PhaseLine) => void;
+  /** Aborting it stops driving the run, leaving its Jobs running for the next controller to adopt. */
+  readonly stop?: AbortSignal;
+  /** Called with each phase's change of state, after it is recorded (awaited, in order). */
+  readonly onPhase?: (line: PhaseLine) => void | Promise<void>;
 }
 
 /** How a run ended. */
@@ -123,8 +141,9 @@ export async function driveRun(o: DriveRunOptions): Promise<DrivenRun> {
     if (!dirty) return;
     await writeRunRecord(store, record());
     dirty = false;
-    for (const line of phaseLines(reported, state)) o.onPhase?.(line);
+    const lines = phaseLines(reported, state);
     reported = state;
+    for (const line of lines) await o.onPhase?.(line);
   };
 
   /** Records how an attempt ended: its Job's status, or none for a Job this controller does not know. */
@@ -155,7 +174,7 @@ export async function driveRun(o: DriveRunOptions): Promise<DrivenRun> {
     const error =
       report?.error ??
       (job === undefined
-        ? 'no Job runs it (the controller restarted)'
+        ? 'its Job is gone (the controller restarted)'
         : job.phase === JobPhase.Succeeded
           ? 'the Job exited 0 without a cache entry'
           : `the Job failed (${job.reason ?? 'no reason'}) without a failure report: killed?`);
@@ -185,8 +204,10 @@ export async function driveRun(o: DriveRunOptions): Promise<DrivenRun> {
         image: o.image ?? 'kzr',
         command: [...(o.command ?? [process.execPath, '--conditions=production', kzrBin])],
         args,
+        ...(o.env !== undefined ? { env: o.env } : {}),
         labels: { [runLabel]: run, 'kzr.io/phase': node.phase },
-        resources: { gpu: graph.spec.execution.gpu ? 1 : 0 },
+        // GPUs go to the model phases (trainings, refinements) only, when the spec asks for them.
+        resources: { gpu: graph.spec.execution.gpu && modelPhaseNames.includes(node.phase) ? 1 : 0 },
       });
     } catch (err) {
       o.logger.error('could not start the Job', { run, phase: action.phase, err });
@@ -200,17 +221,36 @@ export async function driveRun(o: DriveRunOptions): Promise<DrivenRun> {
       });
       return;
     }
-    const done = jobs.wait(job);
-    done.catch(() => undefined);
-    running.set(action.phase, { phase: action.phase, attempt: action.attempt, inputHash: action.inputHash, job, done });
+    follow(action.phase, action.attempt, action.inputHash, job);
   };
 
+  const follow = (phase: PhaseId, attempt: number, inputHash: string, job: string): void => {
+    const done = jobs.wait(job);
+    done.catch(() => undefined);
+    running.set(phase, { phase, attempt, inputHash, job, done });
+  };
+
+  // Phases recorded running when this controller took the run over: adopt their Jobs.
   for (const p of state.phases.values()) {
-    if (p.status === PhaseStatus.Running) await settle(p.id, p.attempts, p.inputHash!, undefined);
+    if (p.status !== PhaseStatus.Running) continue;
+    const job = phaseJobName(run, p.id, p.attempts);
+    const status = await jobs.status(job).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
+    if (status !== undefined && status.phase !== JobPhase.Succeeded && status.phase !== JobPhase.Failed) {
+      o.logger.info('adopted a running Job', { run, phase: p.id, job });
+      follow(p.id, p.attempts, p.inputHash!, job);
+    } else {
+      await settle(p.id, p.attempts, p.inputHash!, status);
+    }
   }
   await flush();
 
+  // Either signal ends a wait for the next turn.
+  const wake = o.stop && o.signal ? AbortSignal.any([o.stop, o.signal]) : (o.stop ?? o.signal);
   for (;;) {
+    if (o.stop?.aborted) break;
     if (!state.cancelRequested && !isFinalRunStatus(state.status)) {
       const asked = o.signal?.aborted ? { reason: 'interrupted' } : await readRunCancelRequest(store, run);
       if (asked !== undefined) append({ type: 'cancel-requested', reason: asked.reason, at: at() });
@@ -259,7 +299,7 @@ export async function driveRun(o: DriveRunOptions): Promise<DrivenRun> {
     }
     const ended = await Promise.race([
       ...[...running.values()].map((attempt) => attempt.done.then((status) => ({ attempt, status }))),
-      delay(o.pollMs ?? 250, o.signal).then(() => undefined),
+      delay(o.pollMs ?? 250, wake).then(() => undefined),
     ]);
     if (ended !== undefined) {
       running.delete(ended.attempt.phase);

@@ -1,0 +1,143 @@
+/**
+ * No state outside the Store: the trainer as its own process (the standalone main) on a real
+ * nats-server, a filesystem Store and the Kubernetes API stand-in, whose simulated controller runs
+ * each Job's command (the CLI's phase fixture) as a local process. SIGKILLed while a training Job
+ * runs, the trainer started again drives the unfinished run: it adopts the running Job (waits on
+ * it instead of failing or relaunching it), runs no finished phase again, and the run completes.
+ * Its spec asks for GPUs: the Job bodies of the model phases ask for one, the others for none.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { readPhaseManifest, readRunRecord } from '@kzr/artifacts';
+import { buildPhaseGraph, isFinalRunStatus, modelPhaseNames, parseRunSpec, reduceRunState } from '@kzr/pipeline';
+import { KubernetesApiStandIn, NatsServer, waitForExit } from '@kzr/testkit';
+
+import { checkpointEpoch } from '../src/attempt-report.js';
+import { phaseJobName } from '../src/controller.js';
+import { repoRoot } from '../src/paths.js';
+import { createRun, storedDatasetDigest } from '../src/run-create.js';
+import { benchSpecJson, fixtureCommand, openBench, type TrainerBench, until } from './bench.js';
+
+const main = join(repoRoot, 'services', 'trainer', 'dist', 'src', 'main.js');
+
+describe('trainer restarted', () => {
+  let bench: TrainerBench;
+  let nats: NatsServer;
+  let kube: KubernetesApiStandIn;
+  let env: Record<string, string>;
+  const trainers: ChildProcess[] = [];
+
+  /** Starts the standalone trainer (the compiled main); its stderr is kept for a failure's message. */
+  const startTrainer = (): { child: ChildProcess; stderr: () => string } => {
+    const child = spawn(process.execPath, ['--conditions=production', main], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    trainers.push(child);
+    return { child, stderr: () => stderr };
+  };
+
+  before(async () => {
+    [bench, nats, kube] = await Promise.all([openBench(), NatsServer.start(), KubernetesApiStandIn.start()]);
+    const kubeconfig = join(bench.dataDir, 'kubeconfig');
+    await writeFile(kubeconfig, kube.kubeconfig());
+    env = {
+      PATH: process.env.PATH ?? '',
+      KZR_DATA_DIR: bench.dataDir,
+      KZR_STORE: 'fs',
+      KZR_BUS: 'nats',
+      KZR_NATS_URL: nats.url,
+      KZR_JOBS: 'kubernetes',
+      KUBECONFIG: kubeconfig,
+      KZR_GRPC_PORT: '0',
+      KZR_LOG_LEVEL: 'warn',
+      KZR_TRAINER_POLL_MS: '100',
+      KZR_TRAINER_JOB_COMMAND: fixtureCommand,
+      // A Job of the stand-in sees only its container's environment: the Store, the Bus, the fixture's pace.
+      KZR_TRAINER_JOB_ENV: 'KZR_DATA_DIR,KZR_STORE,KZR_BUS,KZR_NATS_URL,FIXTURE_EPOCHS,FIXTURE_EPOCH_MS',
+      FIXTURE_EPOCHS: '3',
+      FIXTURE_EPOCH_MS: '1500',
+    };
+  });
+  after(async () => {
+    for (const child of trainers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await kube?.cleanup();
+    await nats?.stop();
+    await bench?.close();
+  });
+
+  it('adopts the running training Job, runs no finished phase again, completes the run; GPUs for model phases only', async () => {
+    // The spec asks for GPUs: its model phases' Jobs ask for one each, the others none.
+    const spec = parseRunSpec(JSON.parse(benchSpecJson(7, { gpu: true, backend: 'auto' })));
+    const digest = (await storedDatasetDigest(bench.store, 'd1'))!;
+    await createRun(bench.store, 'adopt', spec, { name: 'd1', digest, synthetic: undefined });
+    const graph = buildPhaseGraph(spec);
+    const training = phaseJobName('adopt', 'first-train/m1', 1);
+
+    // The first trainer finds the unfinished run at start and drives it into the training.
+    const first = startTrainer();
+    await until(
+      'the first epoch of the training',
+      async () => (await checkpointEpoch(bench.store, 'adopt', 'first-train/m1')) === 1,
+      40_000,
+    ).catch((err: unknown) => assert.fail(`${String(err)}\n${first.stderr()}`));
+    first.child.kill('SIGKILL');
+    await waitForExit(first.child, 5000);
+    const job = kube.jobs().find((j) => j.metadata.name === training);
+    assert.equal(job?.status?.active, 1, 'the training Job outlives its trainer');
+
+    const second = startTrainer();
+    await until(
+      'the run to end',
+      async () => {
+        const record = await readRunRecord(bench.store, 'adopt');
+        return isFinalRunStatus(reduceRunState(graph, record.events).status);
+      },
+      40_000,
+    ).catch((err: unknown) => assert.fail(`${String(err)}\n${second.stderr()}`));
+
+    const record = await readRunRecord(bench.store, 'adopt');
+    const state = reduceRunState(graph, record.events);
+    assert.equal(state.status, 'succeeded', second.stderr());
+    // Every phase started once, as one Job: the adopted training was waited on, not relaunched.
+    const started = record.events.flatMap((e) => (e.type === 'started' ? [e.phase] : []));
+    assert.deepEqual(
+      started,
+      graph.phases.map((p) => p.id),
+    );
+    assert.ok(!record.events.some((e) => e.type === 'failed'));
+    assert.deepEqual(
+      kube
+        .jobs()
+        .map((j) => j.metadata.name)
+        .sort(),
+      graph.phases.map((p) => phaseJobName('adopt', p.id, 1)).sort(),
+    );
+    const gpus = Object.fromEntries(
+      kube.jobs().map((j) => {
+        const [container] = j.spec.template.spec.containers as Array<{
+          resources?: { limits?: Record<string, string> };
+        }>;
+        return [j.metadata.labels?.['kzr.io/phase'], container?.resources?.limits?.['nvidia.com/gpu'] ?? 'none'];
+      }),
+    );
+    assert.deepEqual(
+      gpus,
+      Object.fromEntries(graph.phases.map((p) => [p.phase, modelPhaseNames.includes(p.phase) ? '1' : 'none'])),
+    );
+    // The training ran its three epochs in the one Job that outlived the first trainer.
+    const train = state.phases.get('first-train/m1')!;
+    assert.equal(train.attempts, 1);
+    const manifest = await readPhaseManifest(bench.store, train.manifestKey!, train.manifestSha256);
+    assert.deepEqual(manifest.summary, { startEpoch: 1, epochs: 3 });
+
+    second.child.kill('SIGTERM');
+    assert.deepEqual(await waitForExit(second.child, 10_000), { code: 0, signal: null });
+  });
+});
