@@ -21,7 +21,7 @@ export { FsStore } from './store/fs-store.js';
 export { shutdownTelemetry } from './telemetry/global.js';
 export { meterInstruments } from './telemetry/instruments.js';
 export { S3Store } from './store/s3-store.js';
-export { compileServerConfig, LogLevel, readPort } from './config.js';
+export { compileServerConfig, isLoopbackHost, LogLevel, readPort } from './config.js';
 export { readBool, readBytes, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
 export {
   ConfigError,
@@ -34,6 +34,9 @@ export {
 } from './errors.js';
 export { fromServiceError, implement, toServiceError } from './grpc/handlers.js';
 export { GrpcServer, livenessHealthName } from './grpc/server.js';
+export { hashToken } from './grpc/auth.js';
+export { methodRoles, requiredRole, Role, roleIncludes, roleOrder } from './grpc/roles.js';
+export { clientCredentials, compileGrpcClientConfig, plaintextClient } from './grpc/tls.js';
 export { DrainPhase, drainOnSignal, Lifecycle } from './lifecycle.js';
 export { compileServiceConfig } from './service/config.js';
 export { runServiceMain } from './service/main.js';
@@ -74,5 +77,6 @@ export type { ServiceOptions, ServiceParts, ServiceRuntime, StartServiceOptions 
 export type { Env } from './env.js';
 export type { CallContext, HandlerFor, Handlers, ServerCall } from './grpc/handlers.js';
 export type { GrpcServerOptions, GrpcServiceRegistration, ServingStatus } from './grpc/server.js';
+export type { GrpcClientConfig, GrpcClientTls, GrpcServerTls } from './grpc/tls.js';
 export type { DrainStep, LifecycleState } from './lifecycle.js';
 export type { LogFields, Logger, LoggerOptions } from './logger.js';
