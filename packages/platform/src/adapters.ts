@@ -12,6 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Bus } from './bus/types.js';
 import { readMachineBus } from './bus/machine-bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
+import { compileNatsAuth, compileNatsTls, type NatsAuth, type NatsTls } from './bus/nats-auth.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { type Env, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
 import { ConfigError } from './errors.js';
@@ -32,6 +33,10 @@ export type BusConfig =
       readonly servers: readonly string[];
       /** Stream (`KZR_NATS_STREAM`). @default 'KZR' */
       readonly stream: string;
+      /** Credentials (`KZR_NATS_CREDS_FILE`, `KZR_NATS_NKEY_SEED_FILE`, `KZR_NATS_USER`/`KZR_NATS_PASSWORD` or `KZR_NATS_TOKEN`). @default none */
+      readonly auth: NatsAuth | undefined;
+      /** TLS with the server's CA (`KZR_NATS_CA_FILE`). @default none */
+      readonly tls: NatsTls | undefined;
     };
 
 /** Which Store (`KZR_STORE`). */
@@ -115,6 +120,8 @@ export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
             'needed with KZR_BUS=nats',
           ),
           stream: readString(env, 'KZR_NATS_STREAM') ?? 'KZR',
+          auth: compileNatsAuth(env),
+          tls: compileNatsTls(env),
         };
   const store: StoreConfig =
     storeKind === 'fs'
@@ -180,6 +187,8 @@ export async function openAdapters(
         : await NatsBus.connect({
             servers: config.bus.servers,
             stream: config.bus.stream,
+            auth: config.bus.auth,
+            tls: config.bus.tls,
             name: options.source,
             logger: options.logger.child({ adapter: 'bus' }),
           });
