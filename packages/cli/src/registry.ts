@@ -54,6 +54,7 @@ export const commands: Readonly<Record<string, string>> = {
   'run watch': "follow a run's phases (JSON lines) until it ends",
   'run list': 'the runs in the Store with their status',
   'run cancel': "ask a run's controller to cancel it (stops its Jobs)",
+  'auth token': 'make a bearer token and the access-file entry (sha256 and role) that lets it in',
   'phase run':
     'run one phase of a run (what each phase Job runs): cache check, the phase, its manifest and cache entry',
 };
