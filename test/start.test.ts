@@ -22,6 +22,7 @@ async function portIsFree(port: number): Promise<boolean> {
 interface StartLine {
   mode: string;
   services: Record<string, { endpoint: string; health: string; ready: boolean }>;
+  security: { tls: string; auth: string };
 }
 
 describe('npm start', () => {
@@ -49,6 +50,8 @@ describe('npm start', () => {
 
     const line = (await firstJsonLine(child, 60_000)) as unknown as StartLine;
     assert.equal(line.mode, 'embedded');
+    // Open by default, which the line says: only this machine reaches the loopback ports.
+    assert.deepEqual(line.security, { tls: 'off', auth: 'none (open to every caller that reaches the port)' });
     assert.deepEqual(Object.keys(line.services).sort(), ['inference', 'postprocess', 'preprocess']);
     const names = { preprocess: 'kzr.v1.Preprocess', inference: 'kzr.v1.Inference', postprocess: 'kzr.v1.Postprocess' };
     for (const [name, service] of Object.entries(line.services)) {
