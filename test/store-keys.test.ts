@@ -74,6 +74,7 @@ const cases: Case[] = [
       request: (name) =>
         ClassifyCropsRequest.fromPartial({
           model: { modelSet: part === 'modelSet' ? name : 'set', version: part === 'version' ? name : 'v1' },
+          crops: [{ data: png, mediaType: MediaType.MEDIA_TYPE_PNG }],
         }),
     },
   ]),
