@@ -22,6 +22,7 @@ async function portIsFree(port: number): Promise<boolean> {
 interface StartLine {
   mode: string;
   services: Record<string, { endpoint: string; health: string; ready: boolean }>;
+  security: { tls: string; auth: string };
 }
 
 describe('npm start', () => {
@@ -50,6 +51,8 @@ describe('npm start', () => {
 
     const line = (await firstJsonLine(child, 60_000)) as unknown as StartLine;
     assert.equal(line.mode, 'embedded');
+    // Open by default, which the line says: only this machine reaches the loopback ports.
+    assert.deepEqual(line.security, { tls: 'off', auth: 'none (open to every caller that reaches the port)' });
     assert.deepEqual(Object.keys(line.services).sort(), ['inference', 'postprocess', 'preprocess', 'trainer']);
     const names = {
       preprocess: 'kzr.v1.Preprocess',

@@ -8,7 +8,16 @@ import * as grpc from '@grpc/grpc-js';
 import { protoRoot } from '@kzr/api/proto-root';
 import { InferenceClient, type RecognizePageRequest, type RecognizePageResponse } from '@kzr/api/kzr/v1/inference';
 import { createInferenceServing } from '@kzr/inference';
-import { fromServiceError, GrpcServer, type Logger, MemoryBus, type Store } from '@kzr/platform';
+import {
+  clientCredentials,
+  fromServiceError,
+  type GrpcClientConfig,
+  GrpcServer,
+  type Logger,
+  MemoryBus,
+  plaintextClient,
+  type Store,
+} from '@kzr/platform';
 import { createPostprocess } from '@kzr/postprocess';
 import { createPreprocess } from '@kzr/preprocess';
 
@@ -32,7 +41,15 @@ export async function startPagePath(
   version: string,
 ): Promise<{ endpoint: string; close(): Promise<void> }> {
   const services = compileEmbeddedServicesConfig(process.env);
-  const local = { grpcHost: '127.0.0.1', grpcPort: 0 };
+  // Servers of this command alone, on loopback: plaintext and open whatever the machine's
+  // services require (KZR_GRPC_TLS_*, KZR_AUTH_TOKENS_FILE), and called as such.
+  const local = {
+    grpcHost: '127.0.0.1',
+    grpcPort: 0,
+    grpcTls: undefined,
+    authTokensFile: undefined,
+    grpcClient: plaintextClient,
+  };
   // A Bus of this command alone: the services' consumers (the preprocess worker, the filter hot
   // swap) must not take events meant for the machine's long-running services.
   const bus = new MemoryBus({ logger });
@@ -99,12 +116,18 @@ function recognize(
   });
 }
 
-/** Recognises `requests` one after the other at the inference service `endpoint`. */
+/**
+ * Recognises `requests` one after the other at the inference service `endpoint`, with the TLS
+ * and token of `security` (for `--server`: `compileGrpcClientConfig(process.env)`).
+ */
 export async function recognizeAll(
   endpoint: string,
   requests: readonly RecognizePageRequest[],
+  security: GrpcClientConfig = plaintextClient,
 ): Promise<RecognizePageResponse[]> {
-  const client = new InferenceClient(endpoint, grpc.credentials.createInsecure(), {
+  const { credentials, options } = clientCredentials(security);
+  const client = new InferenceClient(endpoint, credentials, {
+    ...options,
     'grpc.max_send_message_length': 256 * 1024 ** 2,
     'grpc.max_receive_message_length': 256 * 1024 ** 2,
   });

@@ -57,6 +57,7 @@ export const commands: Readonly<Record<string, string>> = {
   'run logs': "print the log of a phase's Job (its last attempt, or --attempt n)",
   gc: 'retention: remove old runs, unreferenced cache entries, superseded model versions and stale staging',
   retrain: 'ask the trainer for a run on a dataset: publish kzr.training.requested on the Bus it hears',
+  'auth token': 'make a bearer token and the access-file entry (sha256 and role) that lets it in',
   'phase run':
     'run one phase of a run (what each phase Job runs): cache check, the phase, its manifest and cache entry',
 };

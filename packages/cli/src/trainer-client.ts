@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { GetRunRequest, Run, StartRunRequest, StartRunResponse } from '@kzr/api/kzr/v1/trainer';
 import { TrainerClient } from '@kzr/api/kzr/v1/trainer';
-import { type Env, fromServiceError, readString } from '@kzr/platform';
+import { clientCredentials, compileGrpcClientConfig, type Env, fromServiceError, readString } from '@kzr/platform';
 
 /** `<data dir>/trainer.json`. */
 export function trainerFile(dataDir: string): string {
@@ -52,7 +52,9 @@ export interface Trainer {
 export async function connectTrainer(env: Env, dataDir: string, timeoutMs = 1000): Promise<Trainer | undefined> {
   const endpoint = trainerEndpoint(env, dataDir);
   if (endpoint === undefined) return undefined;
-  const client = new TrainerClient(endpoint, grpc.credentials.createInsecure());
+  // The trainer may be another machine's (KZR_TRAINER_URL): its TLS and token as every client's.
+  const { credentials, options } = clientCredentials(compileGrpcClientConfig(env));
+  const client = new TrainerClient(endpoint, credentials, options);
   const ready = await new Promise<boolean>((resolve) =>
     client.waitForReady(Date.now() + timeoutMs, (err) => resolve(err === undefined || err === null)),
   );

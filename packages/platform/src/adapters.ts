@@ -4,14 +4,17 @@
  * `KZR_BUS=nats`, `KZR_STORE=s3` and `KZR_JOBS=kubernetes`. No code path exists in one mode
  * only, except the adapters themselves.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 
 import { KzrError } from '@kzr/core';
 
 import type { Bus } from './bus/types.js';
 import { readMachineBus } from './bus/machine-bus.js';
 import { MemoryBus } from './bus/memory-bus.js';
+import { compileNatsAuth, compileNatsTls, type NatsAuth, type NatsTls } from './bus/nats-auth.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { type Env, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
 import { ConfigError, NotReadyError } from './errors.js';
@@ -33,6 +36,10 @@ export type BusConfig =
       readonly servers: readonly string[];
       /** Stream (`KZR_NATS_STREAM`). @default 'KZR' */
       readonly stream: string;
+      /** Credentials (`KZR_NATS_CREDS_FILE`, `KZR_NATS_NKEY_SEED_FILE`, `KZR_NATS_USER`/`KZR_NATS_PASSWORD` or `KZR_NATS_TOKEN`). @default none */
+      readonly auth: NatsAuth | undefined;
+      /** TLS with the server's CA (`KZR_NATS_CA_FILE`). @default none */
+      readonly tls: NatsTls | undefined;
     };
 
 /** Which Store (`KZR_STORE`). */
@@ -48,10 +55,12 @@ export type StoreConfig =
       readonly endpoint: string;
       /** `KZR_S3_BUCKET`. @default 'kzr' */
       readonly bucket: string;
-      /** `KZR_S3_ACCESS_KEY`. */
+      /** `KZR_S3_ACCESS_KEY`, else the file `KZR_S3_ACCESS_KEY_FILE`, else `AWS_ACCESS_KEY_ID`. */
       readonly accessKey: string;
-      /** `KZR_S3_SECRET_KEY`. */
+      /** `KZR_S3_SECRET_KEY`, else the file `KZR_S3_SECRET_KEY_FILE`, else `AWS_SECRET_ACCESS_KEY`. */
       readonly secretKey: string;
+      /** PEM CA of an `https` endpoint's certificate (`KZR_S3_CA_FILE`). @default the system CAs */
+      readonly caFile: string | undefined;
       /** `KZR_S3_REGION`. @default 'us-east-1' */
       readonly region: string;
       /** `KZR_S3_PART_SIZE_MB`. @default 8 */
@@ -100,6 +109,40 @@ export function defaultDataDir(env: Env): string {
   return resolve(readString(env, 'KZR_DATA_DIR') ?? join(dataHome, 'kzr'));
 }
 
+/**
+ * A secret from `name`, else from the file `<name>_FILE` (a mounted Secret; surrounding white
+ * space dropped), else from the standard variable `fallback`.
+ */
+function readSecret(env: Env, name: string, fallback: string): string | undefined {
+  const direct = readString(env, name);
+  if (direct !== undefined) return direct;
+  const file = readString(env, `${name}_FILE`);
+  if (file === undefined) return readString(env, fallback);
+  let value: string;
+  try {
+    value = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE`, file, `a readable file (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  if (value === '') throw new ConfigError(`${name}_FILE`, file, 'a file holding the secret');
+  return value;
+}
+
+/** `KZR_S3_CA_FILE`, checked to be PEM that TLS accepts, and only with an `https` endpoint. */
+function readS3CaFile(env: Env): string | undefined {
+  const caFile = readString(env, 'KZR_S3_CA_FILE');
+  if (caFile === undefined) return undefined;
+  if (!readString(env, 'KZR_S3_ENDPOINT')?.startsWith('https:')) {
+    throw new ConfigError('KZR_S3_CA_FILE', caFile, 'unset, or an https: KZR_S3_ENDPOINT');
+  }
+  try {
+    createSecureContext({ ca: readFileSync(caFile) });
+  } catch (err) {
+    throw new ConfigError('KZR_S3_CA_FILE', caFile, `a readable PEM CA certificate (${(err as Error).message})`);
+  }
+  return caFile;
+}
+
 /** Compiles the adapter choices; throws a ConfigError naming the first bad variable. */
 export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
   // Unset KZR_BUS: the NATS that KZR_NATS_URL names, else the machine's Bus while `kzr start`
@@ -121,6 +164,8 @@ export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
             'needed with KZR_BUS=nats',
           ),
           stream: readString(env, 'KZR_NATS_STREAM') ?? 'KZR',
+          auth: compileNatsAuth(env),
+          tls: compileNatsTls(env),
         };
   const store: StoreConfig =
     storeKind === 'fs'
@@ -133,8 +178,17 @@ export function compileAdapterConfig(env: Env, dataDir: string): AdapterConfig {
             'needed with KZR_STORE=s3',
           ),
           bucket: readString(env, 'KZR_S3_BUCKET') ?? 'kzr',
-          accessKey: required(readString(env, 'KZR_S3_ACCESS_KEY'), 'KZR_S3_ACCESS_KEY', 'needed with KZR_STORE=s3'),
-          secretKey: required(readString(env, 'KZR_S3_SECRET_KEY'), 'KZR_S3_SECRET_KEY', 'needed with KZR_STORE=s3'),
+          accessKey: required(
+            readSecret(env, 'KZR_S3_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'),
+            'KZR_S3_ACCESS_KEY',
+            'or KZR_S3_ACCESS_KEY_FILE or AWS_ACCESS_KEY_ID, needed with KZR_STORE=s3',
+          ),
+          secretKey: required(
+            readSecret(env, 'KZR_S3_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY'),
+            'KZR_S3_SECRET_KEY',
+            'or KZR_S3_SECRET_KEY_FILE or AWS_SECRET_ACCESS_KEY, needed with KZR_STORE=s3',
+          ),
+          caFile: readS3CaFile(env),
           region: readString(env, 'KZR_S3_REGION') ?? 'us-east-1',
           partSizeBytes: (readInt(env, 'KZR_S3_PART_SIZE_MB', 5, 5120) ?? 8) * 1024 * 1024,
         };
@@ -171,6 +225,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
         secretKey: config.secretKey,
         region: config.region,
         partSizeBytes: config.partSizeBytes,
+        caFile: config.caFile,
       });
 }
 
@@ -182,7 +237,14 @@ export async function openBus(config: BusConfig, options: { logger: Logger; sour
   const logger = options.logger.child({ adapter: 'bus' });
   if (config.kind === 'memory') return new MemoryBus({ source: options.source, logger });
   try {
-    return await NatsBus.connect({ servers: config.servers, stream: config.stream, name: options.source, logger });
+    return await NatsBus.connect({
+      servers: config.servers,
+      stream: config.stream,
+      auth: config.auth,
+      tls: config.tls,
+      name: options.source,
+      logger,
+    });
   } catch (err) {
     if (err instanceof KzrError) throw err;
     const reason = err instanceof Error ? err.message : String(err);

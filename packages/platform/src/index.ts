@@ -35,6 +35,9 @@ export {
 } from './errors.js';
 export { fromServiceError, implement, toServiceError } from './grpc/handlers.js';
 export { GrpcServer, livenessHealthName } from './grpc/server.js';
+export { hashToken } from './grpc/auth.js';
+export { methodRoles, Role, roleIncludes, roleOrder } from './grpc/roles.js';
+export { clientCredentials, compileGrpcClientConfig, plaintextClient } from './grpc/tls.js';
 export { DrainPhase, drainOnSignal, Lifecycle } from './lifecycle.js';
 export { compileServiceConfig } from './service/config.js';
 export { runServiceMain } from './service/main.js';
@@ -76,5 +79,6 @@ export type { ServiceOptions, ServiceParts, ServiceRuntime, StartServiceOptions 
 export type { Env } from './env.js';
 export type { CallContext, HandlerFor, Handlers, ServerCall } from './grpc/handlers.js';
 export type { GrpcServerOptions, GrpcServiceRegistration, ServingStatus } from './grpc/server.js';
+export type { GrpcClientConfig, GrpcClientTls, GrpcServerTls } from './grpc/tls.js';
 export type { DrainStep, LifecycleState } from './lifecycle.js';
 export type { LogFields, Logger, LoggerOptions } from './logger.js';

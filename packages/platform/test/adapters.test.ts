@@ -47,7 +47,13 @@ describe('adapter configuration', () => {
       },
       '/data',
     );
-    assert.deepEqual(config.bus, { kind: 'nats', servers: ['nats://a:4222', 'nats://b:4222'], stream: 'KZR' });
+    assert.deepEqual(config.bus, {
+      kind: 'nats',
+      servers: ['nats://a:4222', 'nats://b:4222'],
+      stream: 'KZR',
+      auth: undefined,
+      tls: undefined,
+    });
     assert.equal(config.store.kind === 's3' && config.store.bucket, 'kzr');
     assert.equal(config.store.kind === 's3' && config.store.partSizeBytes, 8 * 1024 * 1024);
     assert.deepEqual(config.jobs, {

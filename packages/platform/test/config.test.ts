@@ -10,6 +10,9 @@ describe('config', () => {
       maxMessageBytes: 64 * 1024 * 1024,
       shutdownGraceMs: 10_000,
       logLevel: 'info',
+      grpcTls: undefined,
+      authTokensFile: undefined,
+      grpcClient: { tls: undefined, token: undefined },
     });
     assert.equal(compileServiceConfig({}, 50052).grpcPort, 50052);
   });

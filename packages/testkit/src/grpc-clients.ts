@@ -1,12 +1,14 @@
 /**
  * Generic gRPC clients for tests, built with proto-loader from the public protos only (as any
- * client would): `grpc.health.v1.Health/Check` and server reflection's `list_services`.
+ * client would): `grpc.health.v1.Health/Check` and server reflection's `list_services`. Each
+ * takes a platform `GrpcClientConfig` for a server with TLS or auth (plaintext by default).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { clientCredentials, type GrpcClientConfig, plaintextClient } from '@kzr/platform';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 
 const require = createRequire(import.meta.url);
@@ -14,7 +16,11 @@ const require = createRequire(import.meta.url);
 interface GrpcClient extends grpc.Client {
   [method: string]: unknown;
 }
-type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials) => GrpcClient;
+type ClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ClientOptions,
+) => GrpcClient;
 
 function clientFor(protoFile: string, includeDirs: string[], serviceName: string): ClientConstructor {
   const loaded = grpc.loadPackageDefinition(
@@ -33,9 +39,10 @@ export interface HealthClient {
 }
 
 /** Opens a {@link HealthClient} to `endpoint`; its channel stays connected between checks. */
-export function openHealthClient(endpoint: string): HealthClient {
+export function openHealthClient(endpoint: string, config: GrpcClientConfig = plaintextClient): HealthClient {
   const Health = clientFor(healthProtoPath, [], 'grpc.health.v1.Health');
-  const client = new Health(endpoint, grpc.credentials.createInsecure());
+  const { credentials, options } = clientCredentials(config);
+  const client = new Health(endpoint, credentials, options);
   const call = client['Check'] as (
     req: { service: string },
     options: grpc.CallOptions,
@@ -53,8 +60,13 @@ export function openHealthClient(endpoint: string): HealthClient {
 }
 
 /** The status `grpc.health.v1.Health/Check` reports for a service ('' = the whole server). */
-export async function checkHealth(endpoint: string, service = '', deadlineMs = 5000): Promise<string> {
-  const health = openHealthClient(endpoint);
+export async function checkHealth(
+  endpoint: string,
+  service = '',
+  deadlineMs = 5000,
+  config: GrpcClientConfig = plaintextClient,
+): Promise<string> {
+  const health = openHealthClient(endpoint, config);
   try {
     return await health.check(service, deadlineMs);
   } finally {
@@ -63,14 +75,19 @@ export async function checkHealth(endpoint: string, service = '', deadlineMs = 5
 }
 
 /** The services a server lists through reflection (v1). */
-export async function listServicesByReflection(endpoint: string, deadlineMs = 5000): Promise<string[]> {
+export async function listServicesByReflection(
+  endpoint: string,
+  deadlineMs = 5000,
+  config: GrpcClientConfig = plaintextClient,
+): Promise<string[]> {
   const protoDir = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto');
   const Reflection = clientFor(
     join(protoDir, 'grpc/reflection/v1/reflection.proto'),
     [protoDir],
     'grpc.reflection.v1.ServerReflection',
   );
-  const client = new Reflection(endpoint, grpc.credentials.createInsecure());
+  const { credentials, options } = clientCredentials(config);
+  const client = new Reflection(endpoint, credentials, options);
   try {
     const open = client['ServerReflectionInfo'] as (
       options: grpc.CallOptions,

@@ -17,6 +17,11 @@ export interface NatsServerOptions {
   readonly maxFileStore?: string;
   /** How long to wait for "Server is ready". @default 10000 */
   readonly startTimeoutMs?: number;
+  /**
+   * More lines of `nats.conf`: `accounts { … }` with users and permissions, `tls { … }` with a
+   * `TestPki`'s files. @default none (open, plaintext)
+   */
+  readonly extraConfig?: readonly string[];
 }
 
 /** A running nats-server. */

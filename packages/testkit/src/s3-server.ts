@@ -9,7 +9,7 @@
  * The shim depends on s3rver's internals (its Koa middleware array, its upload directory); keep
  * s3rver pinned.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +19,8 @@ import S3rver, { type KoaContext } from 's3rver';
 export interface S3ServerOptions {
   /** Buckets created at start. @default ['kzr'] */
   readonly buckets?: readonly string[];
+  /** Serve HTTPS with this certificate (a `TestPki`'s) instead of HTTP. @default HTTP */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 const namespace = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -45,11 +47,13 @@ export class S3Server implements AsyncDisposable {
   readonly port: number;
   readonly directory: string;
   readonly #server: S3rver;
+  readonly #https: boolean;
 
-  private constructor(server: S3rver, port: number, directory: string) {
+  private constructor(server: S3rver, port: number, directory: string, https: boolean) {
     this.#server = server;
     this.port = port;
     this.directory = directory;
+    this.#https = https;
   }
 
   /** Starts a server on a free loopback port. */
@@ -61,22 +65,23 @@ export class S3Server implements AsyncDisposable {
       silent: true,
       directory,
       configureBuckets: (options.buckets ?? ['kzr']).map((name) => ({ name })),
+      ...(options.tls ? { cert: await readFile(options.tls.certFile), key: await readFile(options.tls.keyFile) } : {}),
     });
     server.middleware.unshift(async (ctx, next) => {
       if (!(await multipartShim(ctx, directory))) await next();
     });
     try {
       const address = await server.run();
-      return new S3Server(server, address.port, directory);
+      return new S3Server(server, address.port, directory, options.tls !== undefined);
     } catch (err) {
       await rm(directory, { recursive: true, force: true });
       throw err;
     }
   }
 
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>` (`https://` with TLS). */
   get endpoint(): string {
-    return `http://${this.host}:${this.port}`;
+    return `${this.#https ? 'https' : 'http'}://${this.host}:${this.port}`;
   }
 
   /** Ids of the multipart uploads of `bucket` that were neither completed nor aborted. */

@@ -10,6 +10,9 @@ declare module 's3rver' {
     resetOnClose?: boolean;
     vhostBuckets?: boolean;
     configureBuckets?: Array<{ name: string; configs?: Array<string | Buffer> }>;
+    /** With `cert`, serve HTTPS (PEM). */
+    key?: Buffer;
+    cert?: Buffer;
   }
 
   /** The Koa context subset the shim reads and writes. */

@@ -8,6 +8,7 @@
 import { kzrProtoFiles } from '@kzr/api/proto-root';
 import {
   DrainPhase,
+  type GrpcClientConfig,
   type GrpcServiceRegistration,
   type Logger,
   type ServiceOptions,
@@ -37,6 +38,8 @@ export interface InferenceServingOptions {
   readonly pagePath?: PagePathEndpoints;
   /** Largest message to and from those services. @default 64 MiB */
   readonly maxMessageBytes?: number;
+  /** TLS and token of the calls to those services. @default plaintext, no token */
+  readonly client?: GrpcClientConfig;
 }
 
 /** The inference service's parts, without a server. */
@@ -62,7 +65,11 @@ export function createInferenceServing(options: InferenceServingOptions): Infere
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
   });
   metrics.observeQueueDepth(() => registry.queueDepth());
-  const pagePath = grpcPagePath(options.pagePath ?? localPagePath, options.maxMessageBytes ?? 64 * 1024 ** 2);
+  const pagePath = grpcPagePath(
+    options.pagePath ?? localPagePath,
+    options.maxMessageBytes ?? 64 * 1024 ** 2,
+    options.client,
+  );
   const serving = new Serving({
     pagePath,
     registry,
@@ -119,6 +126,7 @@ export function createInference(options: InferenceOptions): Promise<InferenceRun
         limits: config,
         pagePath: config.pagePath,
         maxMessageBytes: config.maxMessageBytes,
+        client: config.grpcClient,
         ...(config.modelSets[0] ? { defaultModelSet: config.modelSets[0] } : {}),
       });
       lifecycle.onDrain(DrainPhase.Resources, 'model-sets', close);

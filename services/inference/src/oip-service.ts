@@ -16,7 +16,7 @@ import {
 } from '@kzr/api/inference/v2/grpc_predict_v2';
 import { type RawImage } from '@kzr/imaging';
 import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
-import { type VotingMode } from '@kzr/artifacts';
+import { checkSegment, type VotingMode } from '@kzr/artifacts';
 
 import { classifyCrops } from './ensemble/classify.js';
 import { type LoadedModelSet } from './models/load-model-set.js';
@@ -228,6 +228,7 @@ export function createOipService(options: ServingOptions | Serving): GrpcService
         serverLive: async () => ({ live: true }),
         serverReady: async () => ({ ready: registry.ready() }),
         modelReady: async (request) => {
+          if (request.version !== '') checkSegment('version', request.version);
           const status = registry.status(request.name);
           return {
             ready: status.state === 'ready' && (request.version === '' || request.version === status.version),

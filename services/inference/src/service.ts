@@ -16,7 +16,7 @@ import { MediaType } from '@kzr/api/kzr/v1/common';
 import type { PagePredictions } from '@kzr/api/kzr/v1/postprocess';
 import { charOfCode, isUnicodeCode, requirePageId } from '@kzr/core';
 import { type CallContext, type GrpcServiceRegistration, implement, ValidationError } from '@kzr/platform';
-import { PagePreprocessing, type VotingMode } from '@kzr/artifacts';
+import { checkSegment, PagePreprocessing, type VotingMode } from '@kzr/artifacts';
 
 import { classifyCrops, type LabelScore } from './ensemble/classify.js';
 import {
@@ -164,6 +164,8 @@ export async function handleRecognizePage(
     throw new ValidationError('low_confidence_threshold', `expected a value in [0, 1], got ${threshold}`);
   }
   requirePageId('page_id', request.pageId);
+  // Postprocess checks it too; checked here so a bad name costs no classification.
+  if (request.filterVersion !== '') checkSegment('filter_version', request.filterVersion);
   const sets = detectionSets(request, serving.limits.maxDetectionsPerPage);
   const source = request.image?.source;
   if (!source) throw new ValidationError('image', 'an encoded image or a store key is needed');

@@ -25,7 +25,7 @@ import { MediaType } from '@kzr/api/kzr/v1/common';
 import { type RecognizePageRequest, type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
 import { type DetectionSet, formatSubmissionCsv, toDetectionSet } from '@kzr/core';
 import { decodeImage } from '@kzr/imaging';
-import { createLogger, openAdapters } from '@kzr/platform';
+import { compileGrpcClientConfig, createLogger, openAdapters } from '@kzr/platform';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
@@ -159,7 +159,7 @@ export async function run(args: string[]): Promise<number> {
 
   let pages: RecognizePageResponse[];
   if (typeof values.server === 'string') {
-    pages = await recognizeAll(values.server, requests);
+    pages = await recognizeAll(values.server, requests, compileGrpcClientConfig(process.env));
   } else {
     const config = compileEmbeddedConfig(process.env);
     const logger = createLogger({ level: 'warn' });

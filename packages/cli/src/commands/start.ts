@@ -84,7 +84,14 @@ export async function run(args: string[]): Promise<number> {
     runtimes.map((r) => [r.name, { endpoint: r.server.endpoint, health: r.server.status, ready: r.server.ready }]),
   );
   process.stdout.write(
-    `${JSON.stringify({ mode: 'embedded', dataDir: config.dataDir, adapters: adapters.describe, services: serving })}\n`,
+    `${JSON.stringify({
+      mode: 'embedded',
+      dataDir: config.dataDir,
+      adapters: adapters.describe,
+      services: serving,
+      // Every service shares the TLS and auth settings: say once whether the ports are open.
+      security: preprocess.server.security,
+    })}\n`,
   );
   await drainOnSignal(async (signal) => {
     await Promise.all(runtimes.map((r) => r.close(signal)));

@@ -35,6 +35,7 @@ import {
 import { ErrorKind, KzrError } from '@kzr/core';
 
 import { NotReadyError, ValidationError } from '../errors.js';
+import { type NatsAuth, natsSecurityOptions, type NatsTls } from './nats-auth.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { EventMap, EventSubject } from './events.js';
 import {
@@ -76,6 +77,10 @@ export interface NatsBusOptions {
   readonly publishTimeoutMs?: number;
   /** Time between reconnect attempts. @default 250 */
   readonly reconnectWaitMs?: number;
+  /** Credentials presented to the server (see `nats-auth.ts`). @default none */
+  readonly auth?: NatsAuth | undefined;
+  /** TLS with the server's CA. @default plaintext, unless a URL is `tls://` */
+  readonly tls?: NatsTls | undefined;
   readonly logger?: Logger;
 }
 
@@ -147,6 +152,7 @@ export class NatsBus implements Bus {
       name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: options.reconnectWaitMs ?? 250,
+      ...natsSecurityOptions(options.auth, options.tls),
     });
     try {
       const jsm = await jetstreamManager(nc);

@@ -26,6 +26,8 @@ export interface NatsServerProcessOptions {
   readonly startTimeoutMs?: number;
   /** Environment to read `KZR_NATS_SERVER` and `PATH` from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** More lines of `nats.conf` (accounts, authorization, tls), for tests of a secured server. @default none */
+  readonly extraConfig?: readonly string[];
 }
 
 /** The binary: `KZR_NATS_SERVER`, else `nats-server` on PATH, else Debian's `/usr/sbin/nats-server`. */
@@ -67,6 +69,7 @@ export class NatsServerProcess {
         `  max_memory_store: ${options.maxMemoryStore ?? '64MB'}`,
         `  max_file_store: ${options.maxFileStore ?? '256MB'}`,
         '}',
+        ...(options.extraConfig ?? []),
         '',
       ].join('\n'),
     );

@@ -13,7 +13,9 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 
 import type { Logger } from '../logger.js';
+import { AccessControl } from './auth.js';
 import { tolerantDefinition } from './handlers.js';
+import { defaultCertificateRefreshMs, type GrpcServerTls, serverCredentials } from './tls.js';
 
 /** One service to serve. */
 export interface GrpcServiceRegistration {
@@ -40,6 +42,12 @@ export interface GrpcServerOptions {
   readonly protoIncludeDirs: readonly string[];
   /** Whether the server starts ready (see {@link GrpcServer.setReady}). @default true */
   readonly ready?: boolean;
+  /** TLS, and mTLS with a client CA (see `tls.ts`). @default plaintext */
+  readonly tls?: GrpcServerTls | undefined;
+  /** The access file mapping tokens and subjects to roles (see `auth.ts`). @default none */
+  readonly authTokensFile?: string | undefined;
+  /** How often the certificate and access files are read again. @default 5000 */
+  readonly securityRefreshMs?: number;
   readonly logger: Logger;
 }
 
@@ -62,6 +70,7 @@ export class GrpcServer implements AsyncDisposable {
   /** Health names reported besides the services (for example one per model set). */
   readonly #extraHealth = new Map<string, ServingStatus>();
   readonly #logger: Logger;
+  readonly #access: AccessControl;
   #status: ServingStatus = 'NOT_SERVING';
   #ready = true;
   #stopping: Promise<void> | undefined;
@@ -69,6 +78,8 @@ export class GrpcServer implements AsyncDisposable {
   readonly port: number;
   /** `host:port` clients connect to. */
   readonly endpoint: string;
+  /** How callers are let in, for start-up reports: `tls` off, on or mtls, and how `auth` checks them. */
+  readonly security: { readonly tls: 'off' | 'on' | 'mtls'; readonly auth: string };
 
   private constructor(
     server: grpc.Server,
@@ -76,21 +87,38 @@ export class GrpcServer implements AsyncDisposable {
     names: readonly string[],
     host: string,
     port: number,
+    access: AccessControl,
+    tls: GrpcServerTls | undefined,
     logger: Logger,
   ) {
     this.#server = server;
+    this.#access = access;
     this.#health = health;
     this.#names = names;
     this.#logger = logger;
     this.port = port;
     this.endpoint = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.security = Object.freeze({
+      tls: tls === undefined ? 'off' : tls.clientCaFile === undefined ? 'on' : 'mtls',
+      auth: access.describe,
+    });
   }
 
-  /** Binds, registers health and reflection, and reports SERVING. */
+  /**
+   * Binds, registers health and reflection, and reports SERVING. With TLS the port serves TLS
+   * only; with an access file or mTLS every call, health and reflection included, needs a role
+   * (see `roles.ts`).
+   */
   static async start(options: GrpcServerOptions): Promise<GrpcServer> {
+    const refreshMs = options.securityRefreshMs ?? defaultCertificateRefreshMs;
+    const access = new AccessControl(
+      { tokensFile: options.authTokensFile, clientCertificates: options.tls?.clientCaFile !== undefined },
+      options.logger,
+    );
     const server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': options.maxMessageBytes,
+      interceptors: access.enabled ? [access.interceptor()] : [],
     });
     const names = options.services.map((s) => s.name);
     const health = new HealthImplementation({
@@ -109,14 +137,19 @@ export class GrpcServer implements AsyncDisposable {
     // embedded mode's servers loading the same set): list only the served ones.
     new ReflectionService(described, { services: [...names, healthServiceName] }).addToServer(server);
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      server.bindAsync(`${options.host}:${options.port}`, serverCredentials(options.tls, refreshMs), (err, bound) =>
         err ? reject(err) : resolve(bound),
       );
     });
-    const started = new GrpcServer(server, health, names, options.host, port, options.logger);
+    access.watch(refreshMs);
+    const started = new GrpcServer(server, health, names, options.host, port, access, options.tls, options.logger);
     started.#ready = options.ready ?? true;
     started.setStatus('SERVING');
-    options.logger.info('grpc server listening', { endpoint: started.endpoint, services: names });
+    options.logger.info('grpc server listening', {
+      endpoint: started.endpoint,
+      services: names,
+      ...started.security,
+    });
     return started;
   }
 
@@ -171,6 +204,7 @@ export class GrpcServer implements AsyncDisposable {
   shutdown(graceMs: number): Promise<void> {
     this.#stopping ??= new Promise<void>((resolve) => {
       this.setStatus('NOT_SERVING');
+      this.#access.close();
       const force = setTimeout(() => {
         this.#logger.warn('grace period over; cancelling remaining calls', { endpoint: this.endpoint, graceMs });
         this.#server.forceShutdown();

@@ -80,6 +80,8 @@ export async function startService<T extends object>(options: StartServiceOption
       services: parts.services,
       reflectionProtoFiles: options.protoFiles,
       protoIncludeDirs: [protoRoot],
+      tls: config.grpcTls,
+      authTokensFile: config.authTokensFile,
       ...(options.ready !== undefined ? { ready: options.ready } : {}),
       logger,
     });

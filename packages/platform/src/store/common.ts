@@ -9,15 +9,17 @@ import type { GetOptions, PutBody } from './types.js';
 
 /**
  * Checks an object key: 1 to 1024 characters, `/`-separated segments that are not empty, `.`
- * or `..`, no backslash or control characters, and no leading `.kzr` segment (reserved).
+ * or `..`, no backslash, `%` or control characters, and no leading `.kzr` segment (reserved).
+ * Keys are never URL-decoded; refusing `%` also keeps any layer that would (a proxy, a
+ * client) from reading `%2e%2e` as `..`.
  */
 export function checkKey(key: string, field = 'key'): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > 1024) {
     throw new ValidationError(field, 'must be 1 to 1024 characters');
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(key))
-    throw new ValidationError(field, 'must not contain control characters or backslashes');
+  if (/[\u0000-\u001f\u007f\\%]/.test(key))
+    throw new ValidationError(field, 'must not contain control characters, backslashes or %');
   const segments = key.split('/');
   if (segments.some((s) => s === '' || s === '.' || s === '..')) {
     throw new ValidationError(field, `${JSON.stringify(key)} has an empty, "." or ".." segment`);

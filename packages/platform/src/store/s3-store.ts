@@ -9,6 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 
 import { Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
 
@@ -42,6 +44,8 @@ export interface S3StoreOptions {
    * @default 8388608 (8 MiB)
    */
   readonly partSizeBytes?: number;
+  /** PEM CA that signed the server's certificate, for an `https` endpoint with a private CA. @default the system CAs */
+  readonly caFile?: string | undefined;
 }
 
 const shaKey = 'kzr-sha256';
@@ -126,7 +130,13 @@ export class S3Store implements Store {
       throw new ValidationError('partSizeBytes', 'expected an integer >= 5 MiB (the S3 minimum part size)');
     }
     const useSSL = url.protocol === 'https:';
+    if (options.caFile !== undefined && !useSSL) {
+      throw new ValidationError('caFile', 'needs an https: endpoint');
+    }
     const client = new Client({
+      ...(options.caFile !== undefined
+        ? { transportAgent: new HttpsAgent({ ca: readFileSync(options.caFile), keepAlive: true }) }
+        : {}),
       endPoint: url.hostname,
       port: url.port ? Number(url.port) : useSSL ? 443 : 80,
       useSSL,

@@ -132,10 +132,13 @@ export class ModelRegistry implements AsyncDisposable {
 
   /**
    * Takes a lease on the serving version of `modelSet` (and checks `version` when given).
-   * @throws NotFoundError for a set the registry does not know; NotReadyError while its first
+   * @throws ValidationError for a name that is no Store key segment (`../x`, `%2e%2e`);
+   *   NotFoundError for a set the registry does not know; NotReadyError while its first
    *   version loads or when every load failed.
    */
   acquire(modelSet: string, version = ''): ModelLease {
+    checkSegment('modelSet', modelSet);
+    if (version !== '') checkSegment('version', version);
     const e = this.sets.get(modelSet);
     if (!e) throw new NotFoundError(`model set ${JSON.stringify(modelSet)}`);
     const set = e.current;
@@ -159,8 +162,9 @@ export class ModelRegistry implements AsyncDisposable {
     return { set, release, [Symbol.dispose]: release };
   }
 
-  /** Status of one set; NotFoundError for an unknown one. */
+  /** Status of one set; ValidationError for a name that is no key segment, NotFoundError for an unknown one. */
   status(modelSet: string): ModelSetStatus {
+    checkSegment('modelSet', modelSet);
     const e = this.sets.get(modelSet);
     if (!e) throw new NotFoundError(`model set ${JSON.stringify(modelSet)}`);
     const state = e.current ? 'ready' : e.pending.length > 0 ? 'loading' : 'failed';

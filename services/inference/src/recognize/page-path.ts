@@ -10,7 +10,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { type FinalizePageRequest, type FinalizePageResponse, PostprocessClient } from '@kzr/api/kzr/v1/postprocess';
 import { type PreprocessPageRequest, type PreprocessPageResponse, PreprocessClient } from '@kzr/api/kzr/v1/preprocess';
-import { fromServiceError, type ServerCall } from '@kzr/platform';
+import {
+  clientCredentials,
+  fromServiceError,
+  type GrpcClientConfig,
+  plaintextClient,
+  type ServerCall,
+} from '@kzr/platform';
 
 /** Where the page path's other services listen. */
 export interface PagePathEndpoints {
@@ -46,14 +52,24 @@ function unary<Q, R>(method: Unary<Q, R>, peer: string, request: Q, parent?: Ser
   });
 }
 
-/** gRPC clients of the page path's steps; one channel per endpoint, closed with {@link PagePathSteps.close}. */
-export function grpcPagePath(endpoints: PagePathEndpoints, maxMessageBytes: number): PagePathSteps {
+/**
+ * gRPC clients of the page path's steps; one channel per endpoint, closed with
+ * {@link PagePathSteps.close}. `client` gives TLS and the bearer token (the service's own
+ * `grpcClient` config); plaintext without a token by default.
+ */
+export function grpcPagePath(
+  endpoints: PagePathEndpoints,
+  maxMessageBytes: number,
+  client: GrpcClientConfig = plaintextClient,
+): PagePathSteps {
+  const { credentials, options: security } = clientCredentials(client);
   const options = {
+    ...security,
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
   };
-  const preprocess = new PreprocessClient(endpoints.preprocess, grpc.credentials.createInsecure(), options);
-  const postprocess = new PostprocessClient(endpoints.postprocess, grpc.credentials.createInsecure(), options);
+  const preprocess = new PreprocessClient(endpoints.preprocess, credentials, options);
+  const postprocess = new PostprocessClient(endpoints.postprocess, credentials, options);
   return {
     preprocessPage: (request, parent) =>
       unary(preprocess.preprocessPage.bind(preprocess), endpoints.preprocess, request, parent),
