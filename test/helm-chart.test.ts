@@ -7,7 +7,7 @@
  * only environment variables and ports the code reads.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -323,6 +323,25 @@ describe('the kzr chart', () => {
     assert.equal(only(rendered.get(file)!, 'ServiceMonitor').apiVersion, monitoringApi);
     const without = await render([file]);
     assert.equal(without.filter((o) => o.kind === 'ServiceMonitor').length, 0);
+  });
+
+  it('lists every value in its README', async () => {
+    const values = parse(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const readme = await readFile(join(chartDir, 'README.md'), 'utf8');
+    // Kubernetes objects passed through whole are listed as one value.
+    const whole = new Set(['resources', 'podSecurityContext', 'containerSecurityContext']);
+    const leaves = (obj: Record<string, unknown>, prefix: string): string[] =>
+      Object.entries(obj).flatMap(([key, value]) =>
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        !whole.has(key) &&
+        Object.keys(value).length > 0
+          ? leaves(value as Record<string, unknown>, `${prefix}${key}.`)
+          : [`${prefix}${key}`],
+      );
+    const missing = leaves(values, '').filter((path) => !readme.includes(`| \`${path}\` |`));
+    assert.deepEqual(missing, []);
   });
 
   it('has a helm test Pod that checks the health of every service', () => {
