@@ -25,10 +25,13 @@ COPY . .
 RUN npm ci --no-audit --no-fund \
  && npm run --silent gen \
  && npm run --silent build
-# Production dependencies only; tests, benches and test builds stay behind.
+# Production dependencies only; tests, benches and test builds stay behind, and so do ONNX
+# Runtime's binaries for other systems (about 250 MB of macOS, Windows and Linux arm64 builds).
 RUN npm prune --omit=dev --no-audit --no-fund \
  && rm -rf test bench packages/*/test services/*/test packages/*/dist/test services/*/dist/test \
- && find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete
+ && find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin node_modules/onnxruntime-node/bin/napi-v6/win32 \
+      node_modules/onnxruntime-node/bin/napi-v6/linux/arm64
 
 FROM ${BASE}
 ENV NODE_ENV=production

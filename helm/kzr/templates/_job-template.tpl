@@ -6,7 +6,6 @@ command, arguments, the phase's environment and, for training phases, the nvidia
 so no GPU limit is set here. `.Values.jobs.override` is merged last.
 */}}
 {{- define "kzr.jobTemplate" -}}
-{{- $ctx := dict "root" . "component" "phase" -}}
 {{- $job := include "kzr.jobTemplateBase" . | fromYaml -}}
 {{- toYaml (mustMergeOverwrite $job (deepCopy .Values.jobs.override)) -}}
 {{- end -}}
