@@ -7,7 +7,7 @@
  * only environment variables and ports the code reads.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +18,16 @@ import { defaultPostprocessPort, postprocessEnvNames } from '@kzr/postprocess';
 import { defaultPreprocessPort, preprocessEnvNames } from '@kzr/preprocess';
 import { parse } from 'yaml';
 
-import { chartDir, type K8sObject, lint, render, unknownFields, validateModel } from './helpers/helm.js';
+import {
+  chartDir,
+  helm,
+  type K8sObject,
+  kubeVersion,
+  lint,
+  render,
+  unknownFields,
+  validateModel,
+} from './helpers/helm.js';
 
 const ciFiles = ['default', 'gpu', 'external-nats-s3', 'hardened'].map((name) =>
   join(chartDir, 'ci', `${name}-values.yaml`),
@@ -323,6 +332,38 @@ describe('the kzr chart', () => {
     assert.equal(only(rendered.get(file)!, 'ServiceMonitor').apiVersion, monitoringApi);
     const without = await render([file]);
     assert.equal(without.filter((o) => o.kind === 'ServiceMonitor').length, 0);
+  });
+
+  it('renders NOTES.txt with every endpoint and how to create the credentials Secret', async () => {
+    // helm renders NOTES.txt only on install; a copy of the chart renders it through `tpl`.
+    const copy = join(scratch, 'notes-chart');
+    await cp(chartDir, copy, { recursive: true });
+    await cp(join(chartDir, 'templates', 'NOTES.txt'), join(copy, 'notes.txt'));
+    await rm(join(copy, 'templates', 'NOTES.txt'));
+    await writeFile(
+      join(copy, 'templates', 'notes-check.yaml'),
+      'notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n',
+    );
+    for (const file of [ciFiles[0]!, ciFiles[2]!]) {
+      const result = await helm([
+        'template',
+        'kzr',
+        copy,
+        '-n',
+        'kzr',
+        '--kube-version',
+        kubeVersion,
+        '-f',
+        file,
+        '--show-only',
+        'templates/notes-check.yaml',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const notes = (parse(result.stdout) as { notes: string }).notes;
+      for (const service of kzrServices) assert.match(notes, new RegExp(`kzr-${service}:\\d+`));
+      assert.match(notes, /create secret generic kzr-s3(-credentials)? /);
+      assert.match(notes, /helm test kzr -n kzr/);
+    }
   });
 
   it('lists every value in its README', async () => {
