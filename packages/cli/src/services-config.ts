@@ -9,7 +9,8 @@ import { compileTrainerConfig, defaultTrainerPort, type TrainerConfig } from '@k
  * The config of each embedded service (`kzr start`), compiled as its standalone main compiles
  * it, except the gRPC port: `KZR_PREPROCESS_PORT`, `KZR_INFERENCE_PORT`, `KZR_POSTPROCESS_PORT`,
  * `KZR_TRAINER_PORT` (0 picks a free port; by default each service's standalone port, 50051,
- * 50052, 50053, 50054).
+ * 50052, 50053, 50054), and no health-only port (`KZR_HEALTH_PORT` is one process's, for a
+ * Deployment's probes).
  */
 export interface EmbeddedServicesConfig {
   readonly preprocess: PreprocessConfig;
@@ -20,7 +21,10 @@ export interface EmbeddedServicesConfig {
 
 /** Compiles the {@link EmbeddedServicesConfig}; throws a ConfigError naming the first bad variable. */
 export function compileEmbeddedServicesConfig(env: Env): EmbeddedServicesConfig {
-  const port = (name: string, fallback: number): { grpcPort: number } => ({ grpcPort: readPort(env, name, fallback) });
+  const port = (name: string, fallback: number): { grpcPort: number; healthPort: undefined } => ({
+    grpcPort: readPort(env, name, fallback),
+    healthPort: undefined,
+  });
   return Object.freeze({
     preprocess: Object.freeze({
       ...compilePreprocessConfig(env),

@@ -9,6 +9,7 @@ export {
   isEventSubject,
 } from './bus/events.js';
 export { freePort } from './free-port.js';
+export { platformEnvNames, unknownEnvNames } from './known-env.js';
 export { machineBusFile, readMachineBus, startMachineBus } from './bus/machine-bus.js';
 export { MemoryBus } from './bus/memory-bus.js';
 export { natsServerBinary, NatsServerProcess } from './bus/nats-server-process.js';

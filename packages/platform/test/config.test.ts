@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { compileServerConfig, compileServiceConfig, ConfigError, readBool, readBytes } from '../src/index.js';
+import {
+  compileServerConfig,
+  compileServiceConfig,
+  ConfigError,
+  platformEnvNames,
+  readBool,
+  readBytes,
+  unknownEnvNames,
+} from '../src/index.js';
 
 describe('config', () => {
   it('applies the documented defaults when nothing is set', () => {
@@ -15,6 +23,26 @@ describe('config', () => {
       grpcClient: { tls: undefined, token: undefined },
     });
     assert.equal(compileServiceConfig({}, 50052).grpcPort, 50052);
+    assert.equal(compileServiceConfig({}, 50052).healthPort, undefined);
+  });
+
+  it('reads the health-only port and rejects one out of range', () => {
+    assert.equal(compileServiceConfig({ KZR_HEALTH_PORT: '8081' }, 1).healthPort, 8081);
+    assert.throws(() => compileServiceConfig({ KZR_HEALTH_PORT: '-1' }, 1), /KZR_HEALTH_PORT="-1" is invalid/);
+  });
+
+  it("names the KZR_ variables set that neither the platform nor the service reads, and nothing else's", () => {
+    const env = {
+      KZR_S3_ENDPONT: 'http://minio:9000',
+      KZR_STORE: 's3',
+      KZR_HEALTH_PORT: '8081',
+      KZR_PREPROCESS_THREADS: '2',
+      KZR_ZZZ: '',
+      PATH: '/usr/bin',
+      kzr_lower: 'x',
+    };
+    assert.deepEqual(unknownEnvNames(env, ['KZR_PREPROCESS_THREADS']), ['KZR_S3_ENDPONT', 'KZR_ZZZ']);
+    assert.ok(platformEnvNames.includes('KZR_NATS_URL'));
   });
 
   it('reads sizes with binary suffixes and treats blank as unset', () => {

@@ -24,8 +24,12 @@ import {
 const silent = createLogger({ write: () => {} });
 const okScore: ScoreResponse = { f1: 1, precision: 1, recall: 1, tp: 1, fp: 0, fn: 0 };
 
-async function startWith(handlers: Handlers<typeof PostprocessService>): Promise<GrpcServer> {
+async function startWith(
+  handlers: Handlers<typeof PostprocessService>,
+  options: { healthPort?: number } = {},
+): Promise<GrpcServer> {
   return GrpcServer.start({
+    ...options,
     host: '127.0.0.1',
     port: 0,
     maxMessageBytes: 64 * 1024,
@@ -219,6 +223,53 @@ describe('gRPC server kit', () => {
     const drained = server.shutdown(1000);
     assert.equal(server.status, 'NOT_SERVING');
     await drained;
+  });
+
+  it('serves only health on the plaintext health port, with the same statuses, until the drain ends', async () => {
+    let release: () => void = () => {};
+    const server = await startWith(
+      {
+        score: async () => {
+          await new Promise<void>((resolve) => (release = resolve));
+          return okScore;
+        },
+      },
+      { healthPort: 0 },
+    );
+    assert.ok(server.healthPort !== undefined && server.healthPort !== server.port);
+    const healthEndpoint = `127.0.0.1:${server.healthPort}`;
+    assert.equal(await checkHealth(healthEndpoint), 'SERVING');
+    assert.equal(await checkHealth(healthEndpoint, livenessHealthName), 'SERVING');
+    server.setReady(false);
+    assert.equal(await checkHealth(healthEndpoint), 'NOT_SERVING', 'readiness follows the overall health');
+    assert.equal(await checkHealth(healthEndpoint, livenessHealthName), 'SERVING');
+    server.setReady(true);
+
+    // Nothing but health on that port: kzr's services and reflection are not there.
+    const onHealthPort = new PostprocessClient(healthEndpoint, grpc.credentials.createInsecure());
+    const err = (await score(onHealthPort, 'x').catch((e: unknown) => e)) as grpc.ServiceError;
+    assert.equal(err.code, grpc.status.UNIMPLEMENTED);
+    await assert.rejects(listServicesByReflection(healthEndpoint));
+    onHealthPort.close();
+
+    // Draining: not ready but alive while a call runs, then the health port closes too.
+    const client = new PostprocessClient(server.endpoint, grpc.credentials.createInsecure());
+    const inFlight = score(client, 'x');
+    await sleep(100);
+    const drained = server.shutdown(5000);
+    assert.equal(await checkHealth(healthEndpoint), 'NOT_SERVING');
+    assert.equal(await checkHealth(healthEndpoint, livenessHealthName), 'SERVING');
+    release();
+    await inFlight;
+    await drained;
+    const closed = (await checkHealth(healthEndpoint, '', 1000).catch((e: unknown) => e)) as grpc.ServiceError;
+    assert.equal(closed.code, grpc.status.UNAVAILABLE);
+    client.close();
+  });
+
+  it('fails to start when the health port is taken', async () => {
+    await using first = await startWith({}, { healthPort: 0 });
+    await assert.rejects(startWith({}, { healthPort: first.healthPort }), /No address added|EADDRINUSE|bind/i);
   });
 
   it('answers a method without a handler UNIMPLEMENTED', async () => {

@@ -15,6 +15,22 @@ import type { PagePathEndpoints } from './recognize/page-path.js';
 /** The inference service's default gRPC port. */
 export const defaultInferencePort = 50052;
 
+/** The `KZR_*` variables the service reads besides the platform's (`KZR_TF_BACKEND` is read by `@kzr/ml`'s backend choice). */
+export const inferenceEnvNames: readonly string[] = Object.freeze([
+  'KZR_INFERENCE_MAX_CROPS',
+  'KZR_INFERENCE_MAX_PAGE_PIXELS',
+  'KZR_INFERENCE_MAX_DETECTIONS',
+  'KZR_INFERENCE_MAX_BATCH',
+  'KZR_INFERENCE_MAX_DELAY_MS',
+  'KZR_INFERENCE_MAX_QUEUE',
+  'KZR_INFERENCE_LOW_CONFIDENCE_PERCENT',
+  'KZR_INFERENCE_ENGINE',
+  'KZR_INFERENCE_MODEL_SETS',
+  'KZR_PREPROCESS_ENDPOINT',
+  'KZR_POSTPROCESS_ENDPOINT',
+  'KZR_TF_BACKEND',
+]);
+
 /** Limits and serving settings every request is checked against. */
 export interface InferenceLimits {
   /**

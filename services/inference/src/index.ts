@@ -3,6 +3,7 @@ export {
   compileInferenceLimits,
   defaultInferenceLimits,
   defaultInferencePort,
+  inferenceEnvNames,
   localPagePath,
 } from './config.js';
 export { createInference, createInferenceServing } from './create.js';

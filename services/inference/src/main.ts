@@ -5,7 +5,12 @@
  */
 import { runServiceMain } from '@kzr/platform';
 
-import { compileInferenceConfig } from './config.js';
+import { compileInferenceConfig, inferenceEnvNames } from './config.js';
 import { createInference } from './create.js';
 
-await runServiceMain({ name: 'inference', compileConfig: compileInferenceConfig, create: createInference });
+await runServiceMain({
+  name: 'inference',
+  envNames: inferenceEnvNames,
+  compileConfig: compileInferenceConfig,
+  create: createInference,
+});

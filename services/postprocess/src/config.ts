@@ -7,6 +7,12 @@ import { defaultFilterCacheSize } from './service.js';
 /** The postprocess service's default gRPC port. */
 export const defaultPostprocessPort = 50053;
 
+/** The `KZR_*` variables the service reads besides the platform's. */
+export const postprocessEnvNames: readonly string[] = Object.freeze([
+  'KZR_POSTPROCESS_FILTER_CACHE',
+  'KZR_POSTPROCESS_MAX_CHARACTERS',
+]);
+
 /** The compiled postprocess config. */
 export interface PostprocessConfig extends ServiceConfig {
   /**

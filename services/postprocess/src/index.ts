@@ -1,4 +1,4 @@
-export { compilePostprocessConfig, defaultPostprocessPort } from './config.js';
+export { compilePostprocessConfig, defaultPostprocessPort, postprocessEnvNames } from './config.js';
 export { createPostprocess } from './create.js';
 export { fromWire, pagesFromJson, toWire } from './convert.js';
 export {

@@ -5,7 +5,12 @@
  */
 import { runServiceMain } from '@kzr/platform';
 
-import { compilePostprocessConfig } from './config.js';
+import { compilePostprocessConfig, postprocessEnvNames } from './config.js';
 import { createPostprocess } from './create.js';
 
-await runServiceMain({ name: 'postprocess', compileConfig: compilePostprocessConfig, create: createPostprocess });
+await runServiceMain({
+  name: 'postprocess',
+  envNames: postprocessEnvNames,
+  compileConfig: compilePostprocessConfig,
+  create: createPostprocess,
+});

@@ -4,6 +4,16 @@ import { compileServiceConfig, type Env, readBytes, readInt, type ServiceConfig 
 /** The preprocess service's default gRPC port. */
 export const defaultPreprocessPort = 50051;
 
+/** The `KZR_*` variables the service reads besides the platform's. */
+export const preprocessEnvNames: readonly string[] = Object.freeze([
+  'KZR_PREPROCESS_MAX_PAGE_PIXELS',
+  'KZR_PREPROCESS_MAX_BOXES',
+  'KZR_PREPROCESS_MAX_CROP_SIZE',
+  'KZR_PREPROCESS_MAX_CROP_PIXELS',
+  'KZR_PREPROCESS_MAX_CROPS_PER_MESSAGE',
+  'KZR_PREPROCESS_THREADS',
+]);
+
 /** Limits every request is checked against. */
 export interface PreprocessLimits {
   /**

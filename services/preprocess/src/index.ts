@@ -1,4 +1,9 @@
-export { compilePreprocessConfig, compilePreprocessLimits, defaultPreprocessPort } from './config.js';
+export {
+  compilePreprocessConfig,
+  compilePreprocessLimits,
+  defaultPreprocessPort,
+  preprocessEnvNames,
+} from './config.js';
 export { createPreprocess } from './create.js';
 export { ingestCodhBooks, ingestKaggleDir } from './ingest.js';
 export { decodePage, imageBytes, paddingFromWire, planCrops } from './pages.js';

@@ -5,7 +5,12 @@
  */
 import { runServiceMain } from '@kzr/platform';
 
-import { compilePreprocessConfig } from './config.js';
+import { compilePreprocessConfig, preprocessEnvNames } from './config.js';
 import { createPreprocess } from './create.js';
 
-await runServiceMain({ name: 'preprocess', compileConfig: compilePreprocessConfig, create: createPreprocess });
+await runServiceMain({
+  name: 'preprocess',
+  envNames: preprocessEnvNames,
+  compileConfig: compilePreprocessConfig,
+  create: createPreprocess,
+});

@@ -6,6 +6,14 @@ import { kzrBin } from './paths.js';
 /** The trainer service's default gRPC port. */
 export const defaultTrainerPort = 50054;
 
+/** The `KZR_*` variables the trainer reads besides the platform's. */
+export const trainerEnvNames: readonly string[] = Object.freeze([
+  'KZR_TRAINER_JOB_COMMAND',
+  'KZR_TRAINER_JOB_IMAGE',
+  'KZR_TRAINER_JOB_ENV',
+  'KZR_TRAINER_POLL_MS',
+]);
+
 /** The compiled trainer config. */
 export interface TrainerConfig extends ServiceConfig {
   /**

@@ -1,5 +1,5 @@
 export { checkpointEpoch, readFailureReport, writeFailureReport } from './attempt-report.js';
-export { compileTrainerConfig, defaultTrainerPort } from './config.js';
+export { compileTrainerConfig, defaultTrainerPort, trainerEnvNames } from './config.js';
 export { driveRun, phaseJobName } from './controller.js';
 export { phaseLineToWire, phaseStatusToWire, runSpecToWire, runToWire } from './convert.js';
 export { createTrainer } from './create.js';

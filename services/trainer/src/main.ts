@@ -6,7 +6,12 @@
  */
 import { runServiceMain } from '@kzr/platform';
 
-import { compileTrainerConfig } from './config.js';
+import { compileTrainerConfig, trainerEnvNames } from './config.js';
 import { createTrainer } from './create.js';
 
-await runServiceMain({ name: 'trainer', compileConfig: compileTrainerConfig, create: createTrainer });
+await runServiceMain({
+  name: 'trainer',
+  compileConfig: compileTrainerConfig,
+  create: createTrainer,
+  envNames: trainerEnvNames,
+});

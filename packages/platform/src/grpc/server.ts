@@ -3,6 +3,10 @@
  * exactly the services this server serves, message size limits, and a graceful drain (health
  * NOT_SERVING, tryShutdown, grace deadline, then force).
  *
+ * A health-only port (`healthPort`) serves `grpc.health.v1` alone, in plaintext, on a second
+ * server sharing the same statuses: Kubernetes' native gRPC probes reach it whatever the main
+ * port requires, and nothing but health is exposed there.
+ *
  * Health names: `''` (the whole server: SERVING while it serves and is ready, see
  * {@link GrpcServer.setReady}), each service's full name, {@link livenessHealthName}, and the
  * names a service adds with {@link GrpcServer.setHealth}.
@@ -40,6 +44,11 @@ export interface GrpcServerOptions {
   readonly reflectionProtoFiles: readonly string[];
   /** Include directories for `reflectionProtoFiles`. */
   readonly protoIncludeDirs: readonly string[];
+  /**
+   * Port of a second, plaintext server on `host` that serves only `grpc.health.v1` with the same
+   * statuses (for probes); 0 picks a free one. Unset: no such server.
+   */
+  readonly healthPort?: number;
   /** Whether the server starts ready (see {@link GrpcServer.setReady}). @default true */
   readonly ready?: boolean;
   /** TLS, and mTLS with a client CA (see `tls.ts`). @default plaintext */
@@ -65,6 +74,7 @@ const healthServiceName = 'grpc.health.v1.Health';
 /** A started gRPC server. `shutdown` is idempotent; `await using` drains it. */
 export class GrpcServer implements AsyncDisposable {
   readonly #server: grpc.Server;
+  readonly #healthServer: grpc.Server | undefined;
   readonly #health: HealthImplementation;
   readonly #names: readonly string[];
   /** Health names reported besides the services (for example one per model set). */
@@ -80,9 +90,12 @@ export class GrpcServer implements AsyncDisposable {
   readonly endpoint: string;
   /** How callers are let in, for start-up reports: `tls` off, on or mtls, and how `auth` checks them. */
   readonly security: { readonly tls: 'off' | 'on' | 'mtls'; readonly auth: string };
+  /** The bound port of the health-only server, when one was asked for. */
+  readonly healthPort: number | undefined;
 
   private constructor(
     server: grpc.Server,
+    healthServer: { server: grpc.Server; port: number } | undefined,
     health: HealthImplementation,
     names: readonly string[],
     host: string,
@@ -93,6 +106,8 @@ export class GrpcServer implements AsyncDisposable {
   ) {
     this.#server = server;
     this.#access = access;
+    this.#healthServer = healthServer?.server;
+    this.healthPort = healthServer?.port;
     this.#health = health;
     this.#names = names;
     this.#logger = logger;
@@ -136,19 +151,41 @@ export class GrpcServer implements AsyncDisposable {
     // The proto files may describe more services than this server serves (a shared file, or the
     // embedded mode's servers loading the same set): list only the served ones.
     new ReflectionService(described, { services: [...names, healthServiceName] }).addToServer(server);
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${options.host}:${options.port}`, serverCredentials(options.tls, refreshMs), (err, bound) =>
-        err ? reject(err) : resolve(bound),
-      );
-    });
+    const port = await bind(server, options.host, options.port, serverCredentials(options.tls, refreshMs));
+    let healthServer: { server: grpc.Server; port: number } | undefined;
+    if (options.healthPort !== undefined) {
+      // Probes speak plaintext and carry no credentials: this port serves health alone.
+      const only = new grpc.Server();
+      health.addToServer(only);
+      try {
+        healthServer = {
+          server: only,
+          port: await bind(only, options.host, options.healthPort, grpc.ServerCredentials.createInsecure()),
+        };
+      } catch (err) {
+        server.forceShutdown();
+        throw err;
+      }
+    }
     access.watch(refreshMs);
-    const started = new GrpcServer(server, health, names, options.host, port, access, options.tls, options.logger);
+    const started = new GrpcServer(
+      server,
+      healthServer,
+      health,
+      names,
+      options.host,
+      port,
+      access,
+      options.tls,
+      options.logger,
+    );
     started.#ready = options.ready ?? true;
     started.setStatus('SERVING');
     options.logger.info('grpc server listening', {
       endpoint: started.endpoint,
       services: names,
       ...started.security,
+      ...(healthServer ? { healthPort: healthServer.port } : {}),
     });
     return started;
   }
@@ -199,7 +236,8 @@ export class GrpcServer implements AsyncDisposable {
 
   /**
    * Drains: health NOT_SERVING, refuse new calls, let running calls finish for up to `graceMs`,
-   * then cut the rest. Calling it again returns the same promise.
+   * then cut the rest. The health-only server answers (liveness SERVING, readiness NOT_SERVING)
+   * until the main server has stopped. Calling it again returns the same promise.
    */
   shutdown(graceMs: number): Promise<void> {
     this.#stopping ??= new Promise<void>((resolve) => {
@@ -214,11 +252,17 @@ export class GrpcServer implements AsyncDisposable {
         clearTimeout(force);
         resolve();
       });
-    });
+    }).then(() => this.#healthServer?.forceShutdown());
     return this.#stopping;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown(0);
   }
+}
+
+function bind(server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
 }

@@ -5,12 +5,19 @@
  */
 import { type AdapterConfig, compileAdapterConfig, defaultDataDir } from '../adapters.js';
 import { compileServerConfig, readPort, type ServerConfig } from '../config.js';
-import type { Env } from '../env.js';
+import { type Env, readInt } from '../env.js';
 
 /** Settings of one service process. */
 export interface ServiceConfig extends ServerConfig {
   /** gRPC port (`KZR_GRPC_PORT`); 0 picks a free one. The default is the service's own. */
   readonly grpcPort: number;
+  /**
+   * Port of the plaintext health-only gRPC server (`KZR_HEALTH_PORT`), which serves nothing but
+   * `grpc.health.v1` for Kubernetes' gRPC probes (liveness on the `liveness` name, readiness on
+   * the overall health); 0 picks a free one.
+   * @default undefined (no health-only server)
+   */
+  readonly healthPort: number | undefined;
   /**
    * The Bus, Store and JobRunner (`KZR_BUS`, `KZR_STORE`, `KZR_JOBS` and theirs), opened by the
    * bootstrap after the config compiled. The data directory is platform's `defaultDataDir`
@@ -25,6 +32,7 @@ export function compileServiceConfig(env: Env, defaultPort: number): ServiceConf
   return Object.freeze({
     ...compileServerConfig(env),
     grpcPort: readPort(env, 'KZR_GRPC_PORT', defaultPort),
+    healthPort: readInt(env, 'KZR_HEALTH_PORT', 0, 65_535),
     adapters: compileAdapterConfig(env, defaultDataDir(env)),
   });
 }

@@ -1,14 +1,16 @@
 /**
  * The one `main` of a standalone service process: compile the whole config (adapter variables
- * included) before anything opens, open the adapters, start the service through its factory,
- * drain on SIGTERM/SIGINT, close the adapters and flush telemetry. Exit code: 0 after a clean
- * drain, 1 after a failure, 2 for invalid config (the message names the variable).
+ * included) before anything opens, name unknown `KZR_*` variables in one warning, open the
+ * adapters, start the service through its factory, drain on SIGTERM/SIGINT, close the adapters
+ * and flush telemetry. Exit code: 0 after a clean drain, 1 after a failure, 2 for invalid config
+ * (the message names the variable).
  */
 import { exitCodeOf, failureText } from '@kzr/core';
 
 import { openAdapters } from '../adapters.js';
 import type { Env } from '../env.js';
 import type { JobRunner } from '../jobs/types.js';
+import { unknownEnvNames } from '../known-env.js';
 import { drainOnSignal } from '../lifecycle.js';
 import { createLogger } from '../logger.js';
 import { shutdownTelemetry } from '../telemetry/global.js';
@@ -19,6 +21,12 @@ import type { ServiceOptions, ServiceRuntime } from './runtime.js';
 export interface ServiceMainOptions<C extends ServiceConfig> {
   /** Short service name for logs and the Bus source (`kzr-<name>`), such as `preprocess`. */
   readonly name: string;
+  /**
+   * The `KZR_*` variables the service reads besides the platform's (`platformEnvNames`);
+   * any other `KZR_*` variable set is named in one warning at start.
+   * @default []
+   */
+  readonly envNames?: readonly string[];
   /** Compiles the service's config; throws a ConfigError naming a bad variable. */
   readonly compileConfig: (env: Env) => C;
   /** The service's factory (`createPreprocess`, ...); the JobRunner is for those that run Jobs (the trainer). */
@@ -30,6 +38,8 @@ export async function runServiceMain<C extends ServiceConfig>(options: ServiceMa
   try {
     const config = options.compileConfig(process.env);
     const logger = createLogger({ level: config.logLevel, fields: { service: options.name } });
+    const unknown = unknownEnvNames(process.env, options.envNames ?? []);
+    if (unknown.length > 0) logger.warn('unknown KZR_ variables are ignored', { names: unknown });
     // Disposed in reverse: the service drains first, then its adapters close.
     await using adapters = await openAdapters(config.adapters, { logger, source: `kzr-${options.name}` });
     await using runtime = await options.create({

@@ -77,6 +77,7 @@ export async function startService<T extends object>(options: StartServiceOption
       host: config.grpcHost,
       port: config.grpcPort,
       maxMessageBytes: config.maxMessageBytes,
+      ...(config.healthPort !== undefined ? { healthPort: config.healthPort } : {}),
       services: parts.services,
       reflectionProtoFiles: options.protoFiles,
       protoIncludeDirs: [protoRoot],

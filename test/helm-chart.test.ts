@@ -1,0 +1,394 @@
+/**
+ * The Helm chart (helm/kzr), checked without a cluster: `helm lint --strict` over each CI values
+ * file; the values schema refusing a typo, a negative count and a wrong type; every rendered
+ * document valid for its kubernetes-models class and free of fields Kubernetes does not know;
+ * and what the chart promises: RBAC exactly as the trainer uses it, probes on the health-only
+ * port, the restricted securityContext, GPU limits left to the trainer's training phases, and
+ * only environment variables and ports the code reads.
+ */
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { defaultInferencePort, inferenceEnvNames } from '@kzr/inference';
+import { livenessHealthName, platformEnvNames } from '@kzr/platform';
+import { defaultPostprocessPort, postprocessEnvNames } from '@kzr/postprocess';
+import { defaultPreprocessPort, preprocessEnvNames } from '@kzr/preprocess';
+import { parse } from 'yaml';
+
+import {
+  chartDir,
+  helm,
+  type K8sObject,
+  kubeVersion,
+  lint,
+  render,
+  unknownFields,
+  validateModel,
+} from './helpers/helm.js';
+
+const ciFiles = ['default', 'gpu', 'external-nats-s3', 'hardened'].map((name) =>
+  join(chartDir, 'ci', `${name}-values.yaml`),
+);
+const monitoringApi = 'monitoring.coreos.com/v1';
+
+/** The parts of a pod spec the checks read. */
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: Record<string, unknown> }>;
+  ports?: Array<{ name: string; containerPort: number }>;
+  resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> };
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+  startupProbe?: Probe;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+}
+interface Probe {
+  grpc?: { port: number; service?: string };
+  httpGet?: { path: string };
+  failureThreshold?: number;
+  periodSeconds?: number;
+}
+interface PodSpec {
+  containers: Container[];
+  securityContext?: Record<string, unknown>;
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  volumes?: Array<{ name: string; emptyDir?: unknown; configMap?: { name: string } }>;
+  nodeSelector?: Record<string, string>;
+  tolerations?: unknown[];
+}
+
+const kzrServices = ['preprocess', 'inference', 'postprocess', 'trainer'] as const;
+
+function podSpecOf(obj: K8sObject): PodSpec {
+  if (obj.kind === 'Pod') return obj['spec'] as PodSpec;
+  return (obj['spec'] as { template: { spec: PodSpec } }).template.spec;
+}
+function component(obj: K8sObject): string | undefined {
+  return obj.metadata.labels?.['app.kubernetes.io/component'];
+}
+function only(objects: K8sObject[], kind: string, name?: string): K8sObject {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  assert.equal(found.length, 1, `one ${kind} ${name ?? ''}, found ${found.length}`);
+  return found[0]!;
+}
+function envOf(container: Container): Map<string, { value?: string; valueFrom?: Record<string, unknown> }> {
+  return new Map((container.env ?? []).map((e) => [e.name, e]));
+}
+/** The phase Job template the trainer reads (the ConfigMap's job.yaml). */
+function jobTemplateOf(objects: K8sObject[]): K8sObject {
+  const configMap = only(objects, 'ConfigMap', 'kzr-job-template');
+  return parse((configMap['data'] as Record<string, string>)['job.yaml']!) as K8sObject;
+}
+
+const rendered = new Map<string, K8sObject[]>();
+let scratch = '';
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'kzr-helm-'));
+  for (const file of ciFiles) rendered.set(file, await render([file], { apiVersions: [monitoringApi] }));
+});
+after(() => rm(scratch, { recursive: true, force: true }));
+
+/** A values file in the scratch folder. */
+async function valuesFile(name: string, text: string): Promise<string> {
+  const path = join(scratch, name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe('the kzr chart', () => {
+  for (const file of ciFiles) {
+    it(`passes helm lint --strict with ${file.slice(chartDir.length + 1)}`, async () => {
+      const result = await lint([file]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+    });
+  }
+
+  it('refuses a values file with a typo, a negative count or a wrong type, naming the key', async () => {
+    const typo = await lint([await valuesFile('typo.yaml', 'inference:\n  replica: 2\n')]);
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stdout + typo.stderr, /inference: Additional property replica is not allowed/);
+    const negative = await lint([await valuesFile('negative.yaml', 'preprocess:\n  replicas: -1\n')]);
+    assert.notEqual(negative.code, 0);
+    assert.match(negative.stdout + negative.stderr, /preprocess.replicas: Must be greater than or equal to 0/);
+    const wrongType = await lint([], ['jobs.backoffLimit=two']);
+    assert.notEqual(wrongType.code, 0);
+    assert.match(wrongType.stdout + wrongType.stderr, /jobs.backoffLimit: Invalid type. Expected: integer/);
+    const unknownEnv = await lint([], ['preprocess.env.THREADS=2']);
+    assert.notEqual(unknownEnv.code, 0, 'extra env names must be KZR_ variables');
+  });
+
+  it('refuses to render external NATS or S3 without an address', async () => {
+    await assert.rejects(render([], { sets: ['nats.deploy=false'] }), /nats.url is required/);
+    await assert.rejects(render([], { sets: ['s3.deploy=false'] }), /s3.endpoint is required/);
+  });
+
+  it('renders only documents that validate with kubernetes-models and have no unknown fields', async () => {
+    for (const [file, objects] of rendered) {
+      for (const obj of [...objects, jobTemplateOf(objects)]) {
+        await validateModel(obj);
+        if (obj.kind === 'ServiceMonitor') continue; // a CRD: kubernetes-models checks it, the client has no type
+        assert.deepEqual(unknownFields(obj), [], `${file}: ${obj.kind} ${obj.metadata.name}`);
+      }
+    }
+  });
+
+  it('finds an unknown field (the check is live)', async () => {
+    const [deployment] = (await render([], { sets: ['preprocess.override.spec.templat.x=1'] })).filter(
+      (o) => o.kind === 'Deployment' && component(o) === 'preprocess',
+    );
+    assert.deepEqual(unknownFields(deployment!), ['Deployment.spec.templat']);
+  });
+
+  it('gives the trainer exactly the RBAC its Kubernetes JobRunner uses, namespaced', () => {
+    for (const objects of rendered.values()) {
+      assert.equal(objects.filter((o) => o.kind.startsWith('Cluster')).length, 0, 'no cluster-wide RBAC');
+      const role = only(objects, 'Role');
+      assert.deepEqual(role['rules'], [
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      ]);
+      const binding = only(objects, 'RoleBinding');
+      assert.deepEqual(binding['roleRef'], {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: role.metadata.name,
+      });
+      assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: 'kzr-trainer', namespace: 'kzr' }]);
+      for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+        const pod = podSpecOf(deployment);
+        if (component(deployment) === 'trainer') assert.equal(pod.serviceAccountName, 'kzr-trainer');
+        else assert.equal(pod.automountServiceAccountToken, false, `${deployment.metadata.name} needs no API token`);
+      }
+      const phaseAccount = only(objects, 'ServiceAccount', 'kzr-phase');
+      assert.equal(phaseAccount['automountServiceAccountToken'], false);
+      assert.equal(podSpecOf(jobTemplateOf(objects)).serviceAccountName, 'kzr-phase');
+    }
+  });
+
+  it('probes every Deployment; kzr services through native gRPC probes on the health-only port', () => {
+    for (const objects of rendered.values()) {
+      for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+        const [container] = podSpecOf(deployment).containers;
+        assert.ok(
+          container?.startupProbe && container.livenessProbe && container.readinessProbe,
+          deployment.metadata.name,
+        );
+        if (!kzrServices.includes(component(deployment) as (typeof kzrServices)[number])) continue;
+        const healthPort = Number(envOf(container).get('KZR_HEALTH_PORT')?.value);
+        assert.ok(healthPort > 0);
+        assert.deepEqual(container.startupProbe.grpc, { port: healthPort, service: livenessHealthName });
+        assert.deepEqual(container.livenessProbe.grpc, { port: healthPort, service: livenessHealthName });
+        assert.deepEqual(container.readinessProbe.grpc, { port: healthPort }, 'readiness is the overall health');
+        assert.ok(container.ports?.some((p) => p.name === 'health' && p.containerPort === healthPort));
+        const startupSeconds = container.startupProbe.failureThreshold! * container.startupProbe.periodSeconds!;
+        if (component(deployment) === 'inference') assert.ok(startupSeconds >= 300, 'model loading has 5 minutes');
+      }
+    }
+  });
+
+  it('runs every pod and the phase Jobs under the restricted securityContext with /tmp an emptyDir', () => {
+    for (const objects of rendered.values()) {
+      const pods = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Pod');
+      for (const obj of [...pods, jobTemplateOf(objects)]) {
+        const pod = podSpecOf(obj);
+        assert.equal(pod.securityContext?.['runAsNonRoot'], true);
+        assert.deepEqual(pod.securityContext?.['seccompProfile'], { type: 'RuntimeDefault' });
+        for (const container of pod.containers) {
+          assert.deepEqual(container.securityContext, {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          });
+        }
+        if (['nats', 'test'].includes(component(obj) ?? '')) continue;
+        const tmp = pod.containers[0]?.volumeMounts?.find((m) => m.mountPath === '/tmp');
+        assert.ok(tmp && pod.volumes?.find((v) => v.name === tmp.name)?.emptyDir, `${obj.kind} ${obj.metadata.name}`);
+      }
+    }
+  });
+
+  it('sets no GPU limit anywhere: the trainer adds nvidia.com/gpu to training phases only', () => {
+    for (const [file, objects] of rendered) {
+      assert.doesNotMatch(JSON.stringify(objects), /nvidia\.com\/gpu"?:/, file);
+      assert.equal(JSON.stringify(jobTemplateOf(objects)).includes('nvidia.com/gpu":'), false);
+    }
+    const gpu = podSpecOf(jobTemplateOf(rendered.get(ciFiles[1]!)!));
+    assert.equal(gpu.containers[0]?.name, 'phase');
+    assert.equal(gpu.containers[0]?.image, 'kzr:0.1.0-gpu');
+    assert.deepEqual(gpu.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
+    assert.equal(gpu.tolerations?.length, 1);
+  });
+
+  it('sets only KZR_ variables the code reads, and gRPC ports that match the code, the container and the Service', () => {
+    const known: Record<string, { names: readonly string[]; port: number }> = {
+      preprocess: { names: preprocessEnvNames, port: defaultPreprocessPort },
+      inference: { names: inferenceEnvNames, port: defaultInferencePort },
+      postprocess: { names: postprocessEnvNames, port: defaultPostprocessPort },
+      trainer: { names: [], port: 50054 },
+    };
+    for (const objects of rendered.values()) {
+      for (const name of kzrServices) {
+        const deployment = only(objects, 'Deployment', `kzr-${name}`);
+        const container = podSpecOf(deployment).containers[0]!;
+        const env = envOf(container);
+        const unknown = [...env.keys()].filter(
+          (n) => n.startsWith('KZR_') && !platformEnvNames.includes(n) && !known[name]!.names.includes(n),
+        );
+        assert.deepEqual(unknown, [], name);
+        const port = Number(env.get('KZR_GRPC_PORT')?.value);
+        assert.equal(port, known[name]!.port);
+        assert.ok(container.ports?.some((p) => p.name === 'grpc' && p.containerPort === port));
+        const service = only(objects, 'Service', `kzr-${name}`);
+        assert.ok((service['spec'] as { ports: Array<{ port: number }> }).ports.some((p) => p.port === port));
+        assert.deepEqual(container.args?.slice(-1), [`services/${name}/dist/src/main.js`]);
+      }
+      const inference = envOf(podSpecOf(only(objects, 'Deployment', 'kzr-inference')).containers[0]!);
+      assert.equal(inference.get('KZR_PREPROCESS_ENDPOINT')?.value, `kzr-preprocess:${defaultPreprocessPort}`);
+      assert.equal(inference.get('KZR_POSTPROCESS_ENDPOINT')?.value, `kzr-postprocess:${defaultPostprocessPort}`);
+    }
+  });
+
+  it('takes S3 credentials only from the existing Secret and renders no Secret', () => {
+    for (const objects of rendered.values()) {
+      assert.equal(objects.filter((o) => o.kind === 'Secret').length, 0);
+      const pods = objects.filter((o) => o.kind === 'Deployment').map(podSpecOf);
+      for (const container of [...pods, podSpecOf(jobTemplateOf(objects))].flatMap((p) => p.containers)) {
+        for (const name of ['KZR_S3_ACCESS_KEY', 'KZR_S3_SECRET_KEY', 'MINIO_ROOT_USER', 'MINIO_ROOT_PASSWORD']) {
+          const entry = envOf(container).get(name);
+          if (entry)
+            assert.ok(entry.valueFrom?.['secretKeyRef'] && entry.value === undefined, `${container.name} ${name}`);
+        }
+      }
+    }
+  });
+
+  it('runs the trainer once with Recreate and mounts the Job template where KZR_JOB_TEMPLATE_FILE points', () => {
+    const objects = rendered.get(ciFiles[0]!)!;
+    const trainer = only(objects, 'Deployment', 'kzr-trainer');
+    const spec = trainer['spec'] as { replicas: number; strategy: { type: string } };
+    assert.equal(spec.replicas, 1);
+    assert.equal(spec.strategy.type, 'Recreate');
+    const pod = podSpecOf(trainer);
+    const file = envOf(pod.containers[0]!).get('KZR_JOB_TEMPLATE_FILE')?.value ?? '';
+    const mount = pod.containers[0]!.volumeMounts!.find((m) => file.startsWith(`${m.mountPath}/`));
+    assert.ok(mount, `a mount holds ${file}`);
+    assert.equal(pod.volumes!.find((v) => v.name === mount.name)?.configMap?.name, 'kzr-job-template');
+    assert.equal(file.slice(mount.mountPath.length + 1), 'job.yaml');
+    const job = jobTemplateOf(objects)['spec'] as Record<string, unknown>;
+    assert.deepEqual(
+      [job['backoffLimit'], job['activeDeadlineSeconds'], job['ttlSecondsAfterFinished']],
+      [1, 86400, 3600],
+    );
+  });
+
+  it('scales inference by an autoscaling/v2 HPA and guards replicated services with PDBs only when replicas > 1', () => {
+    const defaults = rendered.get(ciFiles[0]!)!;
+    assert.equal(
+      defaults.filter((o) => o.kind === 'PodDisruptionBudget' || o.kind === 'HorizontalPodAutoscaler').length,
+      0,
+    );
+    const hardened = rendered.get(ciFiles[3]!)!;
+    const hpa = only(hardened, 'HorizontalPodAutoscaler');
+    assert.equal(hpa.apiVersion, 'autoscaling/v2');
+    assert.equal((hpa['spec'] as { scaleTargetRef: { name: string } }).scaleTargetRef.name, 'kzr-inference');
+    assert.equal((only(hardened, 'Deployment', 'kzr-inference')['spec'] as { replicas?: number }).replicas, undefined);
+    assert.deepEqual(
+      hardened
+        .filter((o) => o.kind === 'PodDisruptionBudget')
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['kzr-inference', 'kzr-postprocess', 'kzr-preprocess'],
+    );
+  });
+
+  it('spreads each Deployment over nodes', () => {
+    for (const deployment of rendered
+      .get(ciFiles[0]!)!
+      .filter((o) => o.kind === 'Deployment' && kzrServices.includes(component(o) as never))) {
+      const spread = (podSpecOf(deployment) as unknown as { topologySpreadConstraints: Array<Record<string, unknown>> })
+        .topologySpreadConstraints;
+      assert.equal(spread[0]?.['topologyKey'], 'kubernetes.io/hostname');
+    }
+  });
+
+  it('renders NetworkPolicies only when enabled, with egress to the external NATS and S3', () => {
+    assert.equal(rendered.get(ciFiles[0]!)!.filter((o) => o.kind === 'NetworkPolicy').length, 0);
+    const policy = only(rendered.get(ciFiles[3]!)!, 'NetworkPolicy');
+    const egress = JSON.stringify((policy['spec'] as { egress: unknown }).egress);
+    for (const cidr of ['10.20.0.0/16', '10.30.0.0/16', '10.96.0.1/32']) assert.ok(egress.includes(cidr), cidr);
+  });
+
+  it('renders a ServiceMonitor only where the Prometheus Operator API exists', async () => {
+    const file = ciFiles[2]!;
+    assert.equal(only(rendered.get(file)!, 'ServiceMonitor').apiVersion, monitoringApi);
+    const without = await render([file]);
+    assert.equal(without.filter((o) => o.kind === 'ServiceMonitor').length, 0);
+  });
+
+  it('renders NOTES.txt with every endpoint and how to create the credentials Secret', async () => {
+    // helm renders NOTES.txt only on install; a copy of the chart renders it through `tpl`.
+    const copy = join(scratch, 'notes-chart');
+    await cp(chartDir, copy, { recursive: true });
+    await cp(join(chartDir, 'templates', 'NOTES.txt'), join(copy, 'notes.txt'));
+    await rm(join(copy, 'templates', 'NOTES.txt'));
+    await writeFile(
+      join(copy, 'templates', 'notes-check.yaml'),
+      'notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n',
+    );
+    for (const file of [ciFiles[0]!, ciFiles[2]!]) {
+      const result = await helm([
+        'template',
+        'kzr',
+        copy,
+        '-n',
+        'kzr',
+        '--kube-version',
+        kubeVersion,
+        '-f',
+        file,
+        '--show-only',
+        'templates/notes-check.yaml',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const notes = (parse(result.stdout) as { notes: string }).notes;
+      for (const service of kzrServices) assert.match(notes, new RegExp(`kzr-${service}:\\d+`));
+      assert.match(notes, /create secret generic kzr-s3(-credentials)? /);
+      assert.match(notes, /helm test kzr -n kzr/);
+    }
+  });
+
+  it('lists every value in its README', async () => {
+    const values = parse(await readFile(join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const readme = await readFile(join(chartDir, 'README.md'), 'utf8');
+    // Kubernetes objects passed through whole are listed as one value.
+    const whole = new Set(['resources', 'podSecurityContext', 'containerSecurityContext']);
+    const leaves = (obj: Record<string, unknown>, prefix: string): string[] =>
+      Object.entries(obj).flatMap(([key, value]) =>
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        !whole.has(key) &&
+        Object.keys(value).length > 0
+          ? leaves(value as Record<string, unknown>, `${prefix}${key}.`)
+          : [`${prefix}${key}`],
+      );
+    const missing = leaves(values, '').filter((path) => !readme.includes(`| \`${path}\` |`));
+    assert.deepEqual(missing, []);
+  });
+
+  it('has a helm test Pod that checks the health of every service', () => {
+    const pod = only(rendered.get(ciFiles[0]!)!, 'Pod');
+    assert.equal(pod.metadata.annotations?.['helm.sh/hook'], 'test');
+    const args = podSpecOf(pod).containers[0]!.args!;
+    assert.deepEqual(args, ['images/health-check.mjs', ...kzrServices.map((s) => `kzr-${s}:8081`)]);
+  });
+});
