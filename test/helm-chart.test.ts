@@ -7,6 +7,7 @@
  * only environment variables and ports the code reads.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { defaultInferencePort, inferenceEnvNames } from '@kzr/inference';
 import { livenessHealthName, platformEnvNames } from '@kzr/platform';
 import { defaultPostprocessPort, postprocessEnvNames } from '@kzr/postprocess';
 import { defaultPreprocessPort, preprocessEnvNames } from '@kzr/preprocess';
+import { defaultTrainerPort, trainerEnvNames } from '@kzr/trainer';
 import { parse } from 'yaml';
 
 import {
@@ -44,7 +46,7 @@ interface Container {
   ports?: Array<{ name: string; containerPort: number }>;
   resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> };
   securityContext?: Record<string, unknown>;
-  volumeMounts?: Array<{ name: string; mountPath: string }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   startupProbe?: Probe;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -60,7 +62,12 @@ interface PodSpec {
   securityContext?: Record<string, unknown>;
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
-  volumes?: Array<{ name: string; emptyDir?: unknown; configMap?: { name: string } }>;
+  volumes?: Array<{
+    name: string;
+    emptyDir?: unknown;
+    configMap?: { name: string };
+    secret?: { secretName: string; items?: Array<{ key: string; path: string }> };
+  }>;
   nodeSelector?: Record<string, string>;
   tolerations?: unknown[];
 }
@@ -88,6 +95,33 @@ function jobTemplateOf(objects: K8sObject[]): K8sObject {
   return parse((configMap['data'] as Record<string, string>)['job.yaml']!) as K8sObject;
 }
 
+/**
+ * Where the file `path` a container's variable names comes from: the Secret and key behind it,
+ * through a read-only Secret volume mounted above it; undefined when it comes from no Secret.
+ */
+function secretFileOf(pod: PodSpec, container: Container, path: string): { secret: string; key: string } | undefined {
+  const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+  const secret = pod.volumes?.find((v) => v.name === mount?.name)?.secret;
+  const item = secret?.items?.find((i) => `${mount?.mountPath}/${i.path}` === path);
+  if (!mount?.readOnly || !secret || !item) return undefined;
+  return { secret: secret.secretName, key: item.key };
+}
+/** The four kzr services' Deployments: name, pod and container. */
+function servicesOf(objects: K8sObject[]): Array<{ name: string; pod: PodSpec; container: Container }> {
+  return kzrServices.map((name) => {
+    const pod = podSpecOf(only(objects, 'Deployment', `kzr-${name}`));
+    return { name, pod, container: pod.containers[0]! };
+  });
+}
+/** Asserts that each variable of `expected` names a file of the Secret `secret/key` mounted in the container. */
+function assertSecretFiles(pod: PodSpec, container: Container, expected: Record<string, string>, where: string): void {
+  const env = envOf(container);
+  for (const [name, secretKey] of Object.entries(expected)) {
+    const file = secretFileOf(pod, container, env.get(name)?.value ?? '');
+    assert.equal(file && `${file.secret}/${file.key}`, secretKey, `${where}: ${name}`);
+  }
+}
+
 const rendered = new Map<string, K8sObject[]>();
 let scratch = '';
 before(async () => {
@@ -95,6 +129,36 @@ before(async () => {
   for (const file of ciFiles) rendered.set(file, await render([file], { apiVersions: [monitoringApi] }));
 });
 after(() => rm(scratch, { recursive: true, force: true }));
+
+/** NOTES.txt as `helm install` would print it with these values files and `--set` pairs. */
+async function renderNotes(valuesFiles: readonly string[], sets: readonly string[] = []): Promise<string> {
+  // helm renders NOTES.txt only on install; a copy of the chart renders it through `tpl`.
+  const copy = join(scratch, 'notes-chart');
+  if (!existsSync(copy)) {
+    await cp(chartDir, copy, { recursive: true });
+    await cp(join(chartDir, 'templates', 'NOTES.txt'), join(copy, 'notes.txt'));
+    await rm(join(copy, 'templates', 'NOTES.txt'));
+    await writeFile(
+      join(copy, 'templates', 'notes-check.yaml'),
+      'notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n',
+    );
+  }
+  const result = await helm([
+    'template',
+    'kzr',
+    copy,
+    '-n',
+    'kzr',
+    '--kube-version',
+    kubeVersion,
+    ...valuesFiles.flatMap((f) => ['-f', f]),
+    ...sets.flatMap((s) => ['--set', s]),
+    '--show-only',
+    'templates/notes-check.yaml',
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  return (parse(result.stdout) as { notes: string }).notes;
+}
 
 /** A values file in the scratch folder. */
 async function valuesFile(name: string, text: string): Promise<string> {
@@ -233,7 +297,7 @@ describe('the kzr chart', () => {
       preprocess: { names: preprocessEnvNames, port: defaultPreprocessPort },
       inference: { names: inferenceEnvNames, port: defaultInferencePort },
       postprocess: { names: postprocessEnvNames, port: defaultPostprocessPort },
-      trainer: { names: [], port: 50054 },
+      trainer: { names: trainerEnvNames, port: defaultTrainerPort },
     };
     for (const objects of rendered.values()) {
       for (const name of kzrServices) {
@@ -334,35 +398,14 @@ describe('the kzr chart', () => {
     assert.equal(without.filter((o) => o.kind === 'ServiceMonitor').length, 0);
   });
 
-  it('renders NOTES.txt with every endpoint and how to create the credentials Secret', async () => {
-    // helm renders NOTES.txt only on install; a copy of the chart renders it through `tpl`.
-    const copy = join(scratch, 'notes-chart');
-    await cp(chartDir, copy, { recursive: true });
-    await cp(join(chartDir, 'templates', 'NOTES.txt'), join(copy, 'notes.txt'));
-    await rm(join(copy, 'templates', 'NOTES.txt'));
-    await writeFile(
-      join(copy, 'templates', 'notes-check.yaml'),
-      'notes: {{ tpl (.Files.Get "notes.txt") . | toJson }}\n',
-    );
+  it('renders NOTES.txt with every endpoint and how to create the credentials Secrets', async () => {
     for (const file of [ciFiles[0]!, ciFiles[2]!]) {
-      const result = await helm([
-        'template',
-        'kzr',
-        copy,
-        '-n',
-        'kzr',
-        '--kube-version',
-        kubeVersion,
-        '-f',
-        file,
-        '--show-only',
-        'templates/notes-check.yaml',
-      ]);
-      assert.equal(result.code, 0, result.stderr);
-      const notes = (parse(result.stdout) as { notes: string }).notes;
+      const notes = await renderNotes([file]);
       for (const service of kzrServices) assert.match(notes, new RegExp(`kzr-${service}:\\d+`));
       assert.match(notes, /create secret generic kzr-s3(-credentials)? /);
+      assert.match(notes, /create secret generic kzr-auth /);
       assert.match(notes, /helm test kzr -n kzr/);
+      assert.doesNotMatch(notes, /WARNING/);
     }
   });
 
@@ -385,10 +428,103 @@ describe('the kzr chart', () => {
     assert.deepEqual(missing, []);
   });
 
-  it('has a helm test Pod that checks the health of every service', () => {
-    const pod = only(rendered.get(ciFiles[0]!)!, 'Pod');
-    assert.equal(pod.metadata.annotations?.['helm.sh/hook'], 'test');
-    const args = podSpecOf(pod).containers[0]!.args!;
-    assert.deepEqual(args, ['images/health-check.mjs', ...kzrServices.map((s) => `kzr-${s}:8081`)]);
+  it('has a helm test Pod that checks the health of every service on the plaintext health-only port', () => {
+    // The hardened values serve gRPC with mTLS only; the helm test Pod and the probes reach the
+    // health-only port, which stays plaintext and serves nothing else.
+    for (const file of [ciFiles[0]!, ciFiles[3]!]) {
+      const pod = only(rendered.get(file)!, 'Pod');
+      assert.equal(pod.metadata.annotations?.['helm.sh/hook'], 'test');
+      const { args, env } = podSpecOf(pod).containers[0]!;
+      assert.deepEqual(args, ['images/health-check.mjs', ...kzrServices.map((s) => `kzr-${s}:8081`)]);
+      assert.equal(env, undefined, 'no TLS or token: the health-only port needs none');
+    }
+  });
+});
+
+describe('the kzr chart wires gRPC, NATS and S3 security through existing Secrets', () => {
+  it('checks every caller against the access file of the existing Secret by default', () => {
+    for (const { name, pod, container } of servicesOf(rendered.get(ciFiles[0]!)!)) {
+      assert.equal(envOf(container).has('KZR_INSECURE'), false, name);
+      assertSecretFiles(
+        pod,
+        container,
+        { KZR_AUTH_TOKENS_FILE: 'kzr-auth/tokens.json', KZR_AUTH_TOKEN_FILE: 'kzr-auth/token' },
+        name,
+      );
+    }
+  });
+
+  it('serves every caller only when auth.existingSecret is empty: KZR_INSECURE=1 and a warning', async () => {
+    const objects = await render([], { sets: ['auth.existingSecret='] });
+    for (const { name, container } of servicesOf(objects)) {
+      const env = envOf(container);
+      assert.equal(env.get('KZR_INSECURE')?.value, '1', name);
+      assert.equal(env.has('KZR_AUTH_TOKENS_FILE'), false, name);
+    }
+    assert.equal(
+      envOf(podSpecOf(jobTemplateOf(objects)).containers[0]!).has('KZR_INSECURE'),
+      false,
+      'phases serve nothing',
+    );
+    assert.match(await renderNotes([], ['auth.existingSecret=']), /WARNING: .*every gRPC port serves every caller/s);
+    // Client certificates authenticate too: mTLS without an access file needs no KZR_INSECURE.
+    const mtls = await render([], {
+      sets: ['auth.existingSecret=', 'tls.existingSecret=kzr-grpc-tls', 'tls.mtls=true'],
+    });
+    for (const { name, container } of servicesOf(mtls)) assert.equal(envOf(container).has('KZR_INSECURE'), false, name);
+  });
+
+  it('turns on mTLS, auth, NetworkPolicy and the NATS and S3 credentials with the hardened values', () => {
+    const objects = rendered.get(ciFiles[3]!)!;
+    assert.ok(objects.some((o) => o.kind === 'NetworkPolicy'));
+    const storeAndBus = {
+      KZR_NATS_CREDS_FILE: 'kzr-nats-credentials/nats.creds',
+      KZR_NATS_CA_FILE: 'kzr-nats-ca/ca.crt',
+      KZR_S3_CA_FILE: 'kzr-s3-ca/ca.crt',
+    };
+    for (const { name, pod, container } of servicesOf(objects)) {
+      assert.equal(envOf(container).has('KZR_INSECURE'), false, name);
+      assertSecretFiles(
+        pod,
+        container,
+        {
+          KZR_GRPC_TLS_CERT_FILE: 'kzr-grpc-tls/tls.crt',
+          KZR_GRPC_TLS_KEY_FILE: 'kzr-grpc-tls/tls.key',
+          KZR_GRPC_TLS_CA_FILE: 'kzr-grpc-tls/ca.crt',
+          KZR_GRPC_TLS_CLIENT_CA_FILE: 'kzr-grpc-tls/ca.crt',
+          KZR_AUTH_TOKENS_FILE: 'kzr-auth/tokens.json',
+          KZR_AUTH_TOKEN_FILE: 'kzr-auth/token',
+          ...storeAndBus,
+        },
+        name,
+      );
+    }
+    const phase = podSpecOf(jobTemplateOf(objects));
+    assertSecretFiles(phase, phase.containers[0]!, storeAndBus, 'phase Job template');
+    const phaseEnv = [...envOf(phase.containers[0]!).keys()];
+    assert.deepEqual(
+      phaseEnv.filter((n) => n.startsWith('KZR_GRPC_TLS') || n.startsWith('KZR_AUTH')),
+      [],
+      'phases serve and call no gRPC',
+    );
+    // The default values set none of them: plaintext gRPC, no NATS or S3 files.
+    for (const { name, container } of servicesOf(rendered.get(ciFiles[0]!)!)) {
+      const names = [...envOf(container).keys()];
+      assert.deepEqual(
+        names.filter((n) => n.startsWith('KZR_GRPC_TLS') || /^KZR_(NATS|S3)_.*_FILE$/.test(n)),
+        [],
+        name,
+      );
+    }
+  });
+
+  it('refuses mTLS without the TLS Secret and an S3 CA for a plain-http endpoint', async () => {
+    await assert.rejects(render([], { sets: ['tls.mtls=true'] }), /tls.mtls needs tls.existingSecret/);
+    await assert.rejects(
+      render([], { sets: ['s3.caSecret=kzr-s3-ca'] }),
+      /s3.caSecret needs an https:\/\/ s3.endpoint/,
+    );
+    const typo = await lint([], ['tls.mTLS=true']);
+    assert.match(typo.stdout + typo.stderr, /tls: Additional property mTLS is not allowed/);
   });
 });

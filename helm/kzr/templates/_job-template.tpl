@@ -1,7 +1,7 @@
 {{/*
 The batch/v1 Job every phase Job is laid over (KZR_JOB_TEMPLATE_FILE): one container named
 `phase` with the image, resources, scheduling, retries, deadlines, service account, security
-context, /tmp volume and the Store and Bus environment. The trainer adds the name, labels,
+context, /tmp volume and the Store and Bus environment and Secret files. The trainer adds the name, labels,
 command, arguments, the phase's environment and, for training phases, the nvidia.com/gpu limit;
 so no GPU limit is set here. `.Values.jobs.override` is merged last.
 */}}
@@ -62,6 +62,8 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- include "kzr.secretFileMounts" (dict "root" . "grpc" false) | nindent 12 }}
       volumes:
         {{- include "kzr.tmpVolume" . | nindent 8 }}
+        {{- include "kzr.secretFileVolumes" (dict "root" . "grpc" false) | nindent 8 }}
 {{- end -}}

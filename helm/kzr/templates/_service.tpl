@@ -115,6 +115,11 @@ spec:
               value: 0.0.0.0
             {{- end }}
             {{- include "kzr.sharedEnv" $root | nindent 12 }}
+            {{- include "kzr.secretFileEnv" (dict "root" $root "grpc" true) | nindent 12 }}
+            {{- if include "kzr.insecure" $root }}
+            - name: KZR_INSECURE
+              value: "1"
+            {{- end }}
             {{- if eq $name "inference" }}
             - name: KZR_PREPROCESS_ENDPOINT
               value: {{ include "kzr.endpoint" (dict "root" $root "service" "preprocess") | quote }}
@@ -180,6 +185,8 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- include "kzr.secretFileMounts" (dict "root" $root "grpc" false) | nindent 12 }}
+            {{- include "kzr.secretFileMounts" (dict "root" $root "grpc" true) | nindent 12 }}
             {{- if eq $name "trainer" }}
             - name: job-template
               mountPath: /etc/kzr/job-template
@@ -187,6 +194,8 @@ spec:
             {{- end }}
       volumes:
         {{- include "kzr.tmpVolume" $root | nindent 8 }}
+        {{- include "kzr.secretFileVolumes" (dict "root" $root "grpc" false) | nindent 8 }}
+        {{- include "kzr.secretFileVolumes" (dict "root" $root "grpc" true) | nindent 8 }}
         {{- if eq $name "trainer" }}
         - name: job-template
           configMap:
