@@ -3,8 +3,9 @@
  * file; the values schema refusing a typo, a negative count and a wrong type; every rendered
  * document valid for its kubernetes-models class and free of fields Kubernetes does not know;
  * and what the chart promises: RBAC exactly as the trainer uses it, probes on the health-only
- * port, the restricted securityContext, GPU limits left to the trainer's training phases, and
- * only environment variables and ports the code reads.
+ * port, the restricted securityContext, GPU limits left to the trainer's training phases, only
+ * environment variables and ports the code reads, gRPC auth, TLS and the NATS and S3 files
+ * through existing Secrets, and the trainer's Job bodies laid over the rendered Job template.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -14,10 +15,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { defaultInferencePort, inferenceEnvNames } from '@kzr/inference';
-import { livenessHealthName, platformEnvNames } from '@kzr/platform';
+import { modelPhaseNames, phaseId, PhaseName } from '@kzr/pipeline';
+import { buildJobManifest, livenessHealthName, platformEnvNames, readJobTemplate, runLabel } from '@kzr/platform';
 import { defaultPostprocessPort, postprocessEnvNames } from '@kzr/postprocess';
 import { defaultPreprocessPort, preprocessEnvNames } from '@kzr/preprocess';
-import { defaultTrainerPort, trainerEnvNames } from '@kzr/trainer';
+import { compileTrainerConfig, defaultTrainerPort, phaseJobName, trainerEnvNames } from '@kzr/trainer';
 import { parse } from 'yaml';
 
 import {
@@ -27,6 +29,7 @@ import {
   kubeVersion,
   lint,
   render,
+  repoRoot,
   unknownFields,
   validateModel,
 } from './helpers/helm.js';
@@ -526,5 +529,58 @@ describe('the kzr chart wires gRPC, NATS and S3 security through existing Secret
     );
     const typo = await lint([], ['tls.mTLS=true']);
     assert.match(typo.stdout + typo.stderr, /tls: Additional property mTLS is not allowed/);
+  });
+});
+
+describe('the trainer lays its phase Jobs over the rendered template', () => {
+  const run = 'smoke-20261207';
+  /** The JobSpec the trainer's controller makes for one attempt of a phase (controller.ts `launch`). */
+  const phaseJob = (config: { jobCommand: readonly string[]; jobImage: string }, phase: PhaseName, gpu: boolean) => {
+    const model = modelPhaseNames.includes(phase) ? 'tiny-resnet-gray32' : undefined;
+    return {
+      name: phaseJobName(run, phaseId(phase, model), 1),
+      image: config.jobImage,
+      command: [...config.jobCommand],
+      args: ['phase', 'run', '--run', run, '--phase', phase, ...(model ? ['--model', model] : []), '--attempt', '1'],
+      labels: { [runLabel]: run, 'kzr.io/phase': phase },
+      resources: { gpu: gpu && modelPhaseNames.includes(phase) ? 1 : 0 },
+    };
+  };
+
+  it('runs `kzr phase run` with the image kzr command, a valid Job for every phase, a GPU on training phases only', async () => {
+    // The command the chart gives the trainer is the image's kzr entry: WORKDIR /app holds the repository.
+    const dockerfile = await readFile(join(repoRoot, 'images', 'cpu.Dockerfile'), 'utf8');
+    assert.match(dockerfile, /^WORKDIR \/app\nCOPY --from=build \/src \/app$/m);
+    for (const [file, objects] of rendered) {
+      const trainer = envOf(podSpecOf(only(objects, 'Deployment', 'kzr-trainer')).containers[0]!);
+      const config = compileTrainerConfig({ KZR_TRAINER_JOB_COMMAND: trainer.get('KZR_TRAINER_JOB_COMMAND')?.value });
+      assert.deepEqual(config.jobCommand, ['node', '--conditions=production', '/app/packages/cli/bin/kzr.js'], file);
+      assert.ok(existsSync(join(repoRoot, config.jobCommand[2]!.replace(/^\/app\//, ''))));
+
+      const templateFile = join(scratch, 'job.yaml');
+      const configMap = only(objects, 'ConfigMap', 'kzr-job-template');
+      await writeFile(templateFile, (configMap['data'] as Record<string, string>)['job.yaml']!);
+      const template = readJobTemplate(templateFile);
+      const image = podSpecOf(jobTemplateOf(objects)).containers[0]!.image;
+      for (const phase of [PhaseName.FirstTrain, PhaseName.Refine, PhaseName.Preprocess, PhaseName.Publish]) {
+        for (const gpu of [true, false]) {
+          const job = buildJobManifest(phaseJob(config, phase, gpu), 'kzr', {
+            serviceAccountName: trainer.get('KZR_KUBE_SERVICE_ACCOUNT')!.value!,
+            template,
+          }) as unknown as K8sObject;
+          await validateModel(job);
+          assert.deepEqual(unknownFields(job), [], `${file}: ${phase}`);
+          const pod = podSpecOf(job);
+          const container = pod.containers[0]!;
+          assert.equal(container.image, image);
+          assert.deepEqual(container.command, config.jobCommand);
+          assert.deepEqual(container.args?.slice(0, 6), ['phase', 'run', '--run', run, '--phase', phase]);
+          assert.equal(pod.serviceAccountName, 'kzr-phase');
+          assert.ok(envOf(container).has('KZR_NATS_URL') && envOf(container).has('KZR_S3_ACCESS_KEY'), 'Store and Bus');
+          const gpus = container.resources?.limits?.['nvidia.com/gpu'];
+          assert.equal(gpus, gpu && modelPhaseNames.includes(phase) ? '1' : undefined, `${file}: ${phase} gpu ${gpu}`);
+        }
+      }
+    }
   });
 });

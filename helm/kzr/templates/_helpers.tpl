@@ -186,6 +186,14 @@ binding 0.0.0.0 without auth refuses to start otherwise (platform config.ts).
 {{- if not (or .Values.auth.existingSecret (and .Values.tls.existingSecret .Values.tls.mtls)) -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+KZR_TRAINER_JOB_COMMAND: what a phase Job runs before `phase run ...`, the image's kzr command
+(the image's WORKDIR is /app; images/cpu.Dockerfile), as a JSON array.
+*/}}
+{{- define "kzr.jobCommand" -}}
+{{- list "node" "--conditions=production" "/app/packages/cli/bin/kzr.js" | toJson -}}
+{{- end -}}
+
 {{/* The emptyDir every pod mounts at /tmp (the root filesystem is read-only). */}}
 {{- define "kzr.tmpVolume" -}}
 - name: tmp

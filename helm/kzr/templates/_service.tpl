@@ -149,6 +149,9 @@ spec:
               value: {{ $fullname }}-phase
             - name: KZR_JOB_TEMPLATE_FILE
               value: /etc/kzr/job-template/job.yaml
+            # Phase Jobs run the image's kzr command (WORKDIR /app, images/cpu.Dockerfile).
+            - name: KZR_TRAINER_JOB_COMMAND
+              value: {{ include "kzr.jobCommand" $root | quote }}
             {{- end }}
             {{- range $key, $value := $v.env }}
             - name: {{ $key }}
