@@ -8,17 +8,28 @@
  * through existing Secrets, and the trainer's Job bodies laid over the rendered Job template.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { defaultInferencePort, inferenceEnvNames } from '@kzr/inference';
+import { compileInferenceConfig, defaultInferencePort, inferenceEnvNames } from '@kzr/inference';
 import { modelPhaseNames, phaseId, PhaseName } from '@kzr/pipeline';
-import { buildJobManifest, livenessHealthName, platformEnvNames, readJobTemplate, runLabel } from '@kzr/platform';
-import { defaultPostprocessPort, postprocessEnvNames } from '@kzr/postprocess';
-import { defaultPreprocessPort, preprocessEnvNames } from '@kzr/preprocess';
+import {
+  buildJobManifest,
+  compileAdapterConfig,
+  hashToken,
+  livenessHealthName,
+  platformEnvNames,
+  readJobTemplate,
+  runLabel,
+  unknownEnvNames,
+} from '@kzr/platform';
+import { compilePostprocessConfig, defaultPostprocessPort, postprocessEnvNames } from '@kzr/postprocess';
+import { compilePreprocessConfig, defaultPreprocessPort, preprocessEnvNames } from '@kzr/preprocess';
+import { TestPki } from '@kzr/testkit';
 import { compileTrainerConfig, defaultTrainerPort, phaseJobName, trainerEnvNames } from '@kzr/trainer';
 import { parse } from 'yaml';
 
@@ -123,6 +134,35 @@ function assertSecretFiles(pod: PodSpec, container: Container, expected: Record<
     const file = secretFileOf(pod, container, env.get(name)?.value ?? '');
     assert.equal(file && `${file.secret}/${file.key}`, secretKey, `${where}: ${name}`);
   }
+}
+
+/**
+ * A container's environment as the kubelet gives it, on this machine: each file under
+ * `/etc/kzr/` rewritten to `dir` and written there with `contentOf(key)` (by the Secret key
+ * behind it, or `job.yaml` for the Job template), Secret references and the downward API given
+ * placeholder values.
+ */
+async function localEnv(
+  pod: PodSpec,
+  container: Container,
+  dir: string,
+  contentOf: (key: string) => string,
+): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const entry of container.env ?? []) {
+    if (entry.valueFrom) {
+      env[entry.name] = entry.valueFrom['fieldRef'] ? 'kzr' : 'from-a-secret';
+    } else if (entry.value?.startsWith('/etc/kzr/')) {
+      const key = secretFileOf(pod, container, entry.value)?.key ?? entry.value.slice(entry.value.lastIndexOf('/') + 1);
+      const file = join(dir, entry.value);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, contentOf(key));
+      env[entry.name] = file;
+    } else {
+      env[entry.name] = entry.value ?? '';
+    }
+  }
+  return env;
 }
 
 const rendered = new Map<string, K8sObject[]>();
@@ -518,6 +558,54 @@ describe('the kzr chart wires gRPC, NATS and S3 security through existing Secret
         [],
         name,
       );
+    }
+  });
+
+  it('gives every service and the phase Jobs an environment their code accepts: each would start, naming no unknown variable', async () => {
+    const pki = await TestPki.create();
+    try {
+      const server = await pki.issue('kzr-services');
+      const token = randomBytes(32).toString('hex');
+      const contents: Record<string, string> = {
+        'tls.crt': await readFile(server.certFile, 'utf8'),
+        'tls.key': await readFile(server.keyFile, 'utf8'),
+        'ca.crt': await readFile(pki.caFile, 'utf8'),
+        'tokens.json': JSON.stringify({ tokens: [{ name: 'kzr-services', sha256: hashToken(token), role: 'infer' }] }),
+        token,
+        'nats.creds': 'a NATS credentials file (read on connect)\n',
+      };
+      const compile: Record<
+        (typeof kzrServices)[number],
+        { names: readonly string[]; config: (env: Record<string, string>) => unknown }
+      > = {
+        preprocess: { names: preprocessEnvNames, config: compilePreprocessConfig },
+        inference: { names: inferenceEnvNames, config: compileInferenceConfig },
+        postprocess: { names: postprocessEnvNames, config: compilePostprocessConfig },
+        trainer: { names: trainerEnvNames, config: compileTrainerConfig },
+      };
+      const open = await render([], { sets: ['auth.existingSecret='] });
+      for (const [file, objects] of [...rendered, ['open', open] as const]) {
+        const jobYaml = (only(objects, 'ConfigMap', 'kzr-job-template')['data'] as Record<string, string>)['job.yaml']!;
+        const contentOf = (key: string): string => (key === 'job.yaml' ? jobYaml : contents[key]!);
+        for (const { name, pod, container } of servicesOf(objects)) {
+          const dir = join(scratch, 'local', name);
+          const env = await localEnv(pod, container, dir, contentOf);
+          assert.deepEqual(
+            unknownEnvNames(env, compile[name as (typeof kzrServices)[number]].names),
+            [],
+            `${file}: ${name}`,
+          );
+          // Throws a ConfigError naming the variable for anything the process would refuse at start.
+          compile[name as (typeof kzrServices)[number]].config(env);
+          compileAdapterConfig(env, dir);
+        }
+        const phase = podSpecOf(jobTemplateOf(objects));
+        const env = await localEnv(phase, phase.containers[0]!, join(scratch, 'local', 'phase'), contentOf);
+        assert.deepEqual(unknownEnvNames(env, []), [], `${file}: phase`);
+        compileAdapterConfig(env, join(scratch, 'local', 'phase'));
+      }
+    } finally {
+      await pki.cleanup();
     }
   });
 
