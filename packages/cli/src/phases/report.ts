@@ -134,10 +134,15 @@ async function preview(ctx: PhaseContext): Promise<{ image: string; caption: str
 /** Renders the run report and stores it as `results/<run>/report.html`; returns its key. */
 export async function writeRunReport(ctx: PhaseContext, data: PhaseDataset, final: FinalStageResult): Promise<string> {
   const counts: Record<BoxOutcome, number> = { correct: 0, wrong: 0, 'removed-correct': 0, 'removed-wrong': 0 };
+  const removed = { correct: [] as string[], wrong: [] as string[] };
   const pages: ReportPage[] = [];
   for (const [i, page] of final.candidates.entries()) {
     const outcome = outcomes(page, final.pCorrect[i]!, final.filter.threshold, data.truth.get(page.pageId) ?? []);
-    for (const o of outcome) counts[o]++;
+    outcome.forEach((o, k) => {
+      counts[o]++;
+      if (o === 'removed-correct') removed.correct.push(page.boxes[k]!.code);
+      if (o === 'removed-wrong') removed.wrong.push(page.boxes[k]!.code);
+    });
     if (pages.length < reportPageCount && page.boxes.length > 0) pages.push(await reportPage(ctx, data, page, outcome));
   }
   const importance = new Map<string, number>();
@@ -156,6 +161,7 @@ export async function writeRunReport(ctx: PhaseContext, data: PhaseDataset, fina
       threshold: final.filter.threshold,
       importance: [...importance].map(([feature, splits]) => ({ feature, splits })).sort((a, b) => b.splits - a.splits),
       outcomes: counts,
+      removed,
     },
     pages,
   });

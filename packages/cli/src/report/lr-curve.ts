@@ -28,10 +28,13 @@ export function lrCurveSvg(history: readonly EpochMetrics[], width = 360, height
       `<text x="${m.left - 6}" y="${y(max * f) + 4}" text-anchor="end">${(max * f).toExponential(1)}</text>`,
     );
   }
-  const points = history.map((e) => `${x(e.epoch).toFixed(1)},${y(e.lr).toFixed(1)}`);
-  if (points.length > 0) {
-    parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="#e08a00" stroke-width="2"/>`);
+  const points = history.map((e) => [x(e.epoch).toFixed(1), y(e.lr).toFixed(1)] as const);
+  if (points.length > 1) {
+    parts.push(
+      `<polyline points="${points.map((p) => p.join(',')).join(' ')}" fill="none" stroke="#e08a00" stroke-width="2"/>`,
+    );
   }
+  for (const [px, py] of points) parts.push(`<circle cx="${px}" cy="${py}" r="3" fill="#e08a00"/>`);
   parts.push(
     `<text x="${m.left + w / 2}" y="${height - 8}" text-anchor="middle">epoch</text>`,
     `<text transform="translate(14 ${m.top + h / 2}) rotate(-90)" text-anchor="middle">learning rate (last step of the epoch)</text>`,

@@ -59,6 +59,8 @@ export interface RunReport {
     readonly importance: ReadonlyArray<{ readonly feature: string; readonly splits: number }>;
     /** Final-stage candidates on the test pages by outcome. */
     readonly outcomes: Readonly<Record<BoxOutcome, number>>;
+    /** The codes of the candidates the filter removed, by whether they were right. */
+    readonly removed: { readonly correct: readonly string[]; readonly wrong: readonly string[] };
   };
   readonly pages: readonly ReportPage[];
 }
@@ -105,20 +107,39 @@ function stageTable(report: RunReport): string {
 }
 
 function modelCurves(report: RunReport): string {
-  return report.models
+  return `<div class="models">${report.models
     .map(
       (m) =>
         `<figure class="model" data-phase="${esc(m.phase)}"><figcaption>${esc(m.phase)}: ${m.history.length} epochs, ` +
         `last held-out top-1 ${m.history.length > 0 ? pct(m.history.at(-1)!.valTop1) : '-'} %</figcaption>` +
         `<div class="curves">${m.curveSvg}${lrCurveSvg(m.history)}</div></figure>`,
     )
-    .join('');
+    .join('')}</div>`;
+}
+
+/** Features shown in the importance chart. */
+const importanceRows = 20;
+
+/** Each character once, most frequent first, with its count when above 1. */
+function characterCounts(codes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const code of codes) counts.set(code, (counts.get(code) ?? 0) + 1);
+  const items = [...counts].sort((a, b) => b[1] - a[1]);
+  return items.length === 0
+    ? 'none'
+    : items
+        .map(
+          ([code, n]) =>
+            `<span title="${esc(code)}">${esc(codeCharacter(code))}${n > 1 ? `<sub>${n}</sub>` : ''}</span>`,
+        )
+        .join(' ');
 }
 
 function filterSection(report: RunReport): string {
-  const { importance, outcomes, threshold } = report.filter;
+  const { importance, outcomes, removed, threshold } = report.filter;
   const max = Math.max(1, ...importance.map((f) => f.splits));
   const bars = importance
+    .slice(0, importanceRows)
     .map(
       (f) =>
         `<tr><th scope="row">${esc(f.feature)}</th><td><span class="bar" style="width:${((f.splits / max) * 240).toFixed(0)}px"></span> ${f.splits}</td></tr>`,
@@ -131,8 +152,10 @@ function filterSection(report: RunReport): string {
     )
     .join('');
   return (
-    `<div class="row"><table id="importance"><caption>Feature importance (splits over all boosters)</caption>${bars}</table>` +
-    `<table id="filter-effect"><caption>Effect on the final stage's test-page candidates (P(correct) &lt; ${threshold} removed)</caption>${effect}</table></div>`
+    `<div class="row"><table id="importance"><caption>Feature importance: splits over all boosters (${Math.min(importanceRows, importance.length)} of ${importance.length} features used)</caption>${bars}</table>` +
+    `<div><table id="filter-effect"><caption>Effect on the final stage's test-page candidates (P(correct) &lt; ${threshold.toFixed(3)} removed)</caption>${effect}</table>` +
+    `<p class="chars">Removed, were right: ${characterCounts(removed.correct)}</p>` +
+    `<p class="chars">Removed, were wrong: ${characterCounts(removed.wrong)}</p></div></div>`
   );
 }
 
@@ -159,9 +182,9 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:8px 16px 8px 0}td,th{padding:3px 10px;text-align:right;border-bottom:1px solid #eee}
 th[scope=row]{text-align:left}caption{text-align:left;font-weight:600;padding-bottom:4px}
-.row{display:flex;flex-wrap:wrap;align-items:flex-start}.bar{display:inline-block;height:10px;background:#1e3cdc}
+.row{display:flex;flex-wrap:wrap;align-items:flex-start}#importance td{text-align:left}.chars{max-width:520px;font-size:18px}.chars sub{font-size:10px}.bar{display:inline-block;height:10px;background:#1e3cdc}
 .key{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:middle}
-.curves{display:flex;flex-wrap:wrap;gap:8px}figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}
+.curves{display:flex;flex-wrap:wrap;gap:8px}.models{display:grid;grid-template-columns:repeat(auto-fill,minmax(640px,1fr))}.curves svg{width:auto;height:240px}figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}
 .page svg{width:min(100%,560px);height:auto;border:1px solid #ccc}.pages{display:flex;flex-wrap:wrap;gap:16px}
 .preview img{image-rendering:pixelated;width:384px;border:1px solid #ccc}`;
 
