@@ -128,7 +128,7 @@ describe('run report in headless Chromium', () => {
     page.on('request', (r) => {
       if (!/^(file|data):/.test(r.url())) problems.push(`network request: ${r.url()}`);
     });
-    await page.setViewport({ width: 1400, height: 900 });
+    await page.setViewport({ width: 1400, height: 1250 });
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
 
     const rows = await page.$$eval('#stages tbody tr', (trs) =>
@@ -186,6 +186,8 @@ describe('run report in headless Chromium', () => {
     assert.equal(await href(), raw, 'and the raw one again');
 
     const shot = process.env['KZR_REPORT_SCREENSHOT'];
+    // The top of the page: the stage table and the first page overlays.
+    await page.evaluate('window.scrollTo(0, 0)');
     const screenshot = await page.screenshot({ fullPage: false, type: 'png' });
     assert.ok(screenshot.length > 1000);
     if (shot !== undefined) await writeFile(shot, screenshot);

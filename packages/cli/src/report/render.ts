@@ -160,7 +160,7 @@ function filterSection(report: RunReport): string {
 }
 
 function pageOverlay(page: ReportPage): string {
-  const font = Math.max(10, Math.round(Math.min(page.width, page.height) / 60));
+  const font = Math.max(12, Math.round(Math.max(page.width, page.height) / 40));
   const boxes = page.boxes
     .map(
       (b) =>
@@ -211,6 +211,9 @@ export function renderRunReport(report: RunReport): string {
     '<h2>Stages</h2>',
     '<p>Kaggle F1 on the test pages after each stage (first models, + their filter, second training, refinement, final: hard voting and a refitted filter, what is published).</p>',
     stageTable(report),
+    '<h2>Held-out pages</h2>',
+    `<p>The final stage's candidates on test pages, the predicted character beside each box. ${legend}</p>`,
+    `<div class="pages">${report.pages.map(pageOverlay).join('')}</div>`,
     '<h2>Training curves</h2>',
     '<p>Per epoch: mean training loss, held-out top-1 (centre view and, where measured, 7-crop TTA) and the learning rate.</p>',
     modelCurves(report),
@@ -220,9 +223,6 @@ export function renderRunReport(report: RunReport): string {
       : `<figure class="preview"><img alt="augmented training crops" src="${report.preview.image}"><figcaption>${esc(report.preview.caption)}</figcaption></figure>`,
     '<h2>False-positive filter</h2>',
     filterSection(report),
-    '<h2>Held-out pages</h2>',
-    `<p>The final stage's candidates on test pages, the predicted character beside each box. ${legend}</p>`,
-    `<div class="pages">${report.pages.map(pageOverlay).join('')}</div>`,
     `<script>${script}</script></body></html>`,
   ].join('\n');
 }
