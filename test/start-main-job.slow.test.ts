@@ -42,7 +42,7 @@ async function startUntilReady(
   dataDir: string,
   limitMs: number,
 ): Promise<{ child: ChildProcess; events: Event[] }> {
-  const child = spawn(process.execPath, ['--conditions=production', 'packages/cli/bin/kzr.js', 'start'], {
+  const child = spawn('npm', ['start', '--silent'], {
     cwd: repoRoot,
     env: {
       ...process.env,

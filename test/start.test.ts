@@ -144,16 +144,37 @@ describe('npm start', () => {
     await assert.rejects(readFile(join(dataDir, 'trainer.json')), { code: 'ENOENT' });
   });
 
-  it('stops with exit 2 naming the variable when the config is invalid', async () => {
-    const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start'], {
-      cwd: repoRoot,
-      env: { ...process.env, KZR_SHUTDOWN_GRACE_MS: 'soon' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  for (const { name, env, args, message } of [
+    {
+      name: 'a bad KZR_SHUTDOWN_GRACE_MS',
+      env: { KZR_SHUTDOWN_GRACE_MS: 'soon' },
+      args: [],
+      message: /KZR_SHUTDOWN_GRACE_MS="soon" is invalid: expected an integer/,
+    },
+    {
+      name: 'a bad KZR_START_RUN',
+      env: { KZR_START_RUN: 'upstream' },
+      args: [],
+      message: /KZR_START_RUN="upstream" is invalid: expected one of none, smoke, default/,
+    },
+    {
+      name: 'a --dataset that is no folder',
+      env: {},
+      args: ['--dataset', '/nonexistent/kaggle'],
+      message: /^kzr: --dataset: \/nonexistent\/kaggle is not a folder/m,
+    },
+  ]) {
+    it(`stops with exit 2 naming the variable or flag for ${name}, before anything starts`, async () => {
+      const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start', ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exit = await waitForExit(child, 30_000);
+      assert.equal(exit.code, 2, stderr);
+      assert.match(stderr, message);
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exit = await waitForExit(child, 30_000);
-    assert.equal(exit.code, 2);
-    assert.match(stderr, /KZR_SHUTDOWN_GRACE_MS="soon" is invalid: expected an integer/);
-  });
+  }
 });
