@@ -111,7 +111,7 @@ describe('npm start with KZR_START_RUN=smoke', { timeout }, () => {
       const endpoints = ready.endpoints as Record<string, string>;
       const client = new InferenceClient(endpoints['inference']!, grpc.credentials.createInsecure());
       try {
-        const data = await store.getBytes(datasetPageKey(dataset, pageId, 'jpg'));
+        const data = await store.getBytes(datasetPageKey(dataset, pageId, '.jpg'));
         // The dataset's own detection sets, as the run's phases send them.
         const detectionSets: RecognizePageRequest['detectionSets'] = [];
         for (const info of await store.list(datasetDetectionsPrefix(dataset))) {

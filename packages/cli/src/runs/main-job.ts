@@ -97,22 +97,31 @@ async function followProgress(o: MainJobOptions, run: string): Promise<string> {
   }
 }
 
-/** Waits until inference serves `version` of `modelSet` and postprocess's current filter is `filterVersion`. */
+/** How long a published run may take to be served before the `ready` line says what serves instead. */
+const hotSwapLimitMs = 120_000;
+
+/**
+ * Waits until inference serves `version` of `modelSet` and postprocess's current filter is
+ * `filterVersion`, at most {@link hotSwapLimitMs} (a set another version of which is promoted,
+ * or one inference does not serve, never swaps); resolves with whether both did.
+ */
 async function waitForHotSwap(
   o: MainJobOptions,
   modelSet: string,
   version: string,
   filterVersion: string,
-): Promise<void> {
-  for (;;) {
+): Promise<boolean> {
+  const deadline = performance.now() + hotSwapLimitMs;
+  while (performance.now() < deadline) {
     o.signal.throwIfAborted();
     const served = o.inference.registry.modelSets().includes(modelSet)
       ? o.inference.registry.status(modelSet).version
       : undefined;
     const filter = await o.postprocess.filters.find('').catch(() => undefined);
-    if (served === version && filter?.version === filterVersion) return;
+    if (served === version && filter?.version === filterVersion) return true;
     await sleep(pollMs);
   }
+  return false;
 }
 
 /** Trains and publishes the first model set; resolves with the run, or undefined when it failed. */
@@ -130,7 +139,13 @@ async function firstRun(o: MainJobOptions, preset: Exclude<StartRun, 'none'>): P
   printJson({ event: 'requested', run, preset, dataset: dataset.name, datasetSource: dataset.source });
   if ((await followProgress(o, run)) !== 'succeeded') return undefined;
   // The publish phase names the model-set version and the filter version after the run.
-  await waitForHotSwap(o, spec.publish.modelSet, run, run);
+  if (!(await waitForHotSwap(o, spec.publish.modelSet, run, run))) {
+    printJson({
+      event: 'warning',
+      run,
+      message: `the services did not swap to ${run} within ${hotSwapLimitMs / 1000} s`,
+    });
+  }
   return run;
 }
 
