@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { readRunRecord, readStagesReport, resultKey } from '@kzr/artifacts';
 import type { InferenceRuntime } from '@kzr/inference';
-import { buildPhaseGraph, isFinalRunStatus, reduceRunState, type RunState } from '@kzr/pipeline';
+import { buildPhaseGraph, isFinalRunStatus, reduceRunState, type RunRecord, type RunState } from '@kzr/pipeline';
 import { type AdapterConfig, type Bus, type Env, NotFoundError, readChoice, type Store } from '@kzr/platform';
 import type { PostprocessRuntime } from '@kzr/postprocess';
 import { loadRunSpec, newRunName, phaseLines, runLine } from '@kzr/trainer';
@@ -54,6 +54,14 @@ function resultLocation(store: AdapterConfig['store'], key: string): string {
   return store.kind === 'fs' ? join(store.root, 'objects', key) : `s3://${store.bucket}/${key}`;
 }
 
+/** The record of `run`; undefined when there is none (yet). */
+function findRunRecord(store: Store, run: string): Promise<RunRecord | undefined> {
+  return readRunRecord(store, run).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  });
+}
+
 /** A terminal table of the run's phases, redrawn in place on each change. */
 class PhaseTable {
   #drawn = 0;
@@ -77,11 +85,8 @@ async function followProgress(o: MainJobOptions, run: string): Promise<string> {
   let prev: RunState | undefined;
   for (;;) {
     o.signal.throwIfAborted();
-    const record = await readRunRecord(o.store, run).catch((err: unknown) => {
-      // The trainer writes run.json once it has taken the request.
-      if (err instanceof NotFoundError) return undefined;
-      throw err;
-    });
+    // The trainer writes run.json once it has taken the request.
+    const record = await findRunRecord(o.store, run);
     if (record !== undefined) {
       const state = reduceRunState(buildPhaseGraph(record.spec), record.events);
       if (table !== undefined) table.draw(run, state);
@@ -134,7 +139,14 @@ async function firstRun(o: MainJobOptions, preset: Exclude<StartRun, 'none'>): P
     dataset: o.dataset,
     dataDir: o.dataDir,
   });
-  const run = newRunName();
+  // One run per first start's preset and dataset: a start stopped during its run finds that run
+  // again (the trainer resumes it) rather than requesting another; a finished one is not reused.
+  const stable = `start-${preset}-${dataset.digest.slice(0, 12)}`;
+  const earlier = await findRunRecord(o.store, stable);
+  const run =
+    earlier !== undefined && isFinalRunStatus(reduceRunState(buildPhaseGraph(earlier.spec), earlier.events).status)
+      ? newRunName()
+      : stable;
   await requestTraining(o.bus, { requestId: run, dataset: dataset.name, preset });
   printJson({ event: 'requested', run, preset, dataset: dataset.name, datasetSource: dataset.source });
   if ((await followProgress(o, run)) !== 'succeeded') return undefined;
