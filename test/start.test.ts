@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { checkHealth, firstJsonLine, listServicesByReflection, waitForExit } from '@kzr/testkit';
+import { checkHealth, listServicesByReflection, waitForExit } from '@kzr/testkit';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,10 +20,39 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** The first `count` JSON lines the child prints. */
+async function jsonLines(child: ChildProcess, count: number, timeoutMs: number): Promise<unknown[]> {
+  const lines = createInterface({ input: child.stdout! });
+  const signal = AbortSignal.timeout(timeoutMs);
+  const parsed: unknown[] = [];
+  try {
+    for await (const line of lines) {
+      signal.throwIfAborted();
+      parsed.push(JSON.parse(line));
+      if (parsed.length === count) return parsed;
+    }
+  } finally {
+    lines.close();
+  }
+  throw new Error(`the process ended (exit ${child.exitCode}) after ${parsed.length} lines`);
+}
+
 interface StartLine {
+  event: string;
   mode: string;
   services: Record<string, { endpoint: string; health: string; ready: boolean }>;
   security: { tls: string; auth: string };
+}
+
+interface ReadyLine {
+  event: string;
+  endpoints: Record<string, string>;
+  modelSet: string | null;
+  modelSetVersion: string | null;
+  filterVersion: string | null;
+  stages: Record<string, number> | null;
+  report: string | null;
+  seconds: number;
 }
 
 describe('npm start', () => {
@@ -35,6 +65,8 @@ describe('npm start', () => {
       env: {
         ...process.env,
         KZR_DATA_DIR: dataDir,
+        // Serve only: no first run (test/start-main-job.slow.test.ts trains one).
+        KZR_START_RUN: 'none',
         KZR_PREPROCESS_PORT: '0',
         KZR_INFERENCE_PORT: '0',
         KZR_POSTPROCESS_PORT: '0',
@@ -49,7 +81,8 @@ describe('npm start', () => {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
     });
 
-    const line = (await firstJsonLine(child, 60_000)) as unknown as StartLine;
+    const [line, ready] = (await jsonLines(child, 2, 60_000)) as [StartLine, ReadyLine];
+    assert.equal(line.event, 'started');
     assert.equal(line.mode, 'embedded');
     // Open by default, which the line says: only this machine reaches the loopback ports.
     assert.deepEqual(line.security, { tls: 'off', auth: 'none (open to every caller that reaches the port)' });
@@ -87,6 +120,17 @@ describe('npm start', () => {
       { preprocess: true, inference: false, postprocess: true, trainer: true },
     );
     assert.equal(await checkHealth(line.services['inference']!.endpoint), 'NOT_SERVING');
+    // With KZR_START_RUN=none the start is ready at once, serving nothing yet.
+    assert.deepEqual(ready, {
+      event: 'ready',
+      endpoints: Object.fromEntries(Object.entries(line.services).map(([name, s]) => [name, s.endpoint])),
+      modelSet: null,
+      modelSetVersion: null,
+      filterVersion: null,
+      stages: null,
+      report: null,
+      seconds: ready.seconds,
+    });
     assert.equal(await checkHealth(line.services['inference']!.endpoint, 'liveness'), 'SERVING');
 
     const signalled = Date.now();
@@ -100,16 +144,37 @@ describe('npm start', () => {
     await assert.rejects(readFile(join(dataDir, 'trainer.json')), { code: 'ENOENT' });
   });
 
-  it('stops with exit 2 naming the variable when the config is invalid', async () => {
-    const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start'], {
-      cwd: repoRoot,
-      env: { ...process.env, KZR_SHUTDOWN_GRACE_MS: 'soon' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  for (const { name, env, args, message } of [
+    {
+      name: 'a bad KZR_SHUTDOWN_GRACE_MS',
+      env: { KZR_SHUTDOWN_GRACE_MS: 'soon' },
+      args: [],
+      message: /KZR_SHUTDOWN_GRACE_MS="soon" is invalid: expected an integer/,
+    },
+    {
+      name: 'a bad KZR_START_RUN',
+      env: { KZR_START_RUN: 'upstream' },
+      args: [],
+      message: /KZR_START_RUN="upstream" is invalid: expected one of none, smoke, default/,
+    },
+    {
+      name: 'a --dataset that is no folder',
+      env: {},
+      args: ['--dataset', '/nonexistent/kaggle'],
+      message: /^kzr: --dataset: \/nonexistent\/kaggle is not a folder/m,
+    },
+  ]) {
+    it(`stops with exit 2 naming the variable or flag for ${name}, before anything starts`, async () => {
+      const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start', ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exit = await waitForExit(child, 30_000);
+      assert.equal(exit.code, 2, stderr);
+      assert.match(stderr, message);
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exit = await waitForExit(child, 30_000);
-    assert.equal(exit.code, 2);
-    assert.match(stderr, /KZR_SHUTDOWN_GRACE_MS="soon" is invalid: expected an integer/);
-  });
+  }
 });

@@ -150,6 +150,15 @@ export async function encodePng(image: RawImage, options: EncodePngOptions = {})
   return (image.channels === 1 ? png.toColourspace('b-w') : png).toBuffer();
 }
 
+/** Encodes raw samples as a baseline JPEG (`quality` 1-100): pictures for reports, where size matters more than exact pixels. */
+export async function encodeJpeg(image: RawImage, quality = 80): Promise<Buffer> {
+  return sharp(image.data, {
+    raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 },
+  })
+    .jpeg({ quality })
+    .toBuffer();
+}
+
 /** Rasterises an SVG document (librsvg, system fonts for text) to a PNG: charts and reports. */
 export async function renderSvgPng(svg: string): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();

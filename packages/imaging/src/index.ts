@@ -8,6 +8,7 @@ export { cutCrops } from './crop-stream.js';
 export {
   decodeImage,
   defaultMaxPixels,
+  encodeJpeg,
   encodePng,
   ImageFormat,
   imageEndProblem,

@@ -1,6 +1,6 @@
 /**
  * `kzr retrain --dataset <name> [--preset <p> | --spec <file>] [--request-id <id>]`: asks the
- * trainer for a run by publishing `kzr.training.requested` (DESIGN.md "Events") on the Bus the
+ * trainer for a run by publishing `kzr.training.requested` (../runs/request.ts) on the Bus the
  * trainer consumes: the NATS that `KZR_NATS_URL` names, else the machine's Bus while `kzr start`
  * runs one for this data directory. The event carries the dataset, the preset or the whole spec
  * (model configurations inline) and the run's name, which is the request id: the trainer makes
@@ -10,11 +10,12 @@
  * this process's own) it exits 1 with `kzr: bus: ...` and publishes nothing.
  */
 import { checkSegment } from '@kzr/artifacts';
-import { createLogger, EventSubject, machineBusFile, NotReadyError, openBus, readString } from '@kzr/platform';
+import { createLogger, machineBusFile, NotReadyError, openBus, readString } from '@kzr/platform';
 import { checkRunName, loadRunSpec, newRunName } from '@kzr/trainer';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
+import { requestTraining } from '../runs/request.js';
 import { usage } from './retrain.usage.js';
 
 /** Runs the command; resolves with the exit code. */
@@ -44,16 +45,9 @@ export async function run(args: string[]): Promise<number> {
   const logger = createLogger({ level: config.logLevel, fields: { command: 'retrain' } });
   const opened = await openBus(bus, { logger, source: 'kzr-retrain' });
   try {
-    const result = await opened.publish(
-      EventSubject.TrainingRequested,
-      {
-        meta: undefined,
-        runId: requestId,
-        spec: { dataset, modelConfigs: [], valBooks: [], seed: 0, phases: [], modelSet: '', labels: {} },
-        preset: specFile === undefined ? (preset ?? 'default') : '',
-        specJson: specFile === undefined ? '' : JSON.stringify(spec),
-      },
-      { id: requestId },
+    const result = await requestTraining(
+      opened,
+      specFile === undefined ? { requestId, dataset, preset: preset ?? 'default' } : { requestId, dataset, spec },
     );
     printJson({
       type: 'requested',

@@ -11,7 +11,7 @@
  * serves until SIGINT/SIGTERM. The drain runs each service's steps (Bus intake, calls, models),
  * all services at once, then closes the adapters and stops the machine's Bus.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 
 import { createInference } from '@kzr/inference';
 import {
@@ -26,19 +26,30 @@ import { createPostprocess } from '@kzr/postprocess';
 import { createPreprocess } from '@kzr/preprocess';
 import { createTrainer } from '@kzr/trainer';
 
-import { parseCommand } from '../args.js';
+import { parseCommand, printJson, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
 import { compileEmbeddedServicesConfig } from '../services-config.js';
+import { readStartRun, runMainJob } from '../runs/main-job.js';
 import { recordTrainer } from '../trainer-client.js';
 import { usage } from './start.usage.js';
 
+/** `--dataset`: a folder that exists. */
+async function checkDatasetFolder(dir: string): Promise<string> {
+  if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true) {
+    throw new UsageError('--dataset', `${dir} is not a folder (give a Kaggle- or CODH-layout folder)`);
+  }
+  return dir;
+}
+
 /** Runs the embedded services; resolves with the exit code after the drain. */
 export async function run(args: string[]): Promise<number> {
-  parseCommand(usage, args);
+  const { values } = parseCommand(usage, args);
   const env = process.env;
-  // Validated first: a bad variable exits before the machine's Bus starts.
+  // Validated first: a bad variable or flag exits before the machine's Bus starts.
   compileEmbeddedConfig(env);
   const services = compileEmbeddedServicesConfig(env);
+  const startRun = readStartRun(env);
+  const dataset = typeof values['dataset'] === 'string' ? await checkDatasetFolder(values['dataset']) : undefined;
   const dataDir = defaultDataDir(env);
   await mkdir(dataDir, { recursive: true });
   // Disposed last: the machine's Bus, unless KZR_BUS or KZR_NATS_URL choose one or another
@@ -83,8 +94,10 @@ export async function run(args: string[]): Promise<number> {
   const serving = Object.fromEntries(
     runtimes.map((r) => [r.name, { endpoint: r.server.endpoint, health: r.server.status, ready: r.server.ready }]),
   );
+  const started = performance.now();
   process.stdout.write(
     `${JSON.stringify({
+      event: 'started',
       mode: 'embedded',
       dataDir: config.dataDir,
       adapters: adapters.describe,
@@ -93,8 +106,29 @@ export async function run(args: string[]): Promise<number> {
       security: preprocess.server.security,
     })}\n`,
   );
-  await drainOnSignal(async (signal) => {
+  // Signals are handled from here on; a drain stops the main job first.
+  const mainJob = new AbortController();
+  const drained = drainOnSignal(async (signal) => {
+    mainJob.abort();
     await Promise.all(runtimes.map((r) => r.close(signal)));
   }, logger);
+  await runMainJob({
+    ...shared,
+    storeConfig: config.adapters.store,
+    dataDir,
+    startRun,
+    dataset,
+    inference,
+    postprocess,
+    endpoints: Object.fromEntries(runtimes.map((r) => [r.name, r.server.endpoint])),
+    started,
+    signal: mainJob.signal,
+  }).catch((err: unknown) => {
+    if (mainJob.signal.aborted) return;
+    // The services keep serving what they have; the line says why no run was made.
+    logger.error('main job failed', { err });
+    printJson({ event: 'error', message: err instanceof Error ? err.message : String(err) });
+  });
+  await drained;
   return runtimes.every((r) => r.state === 'stopped') ? 0 : 1;
 }

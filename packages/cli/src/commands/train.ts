@@ -16,7 +16,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
-import { createRawImage, encodePng } from '@kzr/imaging';
 import { checkRelativeKey, storeCheckpointStorage } from '@kzr/artifacts';
 import { openStore } from '@kzr/platform';
 import {
@@ -24,8 +23,6 @@ import {
   initBackend,
   isNonFiniteLossError,
   loadCrops,
-  prepareTrainBatch,
-  classList,
   readModelConfig,
   scaleSchedule,
   train,
@@ -37,6 +34,7 @@ import {
 import { intFlag, parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { usage } from './train.usage.js';
 import { compileEmbeddedConfig } from '../config.js';
+import { augmentationPreview } from '../report/preview.js';
 
 async function writePreview(
   config: ModelConfig,
@@ -44,35 +42,9 @@ async function writePreview(
   count: number,
   out: string,
 ): Promise<string> {
-  const classes = classList(crops);
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const labels = crops.map((c) => index.get(c.label)!);
-  const n = Math.min(count, crops.length);
-  const indices = Int32Array.from({ length: n }, (_, i) => i);
-  const batch = prepareTrainBatch(config, crops, labels, classes.length, indices, config.train.seed, 0);
-  const c = config.input.trainCrop;
-  const ch = config.model.inputChannels;
-  const cols = Math.ceil(Math.sqrt(n));
-  const rows = Math.ceil(n / cols);
-  const gap = 2;
-  const grid = createRawImage(cols * (c + gap), rows * (c + gap), 3);
-  grid.data.fill(128);
-  for (let k = 0; k < n; k++) {
-    const ox = (k % cols) * (c + gap);
-    const oy = Math.floor(k / cols) * (c + gap);
-    for (let y = 0; y < c; y++) {
-      for (let x = 0; x < c; x++) {
-        for (let o = 0; o < 3; o++) {
-          const ci = ch === 1 ? 0 : o;
-          const v = batch.x[k * c * c * ch + (y * c + x) * ch + ci]! * config.input.std[ci]! + config.input.mean[ci]!;
-          grid.data[((oy + y) * grid.width + ox + x) * 3 + o] = Math.max(0, Math.min(255, Math.round(v * 255)));
-        }
-      }
-    }
-  }
   await mkdir(out, { recursive: true });
   const path = join(out, 'preview.png');
-  await writeFile(path, await encodePng(grid));
+  await writeFile(path, await augmentationPreview(config, crops, count));
   return path;
 }
 

@@ -4,7 +4,7 @@
  * the refined models by hard voting and a filter fitted afresh on their val-page candidates: the
  * result that is published. Each stage's submission goes to `results/<run>/submission-<stage>.csv`
  * and the per-stage table (with the first two stages and the pseudo-label count) to
- * `results/<run>/stages.json`.
+ * `results/<run>/stages.json`; the run report (./report.ts) to `results/<run>/report.html`.
  */
 import { resultKey, RunStage, type StageRow, writeStagesReport } from '@kzr/artifacts';
 import { type F1Score, formatSubmissionCsv } from '@kzr/core';
@@ -16,6 +16,7 @@ import { readPhaseDataset } from './dataset.js';
 import { readPages } from './first-stage.js';
 import { fitRunFilter, readRunFilter, writeRunFilter } from './filter.js';
 import { filterProbabilities, keepFiltered, recognizeStage, scorePages } from './recognition.js';
+import { writeRunReport } from './report.js';
 
 /** Writes a stage's submission under `results/<run>/`; returns the file's name. */
 async function writeSubmission(ctx: PhaseContext, stage: RunStage, pages: readonly ClassifiedPage[]): Promise<string> {
@@ -66,13 +67,19 @@ export const finalInferPhase: PhaseBody = async (ctx) => {
   })) as [ClassifiedPage[], ClassifiedPage[], ClassifiedPage[]];
   await addStage(RunStage.Refine, withFirstFilter(refineTest));
   const finalFilter = fitRunFilter(ctx, finalVal, data.truth);
-  await addStage(
-    RunStage.Final,
-    keepFiltered(finalTest, filterProbabilities(finalTest, finalFilter.boosters), finalFilter.threshold),
-  );
+  const finalP = filterProbabilities(finalTest, finalFilter.boosters);
+  await addStage(RunStage.Final, keepFiltered(finalTest, finalP, finalFilter.threshold));
 
   const pseudo = inputOf(ctx, PhaseName.PseudoLabel).manifest.summary as { count: number; precision: number };
   await writeStagesReport(ctx.store, { run: ctx.run, stages: rows, pseudoLabels: pseudo });
+  const report = await writeRunReport(ctx, data, {
+    rows,
+    pseudoLabels: pseudo,
+    candidates: finalTest,
+    pCorrect: finalP,
+    filter: finalFilter,
+  });
+  ctx.progress({ type: 'report', key: report });
   return {
     members: [...(await writeRunFilter(ctx, finalFilter)), await writeJsonMember(ctx, 'stages.json', rows)],
     summary: { stages: rows, pseudoLabels: pseudo },

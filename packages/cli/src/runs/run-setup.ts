@@ -26,6 +26,10 @@ async function isFolder(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() === true;
 }
 
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() === true;
+}
+
 /** A dataset in the Store, as a run reads it, and how it got there. */
 export interface RunDataset extends StoredRunDataset {
   /** Already stored, ingested from a folder, or generated and ingested. */
@@ -37,22 +41,25 @@ export interface ResolveDatasetOptions {
   readonly store: Store;
   readonly bus: Bus;
   readonly spec: RunSpec;
-  /** `--dataset`: a stored dataset's name, or a Kaggle-layout folder to ingest. */
+  /** `--dataset`: a stored dataset's name, or a Kaggle-layout or CODH folder to ingest. */
   readonly dataset: string | undefined;
   /** Generated datasets are written under `<dataDir>/work/` before they are ingested. */
   readonly dataDir: string;
 }
 
 /**
- * The run's dataset: `--dataset` (a folder is ingested under {@link datasetNameOfFolder}; a
+ * The run's dataset: `--dataset` (a Kaggle-layout folder, one with `train.csv`, or CODH book folders, is ingested under {@link datasetNameOfFolder}; a
  * name must be stored), else the spec's name, else its synthetic dataset (generated with the
  * spec's seed and ingested under {@link syntheticDatasetName}, or reused when stored already).
  */
 export async function resolveRunDataset(o: ResolveDatasetOptions): Promise<RunDataset> {
-  const { ingestKaggleDir } = await import('@kzr/preprocess');
+  const { ingestCodhBooks, ingestKaggleDir } = await import('@kzr/preprocess');
   if (o.dataset !== undefined && (await isFolder(o.dataset))) {
     const name = datasetNameOfFolder(o.dataset);
-    await ingestKaggleDir({ dataset: name, store: o.store, bus: o.bus, sourceDir: o.dataset });
+    const target = { dataset: name, store: o.store, bus: o.bus };
+    // A Kaggle-layout folder has its train.csv; anything else is read as CODH book folders.
+    if (await isFile(join(o.dataset, 'train.csv'))) await ingestKaggleDir({ ...target, sourceDir: o.dataset });
+    else await ingestCodhBooks({ ...target, sourceDirs: [o.dataset] });
     return { name, digest: (await storedDatasetDigest(o.store, name))!, source: 'folder', synthetic: undefined };
   }
   const named = o.dataset ?? o.spec.dataset.name;
