@@ -13,12 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import * as grpc from '@grpc/grpc-js';
-import { InferenceClient, type RecognizePageRequest } from '@kzr/api/kzr/v1/inference';
+import { InferenceClient } from '@kzr/api/kzr/v1/inference';
 import { cropIndexKey } from '@kzr/artifacts';
-import { toDetectionSet } from '@kzr/core';
 import { FsStore, machineBusFile } from '@kzr/platform';
 import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
 
+import { callContinuously, recognizeRequest, until } from './helpers/recognize-calls.js';
 import { syntheticCrops } from './helpers/synthetic-crops.js';
 import { kzr, trainTinyModel } from './helpers/tiny-model.js';
 
@@ -29,80 +29,8 @@ interface StartLine {
   services: Record<string, { endpoint: string }>;
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
-
 function importArgs(version: string): string[] {
   return ['model', 'import-onnx', '--model-set', 'm', '--version', version, '--page-preprocessing', 'none'];
-}
-
-/** A RecognizePage request for the first synthetic page, with its detection sets. */
-async function recognizeRequest(dir: string): Promise<RecognizePageRequest> {
-  const books = join(dir, 'books');
-  const pageId = (await readFile(join(books, 'train.csv'), 'utf8')).split('\n')[1]!.split(',')[0]!;
-  const sets = await Promise.all(
-    ['det-a', 'det-b'].map(async (name) =>
-      toDetectionSet(JSON.parse(await readFile(join(books, 'detections', `${name}.json`), 'utf8')), name),
-    ),
-  );
-  return {
-    model: { modelSet: 'm', version: '' },
-    pageId,
-    image: {
-      source: {
-        $case: 'encoded',
-        value: { data: await readFile(join(books, 'train_images', `${pageId}.jpg`)), mediaType: 0 },
-      },
-    },
-    preprocessed: false,
-    detectionSets: sets.map((set) => ({
-      name: set.name,
-      pageId,
-      detections: set.pages
-        .find((p) => p.pageId === pageId)!
-        .detections.map((d) => ({ box: { x: d.x, y: d.y, width: d.width, height: d.height }, score: d.score })),
-    })),
-    voting: 0,
-    lowConfidenceThreshold: 0,
-    filterVersion: '',
-    unfiltered: false,
-    tta: false,
-  };
-}
-
-/** Calls RecognizePage every 100 ms (10 s deadline each) and remembers the version that answered. */
-function callContinuously(client: InferenceClient, request: RecognizePageRequest) {
-  let last: string | undefined;
-  let calls = 0;
-  const failures: string[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      calls++;
-      await new Promise<void>((resolve) =>
-        client.recognizePage(request, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
-          if (err) failures.push(err.message);
-          else last = res.servedBy?.version;
-          resolve();
-        }),
-      );
-      await sleep(100);
-    }
-  })();
-  return {
-    last: () => last,
-    until: (what: string, accept: (version: string | undefined) => boolean) => until(what, async () => accept(last)),
-    stop: async () => {
-      running = false;
-      await loop;
-      return { calls, failures };
-    },
-  };
 }
 
 describe('one Bus per machine', () => {
@@ -148,7 +76,10 @@ describe('one Bus per machine', () => {
     // Promote and rollback switch the served version while a client calls RecognizePage.
     assert.equal((await kzr(env, ...importArgs('v2'), checkpoint)).code, 0);
     const client = new InferenceClient(inference, grpc.credentials.createInsecure());
-    const caller = callContinuously(client, await recognizeRequest(dir));
+    const caller = callContinuously(client, await recognizeRequest(join(dir, 'books'), 'm'), {
+      everyMs: 100,
+      overlapping: false,
+    });
     await caller.until('v2 served, the newest', (v) => v === 'v2');
     const promoted = await kzr(env, 'model', 'promote', '--model-set', 'm', '--version', 'v1');
     assert.equal(promoted.code, 0, promoted.stderr);

@@ -1,5 +1,5 @@
 /**
- * Finding and calling the trainer from `kzr run start|cancel`. `kzr start` runs one and records
+ * Finding and calling the trainer from `kzr run start|cancel|watch|list`. `kzr start` runs one and records
  * its endpoint in `<data dir>/trainer.json` while it serves; `KZR_TRAINER_URL` (`host:port`) names
  * another. A command finds it there and uses it when it answers health within a second;
  * otherwise the command is the run's controller itself, in-process (a lone command, tests).
@@ -9,7 +9,15 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type * as grpc from '@grpc/grpc-js';
-import type { GetRunRequest, Run, StartRunRequest, StartRunResponse } from '@kzr/api/kzr/v1/trainer';
+import type { PhaseStatus } from '@kzr/api/kzr/v1/common';
+import type {
+  GetRunRequest,
+  ListRunsRequest,
+  ListRunsResponse,
+  Run,
+  StartRunRequest,
+  StartRunResponse,
+} from '@kzr/api/kzr/v1/trainer';
 import { TrainerClient } from '@kzr/api/kzr/v1/trainer';
 import { clientCredentials, compileGrpcClientConfig, type Env, fromServiceError, readString } from '@kzr/platform';
 
@@ -45,6 +53,10 @@ export interface Trainer {
   readonly endpoint: string;
   startRun(request: StartRunRequest): Promise<StartRunResponse>;
   cancelRun(request: GetRunRequest): Promise<Run>;
+  getRun(request: GetRunRequest): Promise<Run>;
+  listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
+  /** WatchRun's stream: each phase whose state changed, until the run is final. */
+  watchRun(request: GetRunRequest): AsyncIterable<PhaseStatus>;
   close(): void;
 }
 
@@ -72,6 +84,15 @@ export async function connectTrainer(env: Env, dataDir: string, timeoutMs = 1000
     endpoint,
     startRun: unary<StartRunRequest, StartRunResponse>(client.startRun),
     cancelRun: unary<GetRunRequest, Run>(client.cancelRun),
+    getRun: unary<GetRunRequest, Run>(client.getRun),
+    listRuns: unary<ListRunsRequest, ListRunsResponse>(client.listRuns),
+    watchRun: async function* (request) {
+      try {
+        for await (const status of client.watchRun(request)) yield status as PhaseStatus;
+      } catch (err) {
+        throw fromServiceError(err as grpc.ServiceError, endpoint);
+      }
+    },
     close: () => client.close(),
   };
 }

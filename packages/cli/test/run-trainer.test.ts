@@ -1,7 +1,8 @@
 /**
- * `kzr run start` and `kzr run cancel` through a running trainer: the trainer (here in the test's
+ * `kzr run start|cancel|watch|list` through a running trainer: the trainer (here in the test's
  * process, recorded in the data directory as `kzr start` records it) creates and drives the run
- * with its own JobRunner; the command prints the same lines as the in-process controller.
+ * with its own JobRunner; the command prints the same lines as the in-process controller, and
+ * `kzr run watch|list` from the wire print what they print from the Store.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { createLogger, LocalJobRunner, MemoryBus } from '@kzr/platform';
 import { compileTrainerConfig, createTrainer, type TrainerRuntime } from '@kzr/trainer';
 
 import { recordTrainer } from '../src/trainer-client.js';
-import { runKzr } from './kzr-cli.js';
+import { runKzr, tempDir } from './kzr-cli.js';
 import { benchSpec, openBench, type RunBench } from './run-fixture.js';
 
 const fixture = fileURLToPath(new URL('../dist/test/phase-fixture.js', import.meta.url));
@@ -75,5 +76,37 @@ describe('kzr run through the trainer', () => {
     const cancel = await runKzr(['run', 'cancel', 'via-trainer'], { KZR_DATA_DIR: bench.dataDir });
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.deepEqual(JSON.parse(cancel.stdout), { run: 'via-trainer', status: 'succeeded', cancelRequested: false });
+  });
+
+  it('watches and lists runs through the trainer with the lines it prints from the Store', async (t) => {
+    const lines = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Through the trainer only: this data directory's Store is empty.
+    const remote = { KZR_DATA_DIR: await tempDir(t), KZR_TRAINER_URL: trainer.server.endpoint };
+    // From the Store only: the trainer named is not there.
+    const local = { KZR_DATA_DIR: bench.dataDir, KZR_TRAINER_URL: '127.0.0.1:1' };
+
+    const [watched, read] = await Promise.all([
+      runKzr(['run', 'watch', 'via-trainer'], remote),
+      runKzr(['run', 'watch', 'via-trainer'], local),
+    ]);
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.equal(read.code, 0, read.stderr);
+    assert.deepEqual(lines(watched.stdout), lines(read.stdout));
+    assert.deepEqual(lines(watched.stdout).at(-1)!.status, 'succeeded');
+
+    const [listed, stored] = await Promise.all([runKzr(['run', 'list'], remote), runKzr(['run', 'list'], local)]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const byRun = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      String(a.run).localeCompare(String(b.run));
+    assert.deepEqual(lines(listed.stdout).sort(byRun), lines(stored.stdout).sort(byRun));
+    assert.ok(lines(listed.stdout).some((l) => l.run === 'via-trainer' && l.status === 'succeeded'));
+
+    const unknown = await runKzr(['run', 'watch', 'no-such-run'], remote);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no-such-run/);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import { readModelSetManifest } from '@kzr/artifacts';
-import { FsStore } from '@kzr/platform';
+import { FsStore, type Store } from '@kzr/platform';
 
 import { runKzr } from './kzr-cli.js';
 
@@ -22,6 +22,8 @@ export interface Line {
   readonly cacheHits?: number;
   readonly ran?: number;
   readonly seconds?: number;
+  /** The `run` line's phases by id. */
+  readonly phases?: Readonly<Record<string, unknown>>;
 }
 
 /** Runs `kzr run start --preset smoke --run <run>` on `dataDir`; asserts it succeeded, returns its lines and wall time. */
@@ -39,14 +41,19 @@ export async function smoke(dataDir: string, run: string): Promise<{ lines: Line
   };
 }
 
-/** The sha256 of each member's files of the model set a run published (version = the run). */
+/** The sha256 of each member's files of the model set a run published (version = the run), in `store`. */
+export async function modelSetMemberHashes(store: Store, version: string): Promise<string[][]> {
+  const manifest = await readModelSetManifest(store, 'smoke', version);
+  return manifest.members.map((m) =>
+    m.kind === 'kzr' ? [m.name, m.weights.sha256, m.classMap.sha256] : [m.name, m.onnx.sha256, m.classMap.sha256],
+  );
+}
+
+/** {@link modelSetMemberHashes} in the filesystem Store of `dataDir`. */
 export async function memberHashes(dataDir: string, version: string): Promise<string[][]> {
   const store = await FsStore.open({ root: join(dataDir, 'store') });
   try {
-    const manifest = await readModelSetManifest(store, 'smoke', version);
-    return manifest.members.map((m) =>
-      m.kind === 'kzr' ? [m.name, m.weights.sha256, m.classMap.sha256] : [m.name, m.onnx.sha256, m.classMap.sha256],
-    );
+    return await modelSetMemberHashes(store, version);
   } finally {
     await store.close();
   }

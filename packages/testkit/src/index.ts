@@ -7,7 +7,7 @@ export { firstJsonLine, runToExit, waitForExit } from './process.js';
 export { S3Server } from './s3-server.js';
 
 export type { HealthClient } from './grpc-clients.js';
-export type { StandInJob } from './kubernetes-api.js';
+export type { StandInDeletion, StandInJob } from './kubernetes-api.js';
 export type { NatsServerOptions } from './nats-server.js';
 export type { IssuedCertificate } from './pki.js';
 export type { ExitReport } from './process.js';

@@ -4,7 +4,7 @@
  *
  * Routes (as the official client calls them): create (201, 409 AlreadyExists on a duplicate
  * name), get and get status (404 NotFound), list with `labelSelector` / `fieldSelector`,
- * delete (propagation accepted), and watch (`?watch=true`; JSON lines; replays history after a
+ * delete (its `propagationPolicy` recorded, see {@link KubernetesApiStandIn.deletions}), and watch (`?watch=true`; JSON lines; replays history after a
  * given `resourceVersion`, else starts with ADDED for every Job). {@link KubernetesApiStandIn.dropWatches}
  * cuts every open watch stream so a client's reconnect can be tested.
  *
@@ -62,6 +62,14 @@ export interface StandInJob {
   };
 }
 
+/** A Job delete the stand-in answered. */
+export interface StandInDeletion {
+  readonly namespace: string;
+  readonly name: string;
+  /** `Background`, `Foreground`, `Orphan`; undefined when the delete named none. */
+  readonly propagationPolicy: string | undefined;
+}
+
 interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   object: StandInJob;
@@ -107,6 +115,15 @@ function selectorMatcher(labelSelector: string | null, fieldSelector: string | n
     );
 }
 
+function deleteOptionsPolicy(body: string): string | undefined {
+  try {
+    const policy = (JSON.parse(body) as { propagationPolicy?: unknown }).propagationPolicy;
+    return typeof policy === 'string' ? policy : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A running Kubernetes API stand-in. */
 export class KubernetesApiStandIn implements AsyncDisposable {
   readonly #server: Server;
@@ -114,6 +131,7 @@ export class KubernetesApiStandIn implements AsyncDisposable {
   readonly #running = new Map<string, Running>();
   readonly #history: Array<WatchEvent & { namespace: string }> = [];
   readonly #watchers = new Set<Watcher>();
+  readonly #deletions: StandInDeletion[] = [];
   readonly #restartDelayMs: number;
   #rv = 1;
   /** How many watch requests arrived (to see a client reconnect). */
@@ -157,6 +175,11 @@ export class KubernetesApiStandIn implements AsyncDisposable {
   /** The Jobs as stored (bodies the client sent, plus metadata and status). */
   jobs(): StandInJob[] {
     return [...this.#jobs.values()].map((job) => structuredClone(job));
+  }
+
+  /** The Jobs deleted, in order, with the propagation policy each delete asked for. */
+  deletions(): StandInDeletion[] {
+    return this.#deletions.map((d) => ({ ...d }));
   }
 
   /** Cuts every open watch stream (the client sees its watch end and must reconnect). */
@@ -211,6 +234,9 @@ export class KubernetesApiStandIn implements AsyncDisposable {
       if (req.method === 'DELETE' && name && !statusPath) {
         const job = this.#jobs.get(key);
         if (!job) return this.#send(res, 404, statusBody(404, 'NotFound', `jobs.batch "${name}" not found`));
+        // The official client sends the policy as a query parameter; DeleteOptions may carry it too.
+        const policy = url.searchParams.get('propagationPolicy') ?? deleteOptionsPolicy(body);
+        this.#deletions.push({ namespace, name, propagationPolicy: policy });
         this.#stop(key);
         this.#jobs.delete(key);
         this.#emit('DELETED', job);

@@ -72,6 +72,10 @@ export class S3Server implements AsyncDisposable {
     });
     try {
       const address = await server.run();
+      // Node's default 5 s keep-alive equals the idle timeout of Node 20's global agent, which S3
+      // clients use: a request sent on a socket the server closes that instant fails with "socket
+      // hang up". Object stores keep idle connections longer than their clients do; so does this.
+      server.httpServer.keepAliveTimeout = 60_000;
       return new S3Server(server, address.port, directory, options.tls !== undefined);
     } catch (err) {
       await rm(directory, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // Types for the parts of s3rver 3.7.1 the test kit uses (the package ships none).
 declare module 's3rver' {
+  import type { Server } from 'node:http';
   import type { AddressInfo } from 'node:net';
 
   interface S3rverOptions {
@@ -32,6 +33,8 @@ declare module 's3rver' {
     /** Koa's middleware array (s3rver extends Koa). */
     middleware: Middleware[];
     run(): Promise<AddressInfo>;
+    /** The listening server, once `run` resolved. */
+    httpServer: Server;
     close(): Promise<void>;
   }
   export default S3rver;

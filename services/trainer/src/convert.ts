@@ -1,6 +1,7 @@
 /**
  * Runs on the wire: a run record and its reduced state as `kzr.v1.Run` and `kzr.v1.PhaseStatus`
- * (what GetRun, ListRuns and WatchRun answer and the `kzr.phase.*` events carry).
+ * (what GetRun, ListRuns and WatchRun answer and the `kzr.phase.*` events carry), and back into
+ * the lines `kzr run watch|list` print when they ask the trainer.
  */
 import {
   Phase,
@@ -8,7 +9,7 @@ import {
   type PhaseStatus as WirePhaseStatus,
   type RunSpec as WireRunSpec,
 } from '@kzr/api/kzr/v1/common';
-import type { Run } from '@kzr/api/kzr/v1/trainer';
+import { type Run, RunState as WireRunState } from '@kzr/api/kzr/v1/trainer';
 import {
   buildPhaseGraph,
   parsePhaseId,
@@ -19,10 +20,11 @@ import {
   type RunRecord,
   type RunSpec,
   type RunState,
+  RunStatus,
   reduceRunState,
 } from '@kzr/pipeline';
 
-import type { PhaseLine } from './run-lines.js';
+import type { PhaseLine, RunSummary } from './run-lines.js';
 
 const wirePhase: Readonly<Record<PhaseName, Phase>> = {
   [PhaseName.Preprocess]: Phase.PHASE_PREPROCESS,
@@ -44,6 +46,22 @@ const wireStateOf: Readonly<Record<PhaseStatus, WirePhaseState>> = {
   [PhaseStatus.Failed]: WirePhaseState.PHASE_STATE_FAILED,
   [PhaseStatus.Cancelled]: WirePhaseState.PHASE_STATE_CANCELLED,
 };
+
+const wireRunState: Readonly<Record<RunStatus, WireRunState>> = {
+  [RunStatus.Queued]: WireRunState.RUN_STATE_QUEUED,
+  [RunStatus.Running]: WireRunState.RUN_STATE_RUNNING,
+  [RunStatus.Succeeded]: WireRunState.RUN_STATE_SUCCEEDED,
+  [RunStatus.Failed]: WireRunState.RUN_STATE_FAILED,
+  [RunStatus.Cancelled]: WireRunState.RUN_STATE_CANCELLED,
+};
+
+/** The inverse of a total mapping to wire enum values. */
+function inverse<K extends string, V extends number>(map: Readonly<Record<K, V>>): ReadonlyMap<V, K> {
+  return new Map(Object.entries(map).map(([k, v]) => [v as V, k as K]));
+}
+const phaseOfWire = inverse(wirePhase);
+const statusOfWire = inverse(wireStateOf);
+const runStatusOfWire = inverse(wireRunState);
 
 /** When each phase last started and last ended, from the records. */
 function phaseTimes(record: RunRecord): Map<PhaseId, { startedAt: string; finishedAt: string }> {
@@ -75,6 +93,7 @@ export function phaseStatusToWire(
     finishedAt: times?.finishedAt ?? '',
     outputKeys: p.manifestKey !== undefined ? [p.manifestKey] : [],
     metrics: {},
+    attempt: p.attempts,
   };
 }
 
@@ -100,6 +119,9 @@ export function runToWire(record: RunRecord, state?: RunState): Run {
     spec: runSpecToWire(record.spec),
     phases: [...reduced.phases.values()].map((p) => phaseStatusToWire(record.run, p, times.get(p.id))),
     createdAt: record.createdAt,
+    state: wireRunState[reduced.status],
+    preset: record.spec.preset ?? '',
+    failedPhase: reduced.failedPhase ?? '',
   };
 }
 
@@ -121,5 +143,48 @@ export function phaseLineToWire(run: string, line: PhaseLine, at: string): WireP
     finishedAt: running ? '' : at,
     outputKeys: [],
     metrics: {},
+    attempt: line.attempt,
+  };
+}
+
+/** A phase's id (`<phase>` or `<phase>/<model>`), status and whether it came from the cache, from the wire. */
+function phaseFromWire(s: WirePhaseStatus): { id: string; status: PhaseStatus; cacheHit: boolean } {
+  const phase = phaseOfWire.get(s.phase);
+  const cacheHit = s.state === WirePhaseState.PHASE_STATE_CACHED;
+  const status = cacheHit ? PhaseStatus.Succeeded : statusOfWire.get(s.state);
+  if (phase === undefined || status === undefined) {
+    throw new Error(`phase status ${s.phase}/${s.state} of run ${s.runId} is not one a trainer sends`);
+  }
+  return { id: s.modelConfig === '' ? phase : `${phase}/${s.modelConfig}`, status, cacheHit };
+}
+
+/**
+ * The line `kzr run watch` prints for a phase's change of state WatchRun streamed: the one it
+ * prints from the records, less `retryable` and `checkpointEpoch`, which the wire does not carry.
+ */
+export function phaseLineFromWire(s: WirePhaseStatus): PhaseLine {
+  const { id, status, cacheHit } = phaseFromWire(s);
+  return {
+    type: 'phase',
+    phase: id,
+    status,
+    attempt: s.attempt,
+    ...(status === PhaseStatus.Succeeded ? { cacheHit } : {}),
+    ...(status === PhaseStatus.Failed && s.message !== '' ? { error: s.message } : {}),
+  };
+}
+
+/** A run from the wire (GetRun, ListRuns) as its lines tell it. */
+export function runSummaryFromWire(run: Run): RunSummary {
+  const status = runStatusOfWire.get(run.state);
+  if (status === undefined) throw new Error(`run ${run.runId}: state ${run.state} is not one a trainer sends`);
+  return {
+    run: run.runId,
+    status,
+    createdAt: run.createdAt,
+    preset: run.preset === '' ? undefined : run.preset,
+    dataset: run.spec?.dataset === '' ? undefined : run.spec?.dataset,
+    failedPhase: run.failedPhase === '' ? undefined : run.failedPhase,
+    phases: run.phases.map((p) => ({ ...phaseFromWire(p), attempts: p.attempt })),
   };
 }

@@ -1,20 +1,24 @@
 /**
- * No state outside the Store: the trainer as its own process (the standalone main) on a real
+ * The trainer on the Kubernetes API stand-in. No state outside the Store: the trainer as its own process (the standalone main) on a real
  * nats-server, a filesystem Store and the Kubernetes API stand-in, whose simulated controller runs
  * each Job's command (the CLI's phase fixture) as a local process. SIGKILLed while a training Job
  * runs, the trainer started again drives the unfinished run: it adopts the running Job (waits on
  * it instead of failing or relaunching it), runs no finished phase again, and the run completes.
  * Its spec asks for GPUs: the Job bodies of the model phases ask for one, the others for none.
+ * Cancel stops running Jobs: CancelRun while a training Job runs deletes the Job with background
+ * propagation, its process stops, and the run ends cancelled.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import * as grpc from '@grpc/grpc-js';
+import { type Run, TrainerClient } from '@kzr/api/kzr/v1/trainer';
 import { readPhaseManifest, readRunRecord } from '@kzr/artifacts';
 import { buildPhaseGraph, isFinalRunStatus, modelPhaseNames, parseRunSpec, reduceRunState } from '@kzr/pipeline';
-import { KubernetesApiStandIn, NatsServer, waitForExit } from '@kzr/testkit';
+import { freePort, KubernetesApiStandIn, NatsServer, waitForExit } from '@kzr/testkit';
 
 import { checkpointEpoch } from '../src/attempt-report.js';
 import { phaseJobName } from '../src/controller.js';
@@ -24,7 +28,19 @@ import { benchSpecJson, fixtureCommand, openBench, type TrainerBench, until } fr
 
 const main = join(repoRoot, 'services', 'trainer', 'dist', 'src', 'main.js');
 
-describe('trainer restarted', () => {
+/** Process ids of `run`'s training Jobs (their command lines name both). */
+function trainingProcesses(run: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', `phase run --run ${run} --phase first-train`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+describe('trainer on the Kubernetes API stand-in', () => {
   let bench: TrainerBench;
   let nats: NatsServer;
   let kube: KubernetesApiStandIn;
@@ -32,9 +48,9 @@ describe('trainer restarted', () => {
   const trainers: ChildProcess[] = [];
 
   /** Starts the standalone trainer (the compiled main); its stderr is kept for a failure's message. */
-  const startTrainer = (): { child: ChildProcess; stderr: () => string } => {
+  const startTrainer = (more: Record<string, string> = {}): { child: ChildProcess; stderr: () => string } => {
     const child = spawn(process.execPath, ['--conditions=production', main], {
-      env,
+      env: { ...env, ...more },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -139,5 +155,51 @@ describe('trainer restarted', () => {
 
     second.child.kill('SIGTERM');
     assert.deepEqual(await waitForExit(second.child, 10_000), { code: 0, signal: null });
+  });
+
+  it('CancelRun deletes the running training Job with background propagation, stops its process, ends the run cancelled', async () => {
+    const spec = parseRunSpec(JSON.parse(benchSpecJson(8)));
+    const digest = (await storedDatasetDigest(bench.store, 'd1'))!;
+    await createRun(bench.store, 'cancel', spec, { name: 'd1', digest, synthetic: undefined });
+    const training = phaseJobName('cancel', 'first-train/m1', 1);
+    const port = await freePort();
+    // A training far longer than the test: only the cancel ends it.
+    const trainer = startTrainer({ KZR_GRPC_PORT: String(port), FIXTURE_EPOCHS: '100' });
+    await until(
+      'the training Job running',
+      async () =>
+        kube.jobs().some((j) => j.metadata.name === training && j.status?.active === 1) &&
+        trainingProcesses('cancel').length > 0,
+      40_000,
+    ).catch((err: unknown) => assert.fail(`${String(err)}\n${trainer.stderr()}`));
+
+    const client = new TrainerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      const cancelled = await new Promise<Run>((resolve, reject) =>
+        client.cancelRun({ runId: 'cancel' }, (err, res) => (err ? reject(err) : resolve(res))),
+      );
+      assert.equal(cancelled.runId, 'cancel');
+    } finally {
+      client.close();
+    }
+    await until('the run cancelled', async () => {
+      const record = await readRunRecord(bench.store, 'cancel');
+      return reduceRunState(buildPhaseGraph(spec), record.events).status === 'cancelled';
+    }).catch((err: unknown) => assert.fail(`${String(err)}\n${trainer.stderr()}`));
+
+    const state = reduceRunState(buildPhaseGraph(spec), (await readRunRecord(bench.store, 'cancel')).events);
+    assert.equal(state.phases.get('first-train/m1')!.status, 'cancelled');
+    assert.deepEqual(
+      kube.deletions().filter((d) => d.name === training),
+      [{ namespace: 'kzr', name: training, propagationPolicy: 'Background' }],
+    );
+    assert.equal(
+      kube.jobs().some((j) => j.metadata.name === training),
+      false,
+    );
+    await until('the training process gone', async () => trainingProcesses('cancel').length === 0, 5000);
+
+    trainer.child.kill('SIGTERM');
+    assert.deepEqual(await waitForExit(trainer.child, 10_000), { code: 0, signal: null });
   });
 });

@@ -7,7 +7,7 @@
 import { readRunRecord } from '@kzr/artifacts';
 import { buildPhaseGraph, isFinalRunStatus, reduceRunState, type RunState } from '@kzr/pipeline';
 import type { Store } from '@kzr/platform';
-import { phaseLines, runLine } from '@kzr/trainer';
+import { phaseLines, runLine, summarizeRun } from '@kzr/trainer';
 
 import { printJson } from '../args.js';
 
@@ -23,7 +23,9 @@ export async function followRun(store: Store, run: string, started?: number): Pr
     for (const line of phaseLines(prev, state)) printJson(line);
     prev = state;
     if (isFinalRunStatus(state.status)) {
-      printJson(runLine(record, state, started === undefined ? undefined : (performance.now() - started) / 1000));
+      printJson(
+        runLine(summarizeRun(record, state), started === undefined ? undefined : (performance.now() - started) / 1000),
+      );
       return state.status === 'succeeded' ? 0 : 1;
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));

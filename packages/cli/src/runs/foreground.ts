@@ -6,7 +6,7 @@
  */
 import type { Adapters } from '@kzr/platform';
 import type { Logger } from '@kzr/platform';
-import { driveRun, runLine } from '@kzr/trainer';
+import { driveRun, runLine, summarizeRun } from '@kzr/trainer';
 
 import { printJson } from '../args.js';
 import type { EmbeddedConfig } from '../config.js';
@@ -45,7 +45,7 @@ export async function controlRun(o: ControlRunOptions): Promise<number> {
       },
     });
     await follow?.close();
-    printJson(runLine(record, state, (performance.now() - o.started) / 1000));
+    printJson(runLine(summarizeRun(record, state), (performance.now() - o.started) / 1000));
     return state.status === 'succeeded' ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);
