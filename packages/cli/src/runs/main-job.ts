@@ -15,7 +15,7 @@ import type { InferenceRuntime } from '@kzr/inference';
 import { buildPhaseGraph, isFinalRunStatus, reduceRunState, type RunRecord, type RunState } from '@kzr/pipeline';
 import { type AdapterConfig, type Bus, type Env, NotFoundError, readChoice, type Store } from '@kzr/platform';
 import type { PostprocessRuntime } from '@kzr/postprocess';
-import { loadRunSpec, newRunName, phaseLines, runLine } from '@kzr/trainer';
+import { loadRunSpec, newRunName, phaseLines, runLine, summarizeRun } from '@kzr/trainer';
 
 import { printJson } from '../args.js';
 import { requestTraining } from './request.js';
@@ -93,7 +93,7 @@ async function followProgress(o: MainJobOptions, run: string): Promise<string> {
       else for (const { type, ...line } of phaseLines(prev, state)) printJson({ event: type, run, ...line });
       prev = state;
       if (isFinalRunStatus(state.status)) {
-        const { type, ...line } = runLine(record, state, (performance.now() - o.started) / 1000);
+        const { type, ...line } = runLine(summarizeRun(record, state), (performance.now() - o.started) / 1000);
         printJson({ event: type, ...line });
         return state.status;
       }
