@@ -38,7 +38,13 @@ describe('one Bus per machine', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kzr-machine-bus-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const dataDir = join(dir, 'data');
-    const env: NodeJS.ProcessEnv = { ...process.env, KZR_DATA_DIR: dataDir, KZR_TF_BACKEND: 'wasm' };
+    // The model sets come from the test, not from a main job.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KZR_DATA_DIR: dataDir,
+      KZR_TF_BACKEND: 'wasm',
+      KZR_START_RUN: 'none',
+    };
     delete env['KZR_BUS'];
     delete env['KZR_NATS_URL'];
     // A checkpoint to import, trained in another data directory (its own Bus).
