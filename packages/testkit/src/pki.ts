@@ -65,7 +65,11 @@ export class TestPki implements AsyncDisposable {
    * by rename, so a reader sees the old pair or the new one.
    */
   async issue(name: string, subject = `/CN=${name}`): Promise<IssuedCertificate> {
-    const serial = randomBytes(8).toString('hex').toUpperCase().replace(/^0+/, '');
+    // A first byte of 0x10-0x7f: sixteen hex digits with no leading zero (Node pads an odd count
+    // with one) and no sign byte, so the hex reads the same here and in `serialNumber`.
+    const bytes = randomBytes(8);
+    bytes[0] = 0x10 + (bytes[0]! % 0x70);
+    const serial = bytes.toString('hex').toUpperCase();
     const tmp = join(this.dir, `${name}.${serial}`);
     const extensions = `${tmp}.ext`;
     await writeFile(
