@@ -3,14 +3,12 @@
 // publish on it while it runs: a model set imported is loaded by the running inference service
 // without a restart, and a dataset ingested is preprocessed by the running worker.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 
 import * as grpc from '@grpc/grpc-js';
 import { InferenceClient } from '@kzr/api/kzr/v1/inference';
@@ -20,9 +18,8 @@ import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
 
 import { callContinuously, recognizeRequest, until } from './helpers/recognize-calls.js';
 import { syntheticCrops } from './helpers/synthetic-crops.js';
+import { machineEnv, spawnStart } from './helpers/kzr-start.js';
 import { kzr, trainTinyModel } from './helpers/tiny-model.js';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 interface StartLine {
   adapters: { bus: string };
@@ -38,33 +35,12 @@ describe('one Bus per machine', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kzr-machine-bus-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const dataDir = join(dir, 'data');
-    // The model sets come from the test, not from a main job.
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      KZR_DATA_DIR: dataDir,
-      KZR_TF_BACKEND: 'wasm',
-      KZR_START_RUN: 'none',
-    };
-    delete env['KZR_BUS'];
-    delete env['KZR_NATS_URL'];
+    const env = machineEnv(dataDir);
     // A checkpoint to import, trained in another data directory (its own Bus).
     const crops = await syntheticCrops(dir, { classes: 3, pagesPerBook: 1, seed: 3, trainBooks: 1 });
     const checkpoint = await trainTinyModel(dir, crops, 3, { ...env, KZR_DATA_DIR: join(dir, 'train-data') });
 
-    const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start'], {
-      cwd: repoRoot,
-      env: {
-        ...env,
-        KZR_PREPROCESS_PORT: '0',
-        KZR_INFERENCE_PORT: '0',
-        KZR_POSTPROCESS_PORT: '0',
-        KZR_TRAINER_PORT: '0',
-      },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    t.after(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
+    const child = spawnStart(t, env, 'ignore');
     const line = (await firstJsonLine(child, 60_000)) as unknown as StartLine;
     assert.equal(line.adapters.bus.startsWith('nats:'), true, line.adapters.bus);
     const record = JSON.parse(await readFile(machineBusFile(dataDir), 'utf8')) as { url: string };

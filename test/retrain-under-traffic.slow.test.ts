@@ -11,12 +11,10 @@
  * deadline (9-10 of 330-450); on the idle 2-core machine none does (the slowest took 3.1 s).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import * as grpc from '@grpc/grpc-js';
 import { InferenceClient } from '@kzr/api/kzr/v1/inference';
@@ -27,9 +25,9 @@ import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
 
 import { callContinuously, recognizeRequest, until } from './helpers/recognize-calls.js';
 import { syntheticCrops } from './helpers/synthetic-crops.js';
+import { machineEnv, spawnStart } from './helpers/kzr-start.js';
 import { kzr, trainTinyModel } from './helpers/tiny-model.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 /** The smoke run takes 1-3 min on two idle cores; a shared machine gets more. */
 const timeout = 900_000;
 
@@ -44,16 +42,7 @@ describe('kzr retrain under traffic', { timeout }, () => {
       const dir = await mkdtemp(join(tmpdir(), 'kzr-retrain-traffic-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
       const dataDir = join(dir, 'data');
-      // The model sets come from the test, not from a main job.
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        KZR_DATA_DIR: dataDir,
-        KZR_TF_BACKEND: 'wasm',
-        KZR_START_RUN: 'none',
-      };
-      delete env['KZR_BUS'];
-      delete env['KZR_NATS_URL'];
-      delete env['KZR_TRAINER_URL'];
+      const env = machineEnv(dataDir);
       // The version served first: a tiny checkpoint trained in another data directory.
       const crops = await syntheticCrops(dir, { classes: 3, pagesPerBook: 1, seed: 3, trainBooks: 1 });
       const checkpoint = await trainTinyModel(dir, crops, 3, { ...env, KZR_DATA_DIR: join(dir, 'train-data') });
@@ -66,22 +55,9 @@ describe('kzr retrain under traffic', { timeout }, () => {
       );
       assert.equal(synth.code, 0, synth.stderr);
 
-      const child = spawn(process.execPath, ['packages/cli/bin/kzr.js', 'start'], {
-        cwd: repoRoot,
-        env: {
-          ...env,
-          KZR_PREPROCESS_PORT: '0',
-          KZR_INFERENCE_PORT: '0',
-          KZR_POSTPROCESS_PORT: '0',
-          KZR_TRAINER_PORT: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawnStart(t, env, 'pipe');
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-6000)));
-      t.after(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      });
       const line = (await firstJsonLine(child, 60_000)) as { services: Record<string, { endpoint: string }> };
       const inference = line.services['inference']!.endpoint;
 
