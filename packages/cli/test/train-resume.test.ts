@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 import { runOutputPrefix } from '@kzr/artifacts';
-import { ShardWriter } from '@kzr/imaging';
+import { decodeImage, ShardWriter } from '@kzr/imaging';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const kzr = join(repo, 'packages/cli/bin/kzr.js');
@@ -174,6 +174,30 @@ describe('kzr train checkpoints', () => {
     const result = await run.done;
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--out/);
+  });
+
+  it('--preview writes a grid of n augmented crops without --val and trains nothing', async () => {
+    const out = join(dir, 'preview');
+    const run = start([
+      '--config',
+      join(dir, 'config.json'),
+      '--train',
+      join(dir, 'train'),
+      '--out',
+      out,
+      '--preview',
+      '7',
+    ]);
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr);
+    const path = join(out, 'preview.png');
+    assert.deepEqual(run.lines, [{ preview: path }]);
+    // 7 crops of the config's 16 px training crop, 2 px apart: 3 columns by 3 rows.
+    const png = await readFile(path);
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    const grid = await decodeImage(png);
+    assert.deepEqual([grid.width, grid.height], [3 * 18, 3 * 18]);
+    assert.deepEqual((await readdir(out)).sort(), ['preview.png']);
   });
 
   it('writes checkpoints into the platform Store with --store and resumes from there', async () => {
