@@ -22,12 +22,12 @@ import type { RunModelSpec, RunSpec } from './run-spec.js';
 export const PhaseCodeVersion: Readonly<Record<PhaseName, number>> = Object.freeze({
   [PhaseName.Preprocess]: 1,
   [PhaseName.Split]: 1,
-  [PhaseName.FirstTrain]: 1,
+  [PhaseName.FirstTrain]: 2,
   [PhaseName.FirstInfer]: 1,
   [PhaseName.FirstFilter]: 1,
   [PhaseName.PseudoLabel]: 1,
-  [PhaseName.SecondTrain]: 1,
-  [PhaseName.Refine]: 1,
+  [PhaseName.SecondTrain]: 2,
+  [PhaseName.Refine]: 2,
   [PhaseName.FinalInfer]: 1,
   [PhaseName.Publish]: 1,
 });
