@@ -173,16 +173,19 @@ function adapterRewrites(machine: Machine, dataDir: string): Record<string, (val
   };
 }
 
+/** ConfigMaps' data by name and key, as this machine's files hold it. */
+type ConfigMaps = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
 /**
- * Writes the files of a pod's Secret and ConfigMap volumes under `dir` (a ConfigMap's values
- * through `configMapFile`) and returns where each mount path's files are here.
+ * Writes the files of a container's Secret and ConfigMap volumes under `dir` and returns where
+ * each mount path's files are here.
  */
 async function writeMounts(
   pod: PodSpec,
   container: Container,
   dir: string,
   secrets: Secrets,
-  configMapFile: (configMap: string, key: string) => Promise<string>,
+  configMaps: ConfigMaps,
 ): Promise<Map<string, string>> {
   const mounts = new Map<string, string>();
   for (const mount of container.volumeMounts ?? []) {
@@ -198,8 +201,10 @@ async function writeMounts(
       }
       mounts.set(mount.mountPath, local);
     } else if (volume?.configMap) {
+      const data = configMaps[volume.configMap.name];
+      assert.ok(data, `volume ${mount.name}: no ConfigMap ${volume.configMap.name}`);
       await mkdir(local, { recursive: true });
-      await writeFile(join(local, 'job.yaml'), await configMapFile(volume.configMap.name, 'job.yaml'));
+      for (const [key, text] of Object.entries(data)) await writeFile(join(local, key), text);
       mounts.set(mount.mountPath, local);
     }
     // emptyDir volumes (/tmp) need nothing: KZR_DATA_DIR, their only user, is rewritten.
@@ -217,9 +222,7 @@ async function localJobTemplate(objects: K8sObject[], machine: Machine): Promise
   const job = parse((configMap['data'] as Record<string, string>)['job.yaml']!) as K8sObject;
   const pod = (job['spec'] as { template: { spec: PodSpec } }).template.spec;
   const container = pod.containers[0]!;
-  const mounts = await writeMounts(pod, container, join(machine.dir, 'phase-files'), machine.secrets, () =>
-    assert.fail('a phase Job mounts no ConfigMap'),
-  );
+  const mounts = await writeMounts(pod, container, join(machine.dir, 'phase-files'), machine.secrets, {});
   const env = localEnv(
     container.env ?? [],
     machine.secrets,
@@ -243,7 +246,7 @@ async function startServices(objects: K8sObject[], machine: Machine): Promise<Ma
   const ports = Object.fromEntries(
     await Promise.all(services.map(async (s) => [s, { grpc: await freePort(), health: await freePort() }] as const)),
   ) as Ports;
-  const jobTemplate = await localJobTemplate(objects, machine);
+  const configMaps = { 'kzr-job-template': { 'job.yaml': await localJobTemplate(objects, machine) } };
   const endpoint = (value: string): string => {
     const [host] = value.split(':');
     const target = serviceOf.get(host!);
@@ -258,7 +261,7 @@ async function startServices(objects: K8sObject[], machine: Machine): Promise<Ma
       assert.equal(pod.containers.length, 1);
       const container = pod.containers[0]!;
       const dir = join(machine.dir, name);
-      const mounts = await writeMounts(pod, container, join(dir, 'files'), machine.secrets, async () => jobTemplate);
+      const mounts = await writeMounts(pod, container, join(dir, 'files'), machine.secrets, configMaps);
       const env = localEnv(
         container.env ?? [],
         machine.secrets,
@@ -305,23 +308,23 @@ async function startService(
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   let tail = '';
-  let partial = '';
-  const take = (chunk: Buffer): void => {
-    const text = chunk.toString();
-    tail = (tail + text).slice(-6000);
-    const parts = (partial + text).split('\n');
-    partial = parts.pop() ?? '';
-    for (const part of parts) {
-      if (!part.startsWith('{')) continue;
-      try {
-        lines.push(JSON.parse(part) as Record<string, unknown>);
-      } catch {
-        // A line that only looks like JSON is in the tail still.
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let partial = '';
+    stream.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      tail = (tail + text).slice(-6000);
+      const parts = (partial + text).split('\n');
+      partial = parts.pop() ?? '';
+      for (const part of parts) {
+        if (!part.startsWith('{')) continue;
+        try {
+          lines.push(JSON.parse(part) as Record<string, unknown>);
+        } catch {
+          // A line that only looks like JSON is in the tail still.
+        }
       }
-    }
-  };
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
+    });
+  }
   const service: ServiceProcess = {
     name,
     child,
@@ -363,7 +366,7 @@ async function stopServices(started: ReadonlyMap<ServiceName, ServiceProcess> | 
   );
 }
 
-/** A gRPC client's channel to `endpoint` as `config` says (TLS, client certificate, token). */
+/** Inference and OIP clients of `endpoint` as the client variables in `env` say (TLS, client certificate, token). */
 function clients(endpoint: string, env: Env): { inference: InferenceClient; oip: GRPCInferenceServiceClient } {
   const { credentials, options } = clientCredentials(compileGrpcClientConfig(env));
   return {
@@ -372,6 +375,7 @@ function clients(endpoint: string, env: Env): { inference: InferenceClient; oip:
   };
 }
 
+/** One unary call with a 60 s deadline, as a promise. */
 function unary<Req, Res>(
   call: (
     req: Req,
