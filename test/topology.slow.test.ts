@@ -273,7 +273,11 @@ async function startServices(objects: K8sObject[], machine: Machine): Promise<Ma
           KZR_POSTPROCESS_ENDPOINT: endpoint,
           // The image's WORKDIR is /app; here the repository is.
           KZR_TRAINER_JOB_COMMAND: (json) =>
-            JSON.stringify((JSON.parse(json) as string[]).map((part) => part.replace(/^\/app(?=\/)/, repoRoot))),
+            JSON.stringify(
+              (JSON.parse(json) as string[]).map((part) =>
+                part.startsWith('/app/') ? join(repoRoot, part.slice('/app/'.length)) : part,
+              ),
+            ),
         },
         mounts,
       );
@@ -544,12 +548,22 @@ describe('the chart on one machine', { timeout }, () => {
     const seconds = (performance.now() - requested) / 1000;
     assert.equal(await checkHealth(started.get('inference')!.healthEndpoint), 'SERVING');
 
-    // Every phase ran as a Job laid over the rendered template.
+    // Every phase ran as a Job laid over the rendered template: its labels, the image's kzr, and
+    // the Store and Bus from the template's environment (the chart sets no KZR_TRAINER_JOB_ENV).
     const jobs = kube.jobs();
     assert.ok(jobs.length > 0);
     for (const job of jobs) {
+      const [container] = job.spec.template.spec.containers;
       assert.equal(job.metadata.labels?.['app.kubernetes.io/component'], 'phase', job.metadata.name);
-      assert.equal(job.spec.template.spec.containers[0]!.command?.[0], 'node');
+      assert.deepEqual(container!.command?.slice(0, 3), [
+        'node',
+        '--conditions=production',
+        join(repoRoot, 'packages/cli/bin/kzr.js'),
+      ]);
+      assert.ok(
+        container!.env?.some((e) => e.name === 'KZR_S3_ENDPOINT' && e.value === s3.endpoint),
+        job.metadata.name,
+      );
     }
     const answers = await assertAnswers(client, books, modelSet, version);
     assertNoUnknownVariables(started);
@@ -652,6 +666,7 @@ describe('the chart on one machine', { timeout }, () => {
         });
       }
 
+      const starting = performance.now();
       const started = await startServices(objects, machine);
       cleanups.push(() => stopServices(started));
       assertNoUnknownVariables(started);
@@ -665,7 +680,11 @@ describe('the chart on one machine', { timeout }, () => {
       cleanups.push(async () => (client.inference.close(), client.oip.close()));
       const { modelSet, version, books } = published;
       await until('the published version SERVING on inference', () => serves(client.oip, modelSet, version), 120_000);
+      const seconds = (performance.now() - starting) / 1000;
       await assertAnswers(client, books, modelSet, version);
+      process.stderr.write(
+        `# topology (hardened values): services started and ${modelSet} ${version} SERVING over mTLS in ${seconds.toFixed(1)} s (under load)\n`,
+      );
 
       // Refused: plaintext; TLS without a client certificate (mTLS is required); and mTLS without
       // a token, whose certificate's subject the access file gives no role.
