@@ -179,6 +179,13 @@ function PageOverlay({ page, image }) {
   </figure>`;
 }
 
+/** One line on what answered: how many characters, how many the filter removed, which model set and filter. */
+function summary(page) {
+  const removed = page.removed.length > 0 ? `, ${page.removed.length} removed by the filter` : '';
+  const served = page.servedBy ? `${page.servedBy.modelSet} ${page.servedBy.version}` : '';
+  return `${page.characters.length} characters${removed}; model set ${served}, filter ${page.filterVersion}`;
+}
+
 function Reading({ page }) {
   const [copied, setCopied] = useState('');
   const copy = () =>
@@ -186,18 +193,17 @@ function Reading({ page }) {
       () => setCopied('copied'),
       () => setCopied('select the text to copy it'),
     );
+  const keys = [
+    ['low', confidenceColour(0.1)],
+    ['medium', confidenceColour(0.5)],
+    ['high', confidenceColour(0.95)],
+    ['removed', '#bbb'],
+  ];
   return html`<div class="reading">
-    <p>
-      ${page.characters.length}
-      characters${page.removed.length > 0 ? `, ${page.removed.length} removed by the filter` : ''}; model set
-      ${page.servedBy?.modelSet} ${page.servedBy?.version}, filter ${page.filterVersion}
-    </p>
+    <p class="summary">${summary(page)}</p>
     <p class="legend">
-      confidence <span style=${`background:${confidenceColour(0.1)}`}></span>low<span
-        style=${`background:${confidenceColour(0.5)}`}
-      ></span
-      >medium<span style=${`background:${confidenceColour(0.95)}`}></span>high<span style="background:#bbb"></span
-      >removed
+      <span>confidence</span>
+      ${keys.map(([label, colour]) => html`<span key=${label}><i style=${`background:${colour}`}></i>${label}</span>`)}
     </p>
     <pre id="text">${page.text}</pre>
     <button id="copy" onClick=${copy}>Copy the text</button> <span>${copied}</span>
