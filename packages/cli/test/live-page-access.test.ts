@@ -88,5 +88,20 @@ describe('live page with auth', () => {
     const promote = await call('/api/models/promote', bearer('train-token'), { modelSet: 'm', version: 'v1' });
     assert.equal(promote.status, 403);
     assert.match(String(promote.body['error']), /needs the admin role/);
+    // A second page on the same port says which variable to change.
+    const port = Number(new URL(page.url).port);
+    await assert.rejects(
+      startLivePage({
+        config: { host: '127.0.0.1', port },
+        store,
+        bus,
+        inference: '127.0.0.1:1',
+        grpcClient: plaintextClient,
+        authTokensFile: undefined,
+        logDir: undefined,
+        logger,
+      }),
+      /KZR_HTTP_PORT=.*a free port/,
+    );
   });
 });

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ErrorKind, KzrError } from '@kzr/core';
-import { AccessControl, type Logger, LimitExceededError, ValidationError } from '@kzr/platform';
+import { AccessControl, ConfigError, LimitExceededError, type Logger, ValidationError } from '@kzr/platform';
 
 import { LivePageApi, type LivePageDeps } from './api.js';
 import type { LivePageConfig } from './config.js';
@@ -125,7 +125,6 @@ export async function startLivePage(options: LivePageOptions): Promise<LivePage>
     { tokensFile: options.authTokensFile, clientCertificates: false },
     logger.child({ component: 'live-page' }),
   );
-  access.watch(1000);
   const listeners = new Set<ServerResponse>();
   let last = '';
   let polling: NodeJS.Timeout | undefined;
@@ -210,12 +209,21 @@ export async function startLivePage(options: LivePageOptions): Promise<LivePage>
 
   const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ConfigError(
+              'KZR_HTTP_PORT',
+              String(config.port),
+              `a free port (${config.host}:${config.port} is taken; 0 picks one, off serves no page)`,
+            )
+          : err,
+      ),
+    );
+    server.listen(config.port, config.host, () => resolve());
   });
+  // Watched from here on: a page that did not start leaves no watcher behind.
+  access.watch(1000);
   const port = (server.address() as { port: number }).port;
   const guard = new RequestGuard(config.host, port, access);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
