@@ -2,16 +2,17 @@
  * The live page while `kzr start` trains its first run (`KZR_START_RUN=smoke`), in headless
  * Chromium: the runs view, loaded once and never reloaded, shows the run's phases change state
  * as the server's events arrive until the run succeeds, then links its report and its phase logs;
- * a held-out page of the run's stored dataset, picked in the recognise view, comes back with a box
+ * a held-out page of the run's stored dataset (its test book), picked in the recognise view, comes back with a box
  * per character and the filter's removals; no console errors. `KZR_LIVE_PAGE_SCREENSHOT=<png>`
  * keeps the recognise view's screenshot (the README's picture, docs/live-page.png).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 import { checkHealth, firstJsonLine } from '@kzr/testkit';
 import puppeteer from 'puppeteer-core';
@@ -20,6 +21,7 @@ import { until } from './helpers/recognize-calls.js';
 import { machineEnv, spawnStart } from './helpers/kzr-start.js';
 
 const chromium = process.env['KZR_CHROMIUM'] ?? '/usr/bin/chromium';
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the live page during a run', () => {
   it(
@@ -111,6 +113,13 @@ describe('the live page during a run', () => {
       await page.type('#stored input[name=dataset]', dataset);
       await page.click('#stored button[type=button]');
       await page.waitForSelector('#stored select option');
+      // Held out: the pages of the smoke preset's test book, which no phase trained on.
+      const preset = JSON.parse(await readFile(join(repoRoot, 'configs', 'runs', 'smoke.json'), 'utf8')) as {
+        split: { testBooks: string[] };
+      };
+      const offered = await page.$$eval('#stored select option', (os) => os.map((o) => o.textContent ?? ''));
+      assert.ok(offered.length > 0);
+      assert.deepEqual([...new Set(offered.map((p) => p.split('_')[0]))], preset.split.testBooks);
       const answered = page.waitForResponse((r) => r.url().endsWith('/api/recognize'), { timeout: 120_000 });
       await page.click('#stored button:not([type=button])');
       const response = (await (await answered).json()) as { characters: unknown[]; removed: unknown[]; text: string };

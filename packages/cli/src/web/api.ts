@@ -24,7 +24,7 @@ import {
   resultKey,
   rollbackVersion,
 } from '@kzr/artifacts';
-import { type DetectionSet, parseTrainCsv, toDetectionSet } from '@kzr/core';
+import { bookIdOf, type DetectionSet, parseTrainCsv, toDetectionSet } from '@kzr/core';
 import { buildPhaseGraph, isFinalRunStatus, parsePhaseId, reduceRunState } from '@kzr/pipeline';
 import { type Bus, type GrpcClientConfig, NotFoundError, type Store, ValidationError } from '@kzr/platform';
 import { checkRunName, loadRunSpec, newRunName, type RunSummary, summarizeRun } from '@kzr/trainer';
@@ -173,8 +173,9 @@ export class LivePageApi {
   }
 
   /**
-   * The pages of a stored dataset to pick from: those without ground truth in its labels (held
-   * out: Kaggle's test pages), or every page when all are labelled.
+   * The pages of a stored dataset to pick from: the held-out ones, those of the test books of the
+   * runs trained on it (no phase fits on them); without such a run, those without ground truth
+   * in its labels (Kaggle's test pages); else every page.
    */
   async pages(dataset: string): Promise<string[]> {
     const { store } = this.#deps;
@@ -182,12 +183,18 @@ export class LivePageApi {
       .map((o) => o.key.slice(o.key.lastIndexOf('/') + 1))
       .map((name) => name.slice(0, name.length - extname(name).length))
       .sort();
+    const testBooks = new Set<string>();
+    for (const name of await listRuns(store)) {
+      const record = await readRunRecord(store, name).catch(() => undefined);
+      if (record?.spec.dataset.name === dataset) for (const book of record.spec.split.testBooks) testBooks.add(book);
+    }
+    if (testBooks.size > 0) return pages.filter((p) => testBooks.has(bookIdOf(p) ?? ''));
     const labels = await store
       .getBytes(datasetLabelsKey(dataset))
       .then((b) => new Set(parseTrainCsv(b.toString('utf8')).map((p) => p.pageId)))
       .catch(() => new Set<string>());
-    const heldOut = pages.filter((p) => !labels.has(p));
-    return heldOut.length > 0 ? heldOut : pages;
+    const unlabelled = pages.filter((p) => !labels.has(p));
+    return unlabelled.length > 0 ? unlabelled : pages;
   }
 
   /** A stored page's image: its bytes and media type. */
