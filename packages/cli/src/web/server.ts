@@ -157,13 +157,17 @@ export async function startLivePage(options: LivePageOptions): Promise<LivePage>
     },
     'GET /api/runs/report': async (_req, res, url) => {
       const html = await api.report(url.searchParams.get('run') ?? '');
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      // The report runs its own script in an origin of its own: it cannot call this page's API.
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': 'sandbox allow-scripts',
+      });
       res.end(html);
     },
     'GET /api/runs/log': async (_req, res, url) => {
       const p = url.searchParams;
       const log = await api.phaseLog(p.get('run') ?? '', p.get('phase') ?? '', Number(p.get('attempt') ?? '1'));
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
       res.end(log);
     },
     'GET /api/models': async (_req, res) => sendJson(res, 200, await api.models()),
