@@ -25,7 +25,7 @@ import {
   rollbackVersion,
 } from '@kzr/artifacts';
 import { bookIdOf, type DetectionSet, parseTrainCsv, toDetectionSet } from '@kzr/core';
-import { buildPhaseGraph, isFinalRunStatus, parsePhaseId, reduceRunState } from '@kzr/pipeline';
+import { buildPhaseGraph, isFinalRunStatus, parsePhaseId, reduceRunState, RunStatus } from '@kzr/pipeline';
 import { type Bus, type GrpcClientConfig, NotFoundError, type Store, ValidationError } from '@kzr/platform';
 import { checkRunName, loadRunSpec, newRunName, type RunSummary, summarizeRun } from '@kzr/trainer';
 
@@ -88,7 +88,7 @@ function candidateKey(c: CharacterResult): string {
 /** The live page's reads and actions. */
 export class LivePageApi {
   readonly #deps: LivePageDeps;
-  /** Summaries of finished runs, which no longer change. */
+  /** Summaries of succeeded runs, which no longer change (a failed or cancelled one may be resumed). */
   readonly #finished = new Map<string, RunView>();
 
   constructor(deps: LivePageDeps) {
@@ -116,7 +116,7 @@ export class LivePageApi {
           () => false,
         ));
       const view = { ...summary, report };
-      if (final) this.#finished.set(name, view);
+      if (summary.status === RunStatus.Succeeded) this.#finished.set(name, view);
       views.push(view);
     }
     return views.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, listedRuns);
