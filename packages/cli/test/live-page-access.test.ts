@@ -2,7 +2,7 @@
  * Who the live page lets in (`src/web/`): its address (loopback unless auth is configured or
  * `KZR_INSECURE=1`), and with `KZR_AUTH_TOKENS_FILE` the role each action needs: none refused
  * with 401, `read` may list but not retrain (403), `train` may retrain but not promote (admin),
- * the token taken from the header or the page's cookie. A real server on a free port over a
+ * the token taken from the header or the page's cookie; retraining names a stored dataset. A real server on a free port over a
  * filesystem Store and an in-process Bus.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
+import { datasetLabelsKey } from '@kzr/artifacts';
 import { createLogger, FsStore, hashToken, MemoryBus, plaintextClient } from '@kzr/platform';
 
 import { compileLivePageConfig, defaultLivePagePort } from '../src/web/config.js';
@@ -47,6 +48,8 @@ describe('live page with auth', () => {
     );
     const logger = createLogger({ write: () => {} });
     const store = new FsStore({ root: join(dir, 'store') });
+    // A stored dataset to retrain on (its labels are what marks it ingested).
+    await store.put(datasetLabelsKey('books'), Buffer.from('image_id,labels\n'));
     const bus = new MemoryBus({ source: 'test', logger });
     t.after(() => bus.close());
     await using page = await startLivePage({
@@ -82,6 +85,9 @@ describe('live page with auth', () => {
     const trained = await call('/api/retrain', bearer('train-token'), retrain);
     assert.equal(trained.status, 202, JSON.stringify(trained.body));
     assert.match(String(trained.body['run']), /^r-/);
+    const missing = await call('/api/retrain', bearer('train-token'), { dataset: 'elsewhere', preset: 'smoke' });
+    assert.equal(missing.status, 400);
+    assert.match(String(missing.body['error']), /^dataset: no dataset "elsewhere" in the Store/);
     // The cookie the page sets works as the header does.
     const cookie = await call('/api/retrain', { cookie: 'kzr_token=train-token' }, retrain);
     assert.equal(cookie.status, 202, JSON.stringify(cookie.body));

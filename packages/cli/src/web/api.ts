@@ -161,10 +161,14 @@ export class LivePageApi {
     return { modelSet, served: promotion.version };
   }
 
-  /** Sends `kzr.training.requested` for `{dataset, preset}`; the run is named by a new request id. */
+  /** Sends `kzr.training.requested` for `{dataset, preset}` (a stored dataset); the run is named by a new request id. */
   async retrain(body: Body): Promise<{ run: string; duplicate: boolean }> {
     const dataset = checkSegment('dataset', text(body, 'dataset'));
     const preset = optionalText(body, 'preset') ?? 'default';
+    // The trainer shares this Store: a dataset it would refuse is refused here, before any request.
+    await this.#deps.store.stat(datasetLabelsKey(dataset)).catch(() => {
+      throw new ValidationError('dataset', `no dataset "${dataset}" in the Store (store it with kzr data ingest)`);
+    });
     // Read here, so that a bad preset fails now rather than in the trainer.
     await loadRunSpec({ preset }, 'preset');
     const run = newRunName();
