@@ -4,7 +4,8 @@
  * as the server's events arrive until the run succeeds, then links its report and its phase logs;
  * a held-out page of the run's stored dataset (its test book), picked in the recognise view, comes back with a box
  * per character and the filter's removals; no console errors. `KZR_LIVE_PAGE_SCREENSHOT=<png>`
- * keeps the recognise view's screenshot (the README's picture, docs/live-page.png).
+ * keeps the recognise view's screenshot (the README's picture, docs/live-page.png),
+ * `KZR_LIVE_PAGE_RUNS_SCREENSHOT=<png>` the runs view's while phases run.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -55,6 +56,7 @@ describe('the live page during a run', () => {
       await page.setViewport({ width: 1300, height: 900 });
       await page.goto(`${url}#runs`, { waitUntil: 'domcontentloaded' });
 
+      let runsShot = process.env['KZR_LIVE_PAGE_RUNS_SCREENSHOT'];
       // Every state each phase was seen in, in order, as the page showed it.
       const seen = new Map<string, string[]>();
       const began = Date.now();
@@ -76,6 +78,12 @@ describe('the live page during a run', () => {
           for (const [phase, state] of shown[0]!.phases) {
             const states = seen.get(phase!) ?? [];
             if (states.at(-1) !== state) seen.set(phase!, [...states, state!]);
+          }
+          // The runs view mid-run: some phases done, some running.
+          const now = shown[0]!.phases.map(([, state]) => state);
+          if (runsShot !== undefined && now.includes('succeeded') && now.includes('running')) {
+            await writeFile(runsShot, await page.screenshot({ type: 'png' }));
+            runsShot = undefined;
           }
         }
         await sleep(250);

@@ -18,7 +18,7 @@ import { listRuns, PagePreprocessing, publishModelSet } from '@kzr/artifacts';
 import { generateSyntheticDataset } from '@kzr/data';
 import { createClassifier } from '@kzr/ml';
 import { FsStore } from '@kzr/platform';
-import { checkHealth, firstJsonLine } from '@kzr/testkit';
+import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
 import puppeteer from 'puppeteer-core';
 
 import { until } from './helpers/recognize-calls.js';
@@ -212,6 +212,12 @@ describe('the live page', () => {
       'still v1, as promoted from the page',
     );
     assert.deepEqual(await listRuns(store), [], 'no run requested');
+
+    // kzr start drains with the page's event stream open, and stops its Bus.
+    await page.goto(`${url}#runs`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#runs');
     assert.deepEqual(problems, []);
+    child.kill('SIGTERM');
+    assert.deepEqual(await waitForExit(child, 20_000), { code: 0, signal: null });
   });
 });
