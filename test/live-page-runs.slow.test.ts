@@ -15,7 +15,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { checkHealth, firstJsonLine } from '@kzr/testkit';
+import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
 import puppeteer from 'puppeteer-core';
 
 import { until } from './helpers/recognize-calls.js';
@@ -140,6 +140,9 @@ describe('the live page during a run', () => {
       const screenshot = await page.screenshot({ type: 'png' });
       if (shot !== undefined) await writeFile(shot, screenshot);
       assert.deepEqual(problems, []);
+      // kzr start drains with the page and stops its Bus.
+      child.kill('SIGTERM');
+      assert.deepEqual(await waitForExit(child, 30_000), { code: 0, signal: null });
     },
   );
 });
