@@ -5,7 +5,7 @@
  * a held-out page of the run's stored dataset (its test book), picked in the recognise view, comes back with a box
  * per character and the filter's removals; no console errors. `KZR_LIVE_PAGE_SCREENSHOT=<png>`
  * keeps the recognise view's screenshot (the README's picture, docs/live-page.png),
- * `KZR_LIVE_PAGE_RUNS_SCREENSHOT=<png>` the runs view's while phases run.
+ * `KZR_LIVE_PAGE_RUNS_SCREENSHOT=<png>` the runs view's while phases run (docs/live-page-runs.png).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
