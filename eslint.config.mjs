@@ -1,6 +1,7 @@
 // ESLint flat config (STYLE.md §17): typescript-eslint with type information, import rules,
 // relaxed under test/. Generated code is ignored.
 import js from '@eslint/js';
+import globals from 'globals';
 import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
@@ -121,5 +122,10 @@ export default tseslint.config(
       ],
       'no-console': 'off',
     },
+  },
+  {
+    // The live page's browser modules (packages/cli/web), served as they are.
+    files: ['packages/cli/web/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
   },
 );

@@ -52,6 +52,7 @@ async function startUntilReady(
       KZR_INFERENCE_PORT: '0',
       KZR_POSTPROCESS_PORT: '0',
       KZR_TRAINER_PORT: '0',
+      KZR_HTTP_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'ignore'],
     detached: true,

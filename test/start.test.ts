@@ -41,6 +41,7 @@ interface StartLine {
   event: string;
   mode: string;
   services: Record<string, { endpoint: string; health: string; ready: boolean }>;
+  page: string;
   security: { tls: string; auth: string };
 }
 
@@ -71,6 +72,7 @@ describe('npm start', () => {
         KZR_INFERENCE_PORT: '0',
         KZR_POSTPROCESS_PORT: '0',
         KZR_TRAINER_PORT: '0',
+        KZR_HTTP_PORT: '0',
         KZR_SHUTDOWN_GRACE_MS: String(graceMs),
       },
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -87,6 +89,8 @@ describe('npm start', () => {
     // Open by default, which the line says: only this machine reaches the loopback ports.
     assert.deepEqual(line.security, { tls: 'off', auth: 'none (open to every caller that reaches the port)' });
     assert.deepEqual(Object.keys(line.services).sort(), ['inference', 'postprocess', 'preprocess', 'trainer']);
+    // The live page, on loopback (KZR_HTTP_PORT=0 here: a free port).
+    assert.match(line.page, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const names = {
       preprocess: 'kzr.v1.Preprocess',
       inference: 'kzr.v1.Inference',

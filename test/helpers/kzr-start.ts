@@ -30,6 +30,7 @@ export function spawnStart(t: TestContext, env: NodeJS.ProcessEnv, stderr: 'igno
       KZR_INFERENCE_PORT: '0',
       KZR_POSTPROCESS_PORT: '0',
       KZR_TRAINER_PORT: '0',
+      KZR_HTTP_PORT: '0',
     },
     stdio: ['ignore', 'pipe', stderr],
   });

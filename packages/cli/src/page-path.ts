@@ -5,8 +5,11 @@
  * pages this way, so a run scores its models exactly as they are served.
  */
 import * as grpc from '@grpc/grpc-js';
+import { MediaType } from '@kzr/api/kzr/v1/common';
 import { protoRoot } from '@kzr/api/proto-root';
 import { InferenceClient, type RecognizePageRequest, type RecognizePageResponse } from '@kzr/api/kzr/v1/inference';
+import type { DetectionSet } from '@kzr/core';
+import { decodeImage } from '@kzr/imaging';
 import { createInferenceServing } from '@kzr/inference';
 import {
   clientCredentials,
@@ -138,4 +141,55 @@ export async function recognizeAll(
   } finally {
     client.close();
   }
+}
+
+/** The page's detection sets in wire form, each box scaled from the set's page size to the image's (spec §5.2). */
+function pageDetections(
+  sets: readonly DetectionSet[],
+  pageId: string,
+  width: number,
+  height: number,
+): RecognizePageRequest['detectionSets'] {
+  return sets.map((set) => {
+    const page = set.pages.length === 1 ? set.pages[0]! : set.pages.find((p) => p.pageId === pageId);
+    if (!page) throw new UsageError('--detections', `set ${set.name} has no page ${pageId}`);
+    const rx = width / page.width;
+    const ry = height / page.height;
+    return {
+      name: set.name,
+      pageId,
+      detections: page.detections.map((d) => ({
+        box: { x: d.x * rx, y: d.y * ry, width: d.width * rx, height: d.height * ry },
+        score: d.score,
+      })),
+    };
+  });
+}
+
+/** How a page is recognised: everything of the request but the page and its detections. */
+export type PageRequestOptions = Pick<
+  RecognizePageRequest,
+  'model' | 'voting' | 'lowConfidenceThreshold' | 'filterVersion' | 'unfiltered'
+>;
+
+/**
+ * The RecognizePage request of one page image (`bytes`, as stored or uploaded) and the detection
+ * sets that cover it (`kzr recognize`, the live page); the image is decoded once for its size,
+ * an undecodable one named by `field` (the file, the upload).
+ */
+export async function pageRequest(
+  bytes: Buffer,
+  sets: readonly DetectionSet[],
+  pageId: string,
+  options: PageRequestOptions,
+  field: string,
+): Promise<RecognizePageRequest> {
+  const page = await decodeImage(bytes, { field });
+  return {
+    ...options,
+    pageId,
+    image: { source: { $case: 'encoded', value: { data: bytes, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
+    preprocessed: false,
+    detectionSets: pageDetections(sets, pageId, page.width, page.height),
+  };
 }

@@ -60,7 +60,7 @@ export interface ServerConfig {
 }
 
 /** Whether `host` is a loopback interface, reachable only from this machine. */
-function isLoopbackHost(host: string): boolean {
+export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 

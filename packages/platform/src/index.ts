@@ -23,7 +23,7 @@ export { FsStore } from './store/fs-store.js';
 export { shutdownTelemetry } from './telemetry/global.js';
 export { meterInstruments } from './telemetry/instruments.js';
 export { S3Store } from './store/s3-store.js';
-export { compileServerConfig, LogLevel, readPort } from './config.js';
+export { compileServerConfig, isLoopbackHost, LogLevel, readPort } from './config.js';
 export { readBool, readBytes, readChoice, readInt, readString, readUrl, readUrls } from './env.js';
 export {
   ConfigError,
@@ -36,7 +36,7 @@ export {
 } from './errors.js';
 export { fromServiceError, implement, toServiceError } from './grpc/handlers.js';
 export { GrpcServer, livenessHealthName } from './grpc/server.js';
-export { hashToken } from './grpc/auth.js';
+export { AccessControl, hashToken } from './grpc/auth.js';
 export { methodRoles, Role, roleIncludes, roleOrder } from './grpc/roles.js';
 export { clientCredentials, compileGrpcClientConfig, plaintextClient } from './grpc/tls.js';
 export { DrainPhase, drainOnSignal, Lifecycle } from './lifecycle.js';

@@ -54,6 +54,9 @@ export const platformEnvNames: readonly string[] = Object.freeze([
   // telemetry (telemetry/start.ts)
   'KZR_METRICS_PORT',
   'KZR_METRICS_HOST',
+  // the live page of `kzr start` (packages/cli/src/web)
+  'KZR_HTTP_PORT',
+  'KZR_HTTP_HOST',
 ]);
 
 /** The `KZR_*` names set in `env` that are neither the platform's nor in `known`, sorted. */

@@ -21,15 +21,13 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 
-import { MediaType } from '@kzr/api/kzr/v1/common';
 import { type RecognizePageRequest, type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
 import { type DetectionSet, formatSubmissionCsv, toDetectionSet } from '@kzr/core';
-import { decodeImage } from '@kzr/imaging';
 import { compileGrpcClientConfig, createLogger, openAdapters } from '@kzr/platform';
 
 import { parseCommand, printJson, requireFlag, UsageError } from '../args.js';
 import { compileEmbeddedConfig } from '../config.js';
-import { recognizeAll, startPagePath } from '../page-path.js';
+import { pageRequest, recognizeAll, startPagePath } from '../page-path.js';
 import { usage } from './recognize.usage.js';
 
 /** File extensions read as pages when a folder is given. */
@@ -65,29 +63,6 @@ async function pageFiles(paths: readonly string[]): Promise<string[]> {
     files.push(...names.map((n) => join(path, n)));
   }
   return files;
-}
-
-/** The page's detection sets in wire form, each box scaled from the set's page size to the image's. */
-function pageDetections(
-  sets: readonly DetectionSet[],
-  pageId: string,
-  width: number,
-  height: number,
-): RecognizePageRequest['detectionSets'] {
-  return sets.map((set) => {
-    const page = set.pages.length === 1 ? set.pages[0]! : set.pages.find((p) => p.pageId === pageId);
-    if (!page) throw new UsageError('--detections', `set ${set.name} has no page ${pageId}`);
-    const rx = width / page.width;
-    const ry = height / page.height;
-    return {
-      name: set.name,
-      pageId,
-      detections: page.detections.map((d) => ({
-        box: { x: d.x * rx, y: d.y * ry, width: d.width * rx, height: d.height * ry },
-        score: d.score,
-      })),
-    };
-  });
 }
 
 /** What the command prints for a page, the same in process and with `--server`. */
@@ -142,19 +117,22 @@ export async function run(args: string[]): Promise<number> {
       throw new UsageError('pages', `cannot read ${file}`);
     });
     const pageId = (values['page-id'] as string | undefined) ?? basename(file, extname(file));
-    const page = await decodeImage(bytes, { field: file });
-    requests.push({
-      model: { modelSet: modelSet ?? '', version },
-      pageId,
-      image: { source: { $case: 'encoded', value: { data: bytes, mediaType: MediaType.MEDIA_TYPE_UNSPECIFIED } } },
-      preprocessed: false,
-      detectionSets: pageDetections(sets, pageId, page.width, page.height),
-      voting:
-        voting === 'hard' ? Voting.VOTING_HARD : voting === 'soft' ? Voting.VOTING_SOFT : Voting.VOTING_UNSPECIFIED,
-      lowConfidenceThreshold: threshold ?? 0,
-      filterVersion: (values['filter-version'] as string | undefined) ?? '',
-      unfiltered: values.unfiltered === true,
-    });
+    requests.push(
+      await pageRequest(
+        bytes,
+        sets,
+        pageId,
+        {
+          model: { modelSet: modelSet ?? '', version },
+          voting:
+            voting === 'hard' ? Voting.VOTING_HARD : voting === 'soft' ? Voting.VOTING_SOFT : Voting.VOTING_UNSPECIFIED,
+          lowConfidenceThreshold: threshold ?? 0,
+          filterVersion: (values['filter-version'] as string | undefined) ?? '',
+          unfiltered: values.unfiltered === true,
+        },
+        file,
+      ),
+    );
   }
 
   let pages: RecognizePageResponse[];

@@ -6,8 +6,9 @@
  * in this process through the same factories the standalone mains use (preprocess with its
  * worker, postprocess with the filter hot swap, inference on the newest published model set with
  * the model hot swap and RecognizePage calling the two others, the trainer driving runs through
- * the JobRunner and recorded in `<data dir>/trainer.json` for `kzr run start`), prints one JSON line with their
- * endpoints, health, readiness (inference is ready once a model set is loaded) and adapters, and
+ * the JobRunner and recorded in `<data dir>/trainer.json` for `kzr run start`), then the live page
+ * (`KZR_HTTP_PORT`, ../web/server.ts), prints one JSON line with their
+ * endpoints, health, readiness (inference is ready once a model set is loaded), the page's URL and adapters, and
  * serves until SIGINT/SIGTERM. The drain runs each service's steps (Bus intake, calls, models),
  * all services at once, then closes the adapters and stops the machine's Bus.
  */
@@ -31,6 +32,8 @@ import { compileEmbeddedConfig } from '../config.js';
 import { compileEmbeddedServicesConfig } from '../services-config.js';
 import { readStartRun, runMainJob } from '../runs/main-job.js';
 import { recordTrainer } from '../trainer-client.js';
+import { compileLivePageConfig } from '../web/config.js';
+import { startLivePage } from '../web/server.js';
 import { usage } from './start.usage.js';
 
 /** `--dataset`: a folder that exists. */
@@ -49,6 +52,7 @@ export async function run(args: string[]): Promise<number> {
   compileEmbeddedConfig(env);
   const services = compileEmbeddedServicesConfig(env);
   const startRun = readStartRun(env);
+  const livePage = compileLivePageConfig(env);
   const dataset = typeof values['dataset'] === 'string' ? await checkDatasetFolder(values['dataset']) : undefined;
   const dataDir = defaultDataDir(env);
   await mkdir(dataDir, { recursive: true });
@@ -90,6 +94,19 @@ export async function run(args: string[]): Promise<number> {
     logger: logger.child({ service: 'trainer' }),
   });
   await using _trainerRecord = await recordTrainer(dataDir, trainer.server.endpoint);
+  // The live page (README "The live page"), after the services it reads and calls.
+  await using page =
+    livePage === undefined
+      ? undefined
+      : await startLivePage({
+          ...shared,
+          config: livePage,
+          inference: inference.server.endpoint,
+          grpcClient: config.grpcClient,
+          authTokensFile: config.authTokensFile,
+          logDir: config.adapters.jobs.kind === 'local' ? config.adapters.jobs.logDir : undefined,
+          logger: logger.child({ component: 'live-page' }),
+        });
   const runtimes = [preprocess, inference, postprocess, trainer];
   const serving = Object.fromEntries(
     runtimes.map((r) => [r.name, { endpoint: r.server.endpoint, health: r.server.status, ready: r.server.ready }]),
@@ -102,6 +119,7 @@ export async function run(args: string[]): Promise<number> {
       dataDir: config.dataDir,
       adapters: adapters.describe,
       services: serving,
+      page: page?.url ?? 'off',
       // Every service shares the TLS and auth settings: say once whether the ports are open.
       security: preprocess.server.security,
     })}\n`,
