@@ -62,6 +62,12 @@ export interface PreprocessWorkerOptions {
   readonly afterOutputsStored?: (dataset: string) => Promise<void>;
 }
 
+/**
+ * The durable consumer of `kzr.pages.ingested` that replicas share. Events wait on it while no
+ * worker runs; the chart's KEDA ScaledObject scales the worker on its pending count.
+ */
+export const preprocessDurable = 'preprocess';
+
 /** The split name of the crops a dataset's labels give. */
 export const groundTruthSplit = 'train';
 
@@ -194,7 +200,7 @@ export async function handlePagesIngested(
 export async function startPreprocessWorker(options: PreprocessWorkerOptions): Promise<Subscription> {
   return options.bus.consume(
     {
-      durable: options.durable ?? 'preprocess',
+      durable: options.durable ?? preprocessDurable,
       filterSubject: EventSubject.PagesIngested,
       ackWaitMs: options.ackWaitMs ?? 10 * 60_000,
       retryDelaysMs: options.retryDelaysMs,
