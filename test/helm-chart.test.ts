@@ -5,7 +5,8 @@
  * and what the chart promises: RBAC exactly as the trainer uses it, probes on the health-only
  * port, the restricted securityContext, GPU limits left to the trainer's training phases, only
  * environment variables and ports the code reads, gRPC auth, TLS and the NATS and S3 files
- * through existing Secrets, and the trainer's Job bodies laid over the rendered Job template.
+ * through existing Secrets, the trainer's Job bodies laid over the rendered Job template, and
+ * KEDA ScaledObjects (HPAs without KEDA) on the durable consumers the code reads.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -27,8 +28,13 @@ import {
   runLabel,
   unknownEnvNames,
 } from '@kzr/platform';
-import { compilePostprocessConfig, defaultPostprocessPort, postprocessEnvNames } from '@kzr/postprocess';
-import { compilePreprocessConfig, defaultPreprocessPort, preprocessEnvNames } from '@kzr/preprocess';
+import {
+  compilePostprocessConfig,
+  defaultPostprocessPort,
+  filterSwapDurable,
+  postprocessEnvNames,
+} from '@kzr/postprocess';
+import { compilePreprocessConfig, defaultPreprocessPort, preprocessDurable, preprocessEnvNames } from '@kzr/preprocess';
 import { TestPki } from '@kzr/testkit';
 import { compileTrainerConfig, defaultTrainerPort, phaseJobName, trainerEnvNames } from '@kzr/trainer';
 import { parse } from 'yaml';
@@ -45,10 +51,11 @@ import {
   validateModel,
 } from './helpers/helm.js';
 
-const ciFiles = ['default', 'gpu', 'external-nats-s3', 'hardened'].map((name) =>
+const ciFiles = ['default', 'gpu', 'external-nats-s3', 'hardened', 'keda'].map((name) =>
   join(chartDir, 'ci', `${name}-values.yaml`),
 );
 const monitoringApi = 'monitoring.coreos.com/v1';
+const kedaApi = 'keda.sh/v1alpha1';
 
 /** The parts of a pod spec the checks read. */
 interface Container {
@@ -670,5 +677,127 @@ describe('the trainer lays its phase Jobs over the rendered template', () => {
         }
       }
     }
+  });
+});
+
+describe('the kzr chart scales on events where the cluster has KEDA', () => {
+  const kedaFile = ciFiles[4]!;
+  interface Trigger {
+    type: string;
+    metadata: Record<string, string>;
+  }
+  interface ScaledObjectSpec {
+    scaleTargetRef: { name: string };
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    cooldownPeriod: number;
+    triggers: Trigger[];
+  }
+  const specOf = (objects: K8sObject[], name: string): ScaledObjectSpec =>
+    only(objects, 'ScaledObject', name)['spec'] as ScaledObjectSpec;
+
+  it('renders a ScaledObject per scalable service: preprocess and postprocess from zero on their durables, inference on its request rate', async () => {
+    const objects = await render([kedaFile], { apiVersions: [monitoringApi, kedaApi] });
+    for (const obj of objects) {
+      await validateModel(obj);
+      if (obj.kind !== 'ServiceMonitor') assert.deepEqual(unknownFields(obj), [], `${obj.kind} ${obj.metadata.name}`);
+    }
+    assert.equal(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').length, 0);
+    assert.deepEqual(
+      objects
+        .filter((o) => o.kind === 'ScaledObject')
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['kzr-inference', 'kzr-postprocess', 'kzr-preprocess'],
+    );
+    for (const [service, durable, subject] of [
+      ['preprocess', preprocessDurable, 'kzr.pages.ingested'],
+      ['postprocess', filterSwapDurable, 'kzr.filter.published'],
+    ] as const) {
+      const spec = specOf(objects, `kzr-${service}`);
+      assert.equal(spec.scaleTargetRef.name, `kzr-${service}`);
+      assert.equal(spec.minReplicaCount, 0, `${service} scales to zero: ${subject} waits on ${durable}`);
+      const jetstream = spec.triggers.find((t) => t.type === 'nats-jetstream');
+      assert.deepEqual(jetstream?.metadata, {
+        natsServerMonitoringEndpoint: 'kzr-nats.kzr.svc:8222',
+        account: '$G',
+        stream: 'KZR',
+        consumer: durable,
+        lagThreshold: '1',
+        activationLagThreshold: '0',
+      });
+      // RecognizePage calls both, so its rate wakes them too.
+      const recognize = spec.triggers.find((t) => t.type === 'prometheus');
+      assert.match(recognize?.metadata['query'] ?? '', /kzr_inference_requests_total\{.*method=~"RecognizePages\?"/);
+      assert.equal(
+        (only(objects, 'Deployment', `kzr-${service}`)['spec'] as { replicas?: number }).replicas,
+        undefined,
+      );
+    }
+    const preprocess = specOf(objects, 'kzr-preprocess');
+    assert.deepEqual([preprocess.maxReplicaCount, preprocess.cooldownPeriod], [8, 120]);
+    const inference = specOf(objects, 'kzr-inference');
+    assert.deepEqual([inference.minReplicaCount, inference.maxReplicaCount], [1, 6]);
+    assert.deepEqual(
+      inference.triggers.map((t) => [t.type, t.metadata['serverAddress'], t.metadata['threshold']]),
+      [['prometheus', 'http://prometheus.monitoring.svc:9090', '4']],
+    );
+    assert.equal(
+      inference.triggers[0]?.metadata['query'],
+      'sum(rate(kzr_inference_requests_total{namespace="kzr",service="kzr-inference"}[1m]))',
+    );
+  });
+
+  it('lets inference scale to zero, and names the NATS monitoring endpoint of an external NATS', async () => {
+    const objects = await render([kedaFile], {
+      apiVersions: [kedaApi],
+      sets: [
+        'inference.autoscaling.minReplicas=0',
+        'nats.deploy=false',
+        'nats.url=nats://nats.messaging.svc:4222',
+        'keda.natsMonitoringEndpoint=nats.messaging.svc:8222',
+      ],
+    });
+    assert.equal(specOf(objects, 'kzr-inference').minReplicaCount, 0);
+    const jetstream = specOf(objects, 'kzr-preprocess').triggers.find((t) => t.type === 'nats-jetstream');
+    assert.equal(jetstream?.metadata['natsServerMonitoringEndpoint'], 'nats.messaging.svc:8222');
+  });
+
+  it('refuses a KEDA render it cannot make work, naming the value', async () => {
+    await assert.rejects(
+      render([kedaFile], { apiVersions: [kedaApi], sets: ['keda.prometheusServerAddress='] }),
+      /set metrics.enabled and keda.prometheusServerAddress/,
+    );
+    await assert.rejects(
+      render([kedaFile], { apiVersions: [kedaApi], sets: ['nats.deploy=false', 'nats.url=nats://n:4222'] }),
+      /keda.natsMonitoringEndpoint is required/,
+    );
+    await assert.rejects(
+      render([kedaFile], { apiVersions: [kedaApi], sets: ['preprocess.autoscaling.maxReplicas=0'] }),
+      /preprocess.autoscaling.maxReplicas: Must be greater than or equal to 1/,
+    );
+  });
+
+  it('renders HPAs on CPU, at least one replica, where the cluster has no KEDA', () => {
+    const objects = rendered.get(kedaFile)!;
+    assert.equal(objects.filter((o) => o.kind === 'ScaledObject').length, 0);
+    const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+    assert.deepEqual(hpas.map((o) => [o.metadata.name, (o['spec'] as { minReplicas: number }).minReplicas]).sort(), [
+      ['kzr-inference', 1],
+      ['kzr-postprocess', 1],
+      ['kzr-preprocess', 1],
+    ]);
+  });
+
+  it('finds an unknown ScaledObject field and a misspelt trigger key (the check is live)', async () => {
+    const objects = await render([kedaFile], { apiVersions: [kedaApi] });
+    const scaled = structuredClone(only(objects, 'ScaledObject', 'kzr-preprocess'));
+    const spec = scaled['spec'] as ScaledObjectSpec & Record<string, unknown>;
+    spec['minReplicas'] = 0;
+    spec.triggers[0]!.metadata['lagTreshold'] = '5';
+    assert.deepEqual(unknownFields(scaled), [
+      'ScaledObject.spec.minReplicas',
+      'ScaledObject.spec.triggers[0].metadata.lagTreshold',
+    ]);
   });
 });

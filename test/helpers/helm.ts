@@ -1,8 +1,8 @@
 /**
  * The chart checks' tools: helm from the pinned npm package (scripts/ensure-env.sh unpacks it),
  * rendering into typed documents, and validation of every document with kubernetes-models (the
- * Prometheus Operator's models for a ServiceMonitor) plus a check for fields Kubernetes does
- * not know, which kubernetes-models lets through.
+ * Prometheus Operator's models for a ServiceMonitor, KEDA's for a ScaledObject) plus a check for
+ * fields Kubernetes (or KEDA) does not know, which the models let through.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -93,11 +93,12 @@ export async function render(
     .filter((obj): obj is K8sObject => obj !== null);
 }
 
-/** The model module of an object's kind: kubernetes-models, or the Prometheus Operator's. */
+/** The model module of an object's kind: kubernetes-models, or the Prometheus Operator's or KEDA's. */
 function modelPath(obj: K8sObject): string {
   if (obj.apiVersion.startsWith('monitoring.coreos.com/')) {
     return `@kubernetes-models/prometheus-operator/${obj.apiVersion}/${obj.kind}`;
   }
+  if (obj.apiVersion.startsWith('keda.sh/')) return `@kubernetes-models/keda/${obj.apiVersion}/${obj.kind}`;
   return `kubernetes-models/${obj.apiVersion}/${obj.kind}`;
 }
 
@@ -120,6 +121,7 @@ export async function validateModel(obj: K8sObject): Promise<void> {
  */
 export function unknownFields(obj: K8sObject): string[] | undefined {
   const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
+  if (obj.kind === 'ScaledObject' && group === 'keda.sh') return unknownScaledObjectFields(obj);
   if (group?.includes('coreos.com') || !version) return undefined;
   // apps/v1 Deployment -> V1Deployment, autoscaling/v2 HorizontalPodAutoscaler -> V2HorizontalPodAutoscaler.
   const typeName = `V${version.replace(/^v/, '')}${obj.kind}`;
@@ -138,4 +140,72 @@ export function unknownFields(obj: K8sObject): string[] | undefined {
   };
   walk(obj, roundTrip, obj.kind);
   return missing;
+}
+
+/**
+ * The fields of a KEDA ScaledObject (keda.sh/v1alpha1) and of the trigger metadata of the two
+ * scalers the chart uses, as KEDA 2.x documents them. `@kubernetes-models/keda` checks types
+ * but, like kubernetes-models, lets unknown fields through, and KEDA ignores an unknown metadata
+ * key silently (a misspelt `lagThreshold` would scale on the default).
+ */
+const scaledObjectFields: Record<string, ReadonlySet<string>> = {
+  ScaledObject: new Set(['apiVersion', 'kind', 'metadata', 'spec']),
+  spec: new Set([
+    'scaleTargetRef',
+    'pollingInterval',
+    'cooldownPeriod',
+    'initialCooldownPeriod',
+    'idleReplicaCount',
+    'minReplicaCount',
+    'maxReplicaCount',
+    'advanced',
+    'fallback',
+    'triggers',
+  ]),
+  scaleTargetRef: new Set(['apiVersion', 'kind', 'name', 'envSourceContainerName']),
+  trigger: new Set(['type', 'name', 'metadata', 'authenticationRef', 'metricType', 'useCachedMetrics']),
+  'nats-jetstream': new Set([
+    'natsServerMonitoringEndpoint',
+    'account',
+    'stream',
+    'consumer',
+    'lagThreshold',
+    'activationLagThreshold',
+    'useHttps',
+  ]),
+  prometheus: new Set([
+    'serverAddress',
+    'query',
+    'queryParameters',
+    'threshold',
+    'activationThreshold',
+    'namespace',
+    'customHeaders',
+    'ignoreNullValues',
+    'unsafeSsl',
+  ]),
+};
+
+/** The paths of fields a ScaledObject has that KEDA does not know (metadata is checked by the core types). */
+function unknownScaledObjectFields(obj: K8sObject): string[] {
+  const extra = (value: unknown, known: ReadonlySet<string> | undefined, path: string): string[] =>
+    value !== null && typeof value === 'object'
+      ? Object.keys(value)
+          .filter((key) => !known?.has(key))
+          .map((key) => `${path}.${key}`)
+      : [];
+  const spec = (obj['spec'] ?? {}) as { scaleTargetRef?: unknown; triggers?: Array<Record<string, unknown>> };
+  return [
+    ...extra(obj, scaledObjectFields['ScaledObject'], 'ScaledObject'),
+    ...extra(spec, scaledObjectFields['spec'], 'ScaledObject.spec'),
+    ...extra(spec.scaleTargetRef, scaledObjectFields['scaleTargetRef'], 'ScaledObject.spec.scaleTargetRef'),
+    ...(spec.triggers ?? []).flatMap((trigger, i) => [
+      ...extra(trigger, scaledObjectFields['trigger'], `ScaledObject.spec.triggers[${i}]`),
+      ...extra(
+        trigger['metadata'],
+        scaledObjectFields[String(trigger['type'])],
+        `ScaledObject.spec.triggers[${i}].metadata`,
+      ),
+    ]),
+  ];
 }

@@ -25,7 +25,7 @@ spec:
   replicas: 1
   strategy:
     type: Recreate
-  {{- else if not (and (eq $name "inference") $v.autoscaling.enabled) }}
+  {{- else if not (dig "autoscaling" "enabled" false $v) }}
   replicas: {{ $v.replicas }}
   {{- end }}
   selector:

@@ -51,7 +51,7 @@ export const platformEnvNames: readonly string[] = Object.freeze([
   'KZR_KUBE_SERVICE_ACCOUNT',
   // the Kubernetes JobRunner's Job template file (the chart mounts it into the trainer)
   'KZR_JOB_TEMPLATE_FILE',
-  // telemetry (telemetry/start.ts)
+  // telemetry (telemetry/config.ts)
   'KZR_METRICS_PORT',
   'KZR_METRICS_HOST',
   // the live page of `kzr start` (packages/cli/src/web)

@@ -131,7 +131,7 @@ export function createInference(options: InferenceOptions): Promise<InferenceRun
       });
       lifecycle.onDrain(DrainPhase.Resources, 'model-sets', close);
       const swaps = await registry.follow(bus, options.durable);
-      lifecycle.onDrain(DrainPhase.Intake, 'model-swaps', () => swaps.stop());
+      lifecycle.onDrain(DrainPhase.Intake, 'model-swaps', (graceMs) => swaps.stop(graceMs));
       void activateNewest(registry, config.modelSets, logger);
       return { services, expose: { registry }, onListening: (server) => reportModelSetHealth(registry, server) };
     },

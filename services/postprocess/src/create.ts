@@ -42,7 +42,7 @@ export function createPostprocess(options: PostprocessOptions): Promise<Postproc
         ...(options.durable !== undefined ? { durable: options.durable } : {}),
       });
       const swaps = await service.startHotSwap();
-      if (swaps) lifecycle.onDrain(DrainPhase.Intake, 'postprocess-filter-swaps', () => swaps.stop());
+      if (swaps) lifecycle.onDrain(DrainPhase.Intake, 'postprocess-filter-swaps', (graceMs) => swaps.stop(graceMs));
       return { services: [service], expose: { filters: service.filters } };
     },
   });

@@ -5,6 +5,7 @@ export {
   FilterState,
   createPostprocessHandlers,
   defaultFilterCacheSize,
+  filterSwapDurable,
   createPostprocessService,
   postprocessServiceName,
 } from './service.js';

@@ -55,6 +55,12 @@ export interface PostprocessDeps {
   readonly maxCharactersPerPage?: number;
 }
 
+/**
+ * The durable consumer of `kzr.filter.published` (the filter hot swap); the chart's KEDA
+ * ScaledObject also scales postprocess on its pending count.
+ */
+export const filterSwapDurable = 'postprocess-filters';
+
 /** How many loaded filter versions a service keeps by default. */
 export const defaultFilterCacheSize = 4;
 
@@ -269,7 +275,7 @@ export function createPostprocessService(logger: Logger, deps: PostprocessDeps =
     startHotSwap: async () => {
       if (!deps.bus) return undefined;
       return deps.bus.consume(
-        { durable: deps.durable ?? 'postprocess-filters', filterSubject: EventSubject.FilterPublished },
+        { durable: deps.durable ?? filterSwapDurable, filterSubject: EventSubject.FilterPublished },
         async (message) => {
           const { version } = message.event;
           await state.swapTo(version);

@@ -36,7 +36,7 @@ export function createPreprocess(options: PreprocessOptions): Promise<Preprocess
         maxPagePixels: config.maxPagePixels,
         ...(options.durable !== undefined ? { durable: options.durable } : {}),
       });
-      lifecycle.onDrain(DrainPhase.Intake, 'preprocess-worker', () => worker.stop());
+      lifecycle.onDrain(DrainPhase.Intake, 'preprocess-worker', (graceMs) => worker.stop(graceMs));
       return { services: [createPreprocessService(logger, { limits: config, store })], expose: {} };
     },
   });

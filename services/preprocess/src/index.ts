@@ -8,7 +8,7 @@ export { createPreprocess } from './create.js';
 export { ingestCodhBooks, ingestKaggleDir } from './ingest.js';
 export { decodePage, imageBytes, paddingFromWire, planCrops } from './pages.js';
 export { createPreprocessService, preprocessHandlers, preprocessServiceName } from './service.js';
-export { groundTruthSplit, handlePagesIngested, startPreprocessWorker } from './worker.js';
+export { groundTruthSplit, handlePagesIngested, preprocessDurable, startPreprocessWorker } from './worker.js';
 
 export type { PreprocessConfig, PreprocessLimits } from './config.js';
 export type { PreprocessOptions, PreprocessRuntime } from './create.js';

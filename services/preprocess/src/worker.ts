@@ -62,6 +62,12 @@ export interface PreprocessWorkerOptions {
   readonly afterOutputsStored?: (dataset: string) => Promise<void>;
 }
 
+/**
+ * The durable consumer of `kzr.pages.ingested` that replicas share. Events wait on it while no
+ * worker runs; the chart's KEDA ScaledObject scales the worker on its pending count.
+ */
+export const preprocessDurable = 'preprocess';
+
 /** The split name of the crops a dataset's labels give. */
 export const groundTruthSplit = 'train';
 
@@ -91,11 +97,15 @@ async function preprocessedFrom(store: Store, key: string): Promise<string | und
   }
 }
 
-/** Processes one `kzr.pages.ingested` event; returns the published `kzr.crops.ready` id, if any. */
+/**
+ * Processes one `kzr.pages.ingested` event; returns the published `kzr.crops.ready` id, if any.
+ * `signal` stops it before the next page (the worker drains; the Bus has returned the delivery).
+ */
 export async function handlePagesIngested(
   event: { dataset: string; pageIds: readonly string[]; labelsKey: string },
   options: PreprocessWorkerOptions,
   onProgress: () => void = () => {},
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
   const { store, bus, logger } = options;
   const { dataset } = event;
@@ -119,6 +129,7 @@ export async function handlePagesIngested(
     shardKeys.push(key);
   };
   for (const pageId of event.pageIds) {
+    signal?.throwIfAborted();
     onProgress();
     const outKey = preprocessedPageKey(dataset, pageId);
     const source = pageKeys.get(pageId);
@@ -172,6 +183,7 @@ export async function handlePagesIngested(
     options.staleShardMs ?? 3_600_000,
   );
   if (swept.length > 0) logger.info('unreferenced shards removed', { dataset, keys: swept });
+  signal?.throwIfAborted();
   await options.afterOutputsStored?.(dataset);
   const id = `crops-ready-${dataset}-${groundTruthSplit}-${written.sha256.slice(0, 16)}`;
   await bus.publish(
@@ -190,11 +202,15 @@ export async function handlePagesIngested(
   return id;
 }
 
-/** Starts consuming `kzr.pages.ingested` on the shared durable consumer. */
+/**
+ * Starts consuming `kzr.pages.ingested` on the shared durable consumer. Stop it with the drain's
+ * grace (`stop(graceMs)`): a dataset not finished by then goes back to the stream for another
+ * replica, and this one stops before its next page.
+ */
 export async function startPreprocessWorker(options: PreprocessWorkerOptions): Promise<Subscription> {
   return options.bus.consume(
     {
-      durable: options.durable ?? 'preprocess',
+      durable: options.durable ?? preprocessDurable,
       filterSubject: EventSubject.PagesIngested,
       ackWaitMs: options.ackWaitMs ?? 10 * 60_000,
       retryDelaysMs: options.retryDelaysMs,
@@ -202,7 +218,7 @@ export async function startPreprocessWorker(options: PreprocessWorkerOptions): P
     },
     // Returning acks the delivery (the Bus's handler contract), so only once all of it is stored.
     async (message) => {
-      await handlePagesIngested(message.event, options, () => message.working());
+      await handlePagesIngested(message.event, options, () => message.working(), message.signal);
     },
   );
 }

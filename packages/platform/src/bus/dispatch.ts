@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 
 import { KzrError } from '@kzr/core';
 
-import { ValidationError } from '../errors.js';
+import { NotReadyError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   type DeadLetter,
@@ -155,8 +155,17 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-/** Runs `handler` for one delivery and settles it. Never throws. */
-export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: MessageHandler): Promise<void> {
+/**
+ * Runs `handler` for one delivery and settles it. Never throws. When `drain` aborts (the
+ * subscriber's grace ran out) before the delivery settled, it is returned at once (nak with the
+ * first retry delay) and the message's `signal` tells the handler to stop.
+ */
+export async function dispatch(
+  raw: RawDelivery,
+  ctx: DispatchContext,
+  handler: MessageHandler,
+  drain: AbortSignal = new AbortController().signal,
+): Promise<void> {
   const { options, logger } = ctx;
   let settled = false;
   let outcome = 'ack';
@@ -209,6 +218,7 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
       await toDeadLetter(reason);
     },
     working: (): void => raw.working(),
+    signal: drain,
   };
 
   let message: BusMessage;
@@ -231,6 +241,12 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
     return;
   }
 
+  const returnOnDrain = (): void => {
+    if (settled) return;
+    logger.info('delivery returned: the subscriber drains', { subject: raw.subject, id, durable: options.durable });
+    void message.nak(options.retryDelaysMs[0]);
+  };
+  drain.addEventListener('abort', returnOnDrain, { once: true });
   try {
     await withProcessSpan(ctx.system, raw.subject, id, options.durable, raw.deliveryCount, raw.headers, () =>
       handler(message),
@@ -238,7 +254,7 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
     if (!settled) await message.ack();
   } catch (err) {
     if (settled) {
-      logger.warn('handler failed after settling its message', { subject: raw.subject, id, err });
+      if (!drain.aborted) logger.warn('handler failed after settling its message', { subject: raw.subject, id, err });
       return;
     }
     if (isRetryable(err)) {
@@ -249,8 +265,32 @@ export async function dispatch(raw: RawDelivery, ctx: DispatchContext, handler: 
       await message.term(reasonOf(err));
     }
   } finally {
+    drain.removeEventListener('abort', returnOnDrain);
     recordProcessed(ctx.system, raw.subject, options.durable, outcome, performance.now() - startedMs);
   }
+}
+
+/**
+ * Waits for a subscriber's running deliveries; without `graceMs` as long as they run, with it at
+ * most that long, then aborts `drain` (which returns the unsettled ones, see {@link dispatch}).
+ */
+export async function drainDeliveries(
+  running: Iterable<Promise<void>>,
+  drain: AbortController,
+  graceMs: number | undefined,
+): Promise<void> {
+  const all = Promise.allSettled([...running]);
+  if (graceMs === undefined) {
+    await all;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const expired = await Promise.race([
+    all.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (expired) drain.abort(new NotReadyError('the subscriber drains'));
 }
 
 /** True when the NATS-style `filter` (tokens, `*`, trailing `>`) matches `subject`. */

@@ -13,6 +13,7 @@ import {
   anyMessageHandler,
   checkRequestSubject,
   dispatch,
+  drainDeliveries,
   publishDeadLetter,
   type RawDelivery,
   resolveConsumerOptions,
@@ -67,6 +68,8 @@ interface Subscriber {
   inFlight: number;
   stopped: boolean;
   readonly running: Set<Promise<void>>;
+  /** Aborted when a stop's grace runs out: the running deliveries are returned. */
+  readonly drain: AbortController;
 }
 
 class Durable {
@@ -166,20 +169,21 @@ export class MemoryBus implements Bus {
       inFlight: 0,
       stopped: false,
       running: new Set(),
+      drain: new AbortController(),
     };
     durable.subscribers.push(subscriber);
     const owner = durable;
     queueMicrotask(() => this.#pump(owner));
     let stopping: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
+    const stop = (graceMs?: number): Promise<void> => {
       stopping ??= (async () => {
         subscriber.stopped = true;
         owner.subscribers.splice(owner.subscribers.indexOf(subscriber), 1);
-        await Promise.allSettled([...subscriber.running]);
+        await drainDeliveries(subscriber.running, subscriber.drain, graceMs);
       })();
       return stopping;
     };
-    return { stop, [Symbol.asyncDispose]: stop };
+    return { stop, [Symbol.asyncDispose]: () => stop() };
   }
 
   async request(subject: string, payload: unknown, options: RequestOptions = {}): Promise<unknown> {
@@ -354,6 +358,7 @@ export class MemoryBus implements Bus {
         publishRaw: this.#publishRaw,
       },
       subscriber.handler,
+      subscriber.drain.signal,
     ).finally(() => {
       subscriber.inFlight--;
       subscriber.running.delete(run);

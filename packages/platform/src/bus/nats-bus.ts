@@ -42,6 +42,7 @@ import {
   anyMessageHandler,
   checkRequestSubject,
   dispatch,
+  drainDeliveries,
   publishDeadLetter,
   type RawDelivery,
   resolveConsumerOptions,
@@ -255,6 +256,13 @@ export class NatsBus implements Bus {
     const messages = await consumer.consume({ max_messages: resolved.maxInFlight });
     const slots = new Slots(resolved.maxInFlight);
     const running = new Set<Promise<void>>();
+    const drain = new AbortController();
+    /** A message pulled while every slot is busy; a stop returns it at once instead of after its ack wait. */
+    let held: JsMsg | undefined;
+    const returnHeld = (): void => {
+      held?.nak();
+      held = undefined;
+    };
     const context = {
       system: 'nats',
       options: resolved,
@@ -264,12 +272,16 @@ export class NatsBus implements Bus {
     let stopped = false;
     const loop = (async () => {
       for await (const m of messages) {
+        held = m;
         await slots.acquire();
         if (stopped) {
+          // Every message pulled before the stop goes back; the iterator ends after them.
+          returnHeld();
           slots.release();
-          break;
+          continue;
         }
-        const run = dispatch(this.#raw(m), context, anyMessageHandler(handler)).finally(() => {
+        held = undefined;
+        const run = dispatch(this.#raw(m), context, anyMessageHandler(handler), drain.signal).finally(() => {
           running.delete(run);
           slots.release();
         });
@@ -289,14 +301,20 @@ export class NatsBus implements Bus {
 
     let stopping: Promise<void> | undefined;
     const subscription: Subscription = {
-      stop: () => {
+      stop: (graceMs?: number) => {
         stopping ??= (async () => {
           stopped = true;
           this.#subscriptions.delete(subscription);
           advisory.unsubscribe();
-          await messages.close();
-          await loop;
-          await Promise.allSettled([...running]);
+          returnHeld();
+          // The iterator closes once the loop takes its next message, i.e. once a slot is free.
+          const closed = Promise.all([messages.close(), loop]);
+          await drainDeliveries(running, drain, graceMs);
+          // Past the grace every delivery is returned; a handler that ignores its signal keeps
+          // its slot, so the loop gets a second to end and is then left to the process exit.
+          if (drain.signal.aborted)
+            await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+          else await closed;
         })();
         return stopping;
       },

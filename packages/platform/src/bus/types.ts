@@ -47,6 +47,11 @@ interface BusMessageBase {
   term(reason: string): Promise<void>;
   /** Restarts the ack wait (for long handlers). */
   working(): void;
+  /**
+   * Aborted when the subscriber drains and its grace period is over: the Bus has then returned
+   * the delivery (nak) for another replica, so a long handler should stop at its next safe point.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** A delivered event, checked against its schema. */
@@ -137,8 +142,14 @@ export interface ConsumerOptions<F extends string = string> {
 
 /** A running subscription of a durable consumer. */
 export interface Subscription extends AsyncDisposable {
-  /** Stops pulling new messages and waits for the running handlers. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops pulling new messages (a message pulled but not yet handed to a handler goes back at
+   * once) and waits for the running handlers. With `graceMs`, a handler still running after it
+   * has its delivery returned (nak with the first retry delay) and its message's `signal`
+   * aborted, so a subscriber scaled down or shut down loses nothing and delays nothing by a
+   * whole ack wait. Idempotent.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Handles a request; the result is the reply (JSON). */

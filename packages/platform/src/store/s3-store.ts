@@ -12,7 +12,8 @@ import { type Readable, Transform } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 
-import { Client, CopyDestinationOptions, CopySourceOptions } from 'minio';
+import type * as MinioModule from 'minio';
+import type { Client } from 'minio';
 
 import { NotFoundError, ValidationError } from '../errors.js';
 import {
@@ -102,14 +103,23 @@ function takeBytes(length: number): Transform {
   });
 }
 
+/**
+ * The `minio` client library: about 0.4 s to load, so a process on the filesystem Store (and
+ * every service before its Store is open) does without it.
+ */
+type Minio = typeof MinioModule;
+
 /** S3 {@link Store}. */
 export class S3Store implements Store {
   readonly kind = 's3' as const;
   readonly #client: Client;
+  /** The `minio` module, loaded by {@link S3Store.connect}. */
+  readonly #minio: Minio;
   readonly #bucket: string;
   readonly #partSize: number;
 
-  private constructor(client: Client, bucket: string, partSize: number) {
+  private constructor(minio: Minio, client: Client, bucket: string, partSize: number) {
+    this.#minio = minio;
     this.#client = client;
     this.#bucket = bucket;
     this.#partSize = partSize;
@@ -133,7 +143,8 @@ export class S3Store implements Store {
     if (options.caFile !== undefined && !useSSL) {
       throw new ValidationError('caFile', 'needs an https: endpoint');
     }
-    const client = new Client({
+    const minio = await import('minio');
+    const client = new minio.Client({
       ...(options.caFile !== undefined
         ? { transportAgent: new HttpsAgent({ ca: readFileSync(options.caFile), keepAlive: true }) }
         : {}),
@@ -150,7 +161,7 @@ export class S3Store implements Store {
         if (!(await client.bucketExists(options.bucket))) throw err;
       });
     }
-    return new S3Store(client, options.bucket, partSize);
+    return new S3Store(minio, client, options.bucket, partSize);
   }
 
   /**
@@ -231,8 +242,8 @@ export class S3Store implements Store {
       completed = true;
       const sha256 = hashing.sha256;
       await this.#client.copyObject(
-        new CopySourceOptions({ Bucket: this.#bucket, Object: tmpKey }),
-        new CopyDestinationOptions({
+        new this.#minio.CopySourceOptions({ Bucket: this.#bucket, Object: tmpKey }),
+        new this.#minio.CopyDestinationOptions({
           Bucket: this.#bucket,
           Object: key,
           MetadataDirective: 'REPLACE',
@@ -339,8 +350,8 @@ export class S3Store implements Store {
     try {
       // Server-side: the bytes never leave the store, and the metadata (the sha256 too) goes along.
       await this.#client.copyObject(
-        new CopySourceOptions({ Bucket: this.#bucket, Object: fromKey }),
-        new CopyDestinationOptions({ Bucket: this.#bucket, Object: toKey }),
+        new this.#minio.CopySourceOptions({ Bucket: this.#bucket, Object: fromKey }),
+        new this.#minio.CopyDestinationOptions({ Bucket: this.#bucket, Object: toKey }),
       );
     } catch (err) {
       if (isNotFound(err)) throw new NotFoundError(`object ${JSON.stringify(fromKey)}`, { cause: err });

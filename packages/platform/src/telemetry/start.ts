@@ -27,54 +27,12 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 
 import { LogLevel } from '../config.js';
-import { type Env, readChoice, readInt, readString } from '../env.js';
+import { type Env, readChoice } from '../env.js';
 import { createLogger, type Logger } from '../logger.js';
+import { compileTelemetryConfig, TracesExporter } from './config.js';
 import { setProcessTelemetry } from './global.js';
 
-/** Where spans go (`OTEL_TRACES_EXPORTER`). */
-export const TracesExporter = { Otlp: 'otlp', Console: 'console', None: 'none' } as const;
-export type TracesExporter = (typeof TracesExporter)[keyof typeof TracesExporter];
-
-/** Telemetry settings compiled from the environment. */
-export interface TelemetryConfig {
-  /**
-   * Span exporter (`OTEL_TRACES_EXPORTER`: `otlp`, `console` or `none`). OTLP takes its endpoint,
-   * headers and timeout from the standard `OTEL_EXPORTER_OTLP_*` variables.
-   * @default 'otlp' when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set, else 'none'
-   */
-  readonly tracesExporter: TracesExporter;
-  /**
-   * Port of the Prometheus scrape endpoint `/metrics` (`KZR_METRICS_PORT`); unset = no endpoint,
-   * 0 = any free port.
-   */
-  readonly metricsPort: number | undefined;
-  /**
-   * Interface the metrics endpoint binds (`KZR_METRICS_HOST`).
-   * @default '127.0.0.1'
-   */
-  readonly metricsHost: string;
-  /** Set to disable everything (`OTEL_SDK_DISABLED=true`). @default false */
-  readonly disabled: boolean;
-}
-
-/** Compiles the {@link TelemetryConfig}; throws a ConfigError naming a bad variable. */
-export function compileTelemetryConfig(env: Env): TelemetryConfig {
-  const otlpEndpoint =
-    readString(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? readString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  // OTEL_TRACES_EXPORTER may be a list; kzr uses its first entry.
-  const first = readString(env, 'OTEL_TRACES_EXPORTER')?.split(',')[0]?.trim();
-  const tracesExporter =
-    readChoice({ OTEL_TRACES_EXPORTER: first }, 'OTEL_TRACES_EXPORTER', Object.values(TracesExporter)) ??
-    (otlpEndpoint ? TracesExporter.Otlp : TracesExporter.None);
-  return Object.freeze({
-    tracesExporter,
-    metricsPort: readInt(env, 'KZR_METRICS_PORT', 0, 65_535),
-    metricsHost: readString(env, 'KZR_METRICS_HOST') ?? '127.0.0.1',
-    disabled: readString(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true',
-  });
-}
-
-/** Options of {@link startTelemetry}. */
+/** Options of {@link startTelemetrySdk} (and of the `startTelemetry` that loads it). */
 export interface TelemetryOptions {
   /** `service.name` of every span and metric. */
   readonly serviceName: string;
@@ -96,7 +54,7 @@ export interface Telemetry extends AsyncDisposable {
 }
 
 /** Starts the SDK; call before `@grpc/grpc-js` is imported. */
-export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+export async function startTelemetrySdk(options: TelemetryOptions): Promise<Telemetry> {
   const env = options.env ?? process.env;
   const config = compileTelemetryConfig(env);
   const logger = (

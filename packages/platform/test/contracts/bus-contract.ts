@@ -258,6 +258,41 @@ export function busContract(name: string, harness: BusHarness): void {
       assert.deepEqual([...byReplica['a']!, ...byReplica['b']!].sort(), [...names].sort(), 'each event handled once');
     });
 
+    it('returns a delivery still running when a stop grace runs out, and the one it held, to another replica at once', async () => {
+      const [a, b] = [await connect(), await connect()];
+      // A long ack wait: only the returns can bring these messages back within the test.
+      const options = {
+        durable,
+        filterSubject: EventSubject.PagesIngested,
+        maxInFlight: 1,
+        ackWaitMs: 60_000,
+        retryDelaysMs: [100],
+      };
+      let aborted = false;
+      let started = 0;
+      const stopping = await a.consume(options, async (m) => {
+        started++;
+        // Runs until the drain tells it to stop, as a long dataset would.
+        await new Promise<void>((resolve) => m.signal.addEventListener('abort', () => resolve(), { once: true }));
+        aborted = true;
+        m.signal.throwIfAborted();
+      });
+      for (const ds of ['g-1', 'g-2']) await a.publish(EventSubject.PagesIngested, pages(ds), { id: ds });
+      await waitUntil(() => started === 1, 5000, 'a started the first');
+      await sleep(100); // a pulls the second while its slot is busy (NATS) or it stays in the stream (memory)
+      const stoppedAtMs = Date.now();
+      await stopping.stop(200);
+      assert.ok(aborted, "the handler's signal was aborted");
+      const handled: Array<[string, number]> = [];
+      await b.consume(options, async (m) => {
+        handled.push([m.event.dataset, m.deliveryCount]);
+      });
+      await waitUntil(() => handled.length === 2, 10_000, 'b handled both');
+      assert.ok(Date.now() - stoppedAtMs < 10_000, 'returned, not left to the ack wait');
+      assert.deepEqual(handled.map(([ds]) => ds).sort(), ['g-1', 'g-2']);
+      assert.equal(handled.find(([ds]) => ds === 'g-1')?.[1], 2, 'the running one was delivered again');
+    });
+
     it('keeps at most maxInFlight handlers running at once', async () => {
       const bus = await connect();
       for (let i = 0; i < 12; i++) await bus.publish(EventSubject.PagesIngested, pages(`f-${i}`), { id: `f-${i}` });
