@@ -640,12 +640,22 @@ export function shardScan(s: Shard): void {
   for (let j = s.index; j < nf; j += s.threads) {
     const o = job[11 + nf + j] as number;
     const e = job[11 + 2 * nf + j] as number;
-    for (let w = 1; w < s.threads; w++) {
+    // With a parent, the last worker's partial is added in the subtraction's pass over the bins.
+    const fuse = parent >= 0 && s.threads > 1;
+    const added = fuse ? s.threads - 1 : s.threads;
+    for (let w = 1; w < added; w++) {
       const p = (s.leafSlots + w - 1) * stride;
       for (let idx = o; idx < e; idx++)
         hists[small + idx] = (hists[small + idx] as number) + (hists[p + idx] as number);
     }
-    if (parent >= 0) {
+    if (fuse) {
+      const p = (s.leafSlots + added - 1) * stride;
+      for (let idx = o; idx < e; idx++) {
+        const v = (hists[small + idx] as number) + (hists[p + idx] as number);
+        hists[small + idx] = v;
+        hists[large + idx] = (hists[large + idx] as number) - v;
+      }
+    } else if (parent >= 0) {
       for (let idx = o; idx < e; idx++)
         hists[large + idx] = (hists[large + idx] as number) - (hists[small + idx] as number);
     }
