@@ -8,7 +8,8 @@
  *   npx tsx bench/gbdt/run.ts --fp-books 4 [--fp-pages 40]   # the false-positive table of synthetic books
  *   ... --seeds 5   # compare the mean validation AUC over training seeds 1-5 (the default on the false-positive table)
  *
- * Needs `apt-get install -y python3-xgboost`. Acceptance: AUC within 0.005 of XGBoost, time ≤ 2×.
+ * Needs `apt-get install -y python3-xgboost`. Acceptance: AUC within 0.005 of XGBoost, time ≤ 2× (issue 7);
+ * on all cores AUC within 0.002 and time ≤ 1× (issue 24).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -239,10 +240,13 @@ try {
     ['all cores each', kzrAll, xgbAll],
   ] as const) {
     const ok = aucDiff >= -0.005 && kzr.seconds <= 2 * xgb.seconds;
+    // Issue 24's floor (all cores): as fast as XGBoost at an AUC within 0.002.
+    const floor = Math.abs(aucDiff) <= 0.002 && kzr.seconds <= xgb.seconds;
+    const issue24 = kzr === kzrAll ? `; issue 24 (AUC within 0.002, wall <= 1x): ${floor ? 'met' : 'NOT met'}` : '';
     console.log(
       `kzr/xgboost, ${name}: wall ${(kzr.seconds / xgb.seconds).toFixed(2)}x  cpu ${(kzr.cpuSeconds / xgb.cpuSeconds).toFixed(2)}x  ` +
         `${aucName} ${aucDiff.toFixed(5)}  logloss ratio ${(kzr.logloss / xgb.logloss).toFixed(4)}  ` +
-        `acceptance (AUC within 0.005, wall <= 2x): ${ok ? 'met' : 'NOT met'}`,
+        `acceptance (AUC within 0.005, wall <= 2x): ${ok ? 'met' : 'NOT met'}${issue24}`,
     );
   }
 } finally {

@@ -143,11 +143,18 @@ export function shardHistogram(s: Shard, begin: number, end: number): void {
   for (let j = 0; j < nf; j++) hist.fill(0, job[11 + nf + j] as number, job[11 + 2 * nf + j] as number);
   const { bins, gh, part, og } = s;
   const N = s.numRows;
-  // The rows' gradients in leaf order (LightGBM's ordered gradients), read sequentially by every pass.
-  for (let k = begin; k < end; k++) {
-    const r = part[k] as number;
-    og[2 * k] = gh[2 * r] as number;
-    og[2 * k + 1] = gh[2 * r + 1] as number;
+  // Several passes over the rows read their gradients in leaf order (LightGBM's ordered
+  // gradients), gathered once; a single pass (at most 16 features: the generated bench table's
+  // 16 of 20) reads them where they are, as the gather would.
+  const passes = Math.floor(nf / 16) + Math.floor((nf % 16) / 8) + Math.ceil((nf % 8) / 4);
+  const direct = passes === 1;
+  const src = direct ? gh : og;
+  if (!direct) {
+    for (let k = begin; k < end; k++) {
+      const r = part[k] as number;
+      og[2 * k] = gh[2 * r] as number;
+      og[2 * k + 1] = gh[2 * r + 1] as number;
+    }
   }
   // Sixteen, then eight, then four features at a time, each group one pass over the rows (fewer
   // passes over the rows' order and gradients: 16 features at once trained the bench table ~7 %
@@ -188,8 +195,9 @@ export function shardHistogram(s: Shard, begin: number, end: number): void {
     const c16 = (job[26 + j] as number) * N;
     for (let k = begin; k < end; k++) {
       const r = part[k] as number;
-      const g = og[2 * k] as number;
-      const h = og[2 * k + 1] as number;
+      const x = direct ? 2 * r : 2 * k;
+      const g = src[x] as number;
+      const h = src[x + 1] as number;
       const i1 = o1 + (bins[c1 + r] as number) * 3;
       hist[i1] = (hist[i1] as number) + g;
       hist[i1 + 1] = (hist[i1 + 1] as number) + h;
@@ -275,8 +283,9 @@ export function shardHistogram(s: Shard, begin: number, end: number): void {
     const c8 = (job[18 + j] as number) * N;
     for (let k = begin; k < end; k++) {
       const r = part[k] as number;
-      const g = og[2 * k] as number;
-      const h = og[2 * k + 1] as number;
+      const x = direct ? 2 * r : 2 * k;
+      const g = src[x] as number;
+      const h = src[x + 1] as number;
       const i1 = o1 + (bins[c1 + r] as number) * 3;
       hist[i1] = (hist[i1] as number) + g;
       hist[i1 + 1] = (hist[i1 + 1] as number) + h;
@@ -328,8 +337,9 @@ export function shardHistogram(s: Shard, begin: number, end: number): void {
     if (left >= 4) {
       for (let k = begin; k < end; k++) {
         const r = part[k] as number;
-        const g = og[2 * k] as number;
-        const h = og[2 * k + 1] as number;
+        const x = direct ? 2 * r : 2 * k;
+        const g = src[x] as number;
+        const h = src[x + 1] as number;
         const i1 = o1 + (bins[c1 + r] as number) * 3;
         hist[i1] = (hist[i1] as number) + g;
         hist[i1 + 1] = (hist[i1 + 1] as number) + h;
@@ -350,8 +360,9 @@ export function shardHistogram(s: Shard, begin: number, end: number): void {
     } else {
       for (let k = begin; k < end; k++) {
         const r = part[k] as number;
-        const g = og[2 * k] as number;
-        const h = og[2 * k + 1] as number;
+        const x = direct ? 2 * r : 2 * k;
+        const g = src[x] as number;
+        const h = src[x + 1] as number;
         const i1 = o1 + (bins[c1 + r] as number) * 3;
         hist[i1] = (hist[i1] as number) + g;
         hist[i1 + 1] = (hist[i1 + 1] as number) + h;
@@ -629,12 +640,22 @@ export function shardScan(s: Shard): void {
   for (let j = s.index; j < nf; j += s.threads) {
     const o = job[11 + nf + j] as number;
     const e = job[11 + 2 * nf + j] as number;
-    for (let w = 1; w < s.threads; w++) {
+    // With a parent, the last worker's partial is added in the subtraction's pass over the bins.
+    const fuse = parent >= 0 && s.threads > 1;
+    const added = fuse ? s.threads - 1 : s.threads;
+    for (let w = 1; w < added; w++) {
       const p = (s.leafSlots + w - 1) * stride;
       for (let idx = o; idx < e; idx++)
         hists[small + idx] = (hists[small + idx] as number) + (hists[p + idx] as number);
     }
-    if (parent >= 0) {
+    if (fuse) {
+      const p = (s.leafSlots + added - 1) * stride;
+      for (let idx = o; idx < e; idx++) {
+        const v = (hists[small + idx] as number) + (hists[p + idx] as number);
+        hists[small + idx] = v;
+        hists[large + idx] = (hists[large + idx] as number) - v;
+      }
+    } else if (parent >= 0) {
       for (let idx = o; idx < e; idx++)
         hists[large + idx] = (hists[large + idx] as number) - (hists[small + idx] as number);
     }
