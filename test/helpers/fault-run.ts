@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { TrainerClient } from '@kzr/api/kzr/v1/trainer';
 import {
+  announceServedVersion,
   listRuns,
   modelSetFileKey,
   modelSetsPrefix,
@@ -94,9 +95,10 @@ export async function waitForRun(store: Store, run: string, timeoutMs: number): 
 
 /**
  * Publishes two versions of `smoke` for the traffic before the run: v1 (older) and v0 (newest,
- * so served), each a tiny classifier with seeded weights and no page preprocessing.
+ * so served, and announced on the Bus as `kzr model import-onnx` does), each a tiny classifier
+ * with seeded weights and no page preprocessing.
  */
-export async function publishServedVersions(store: Store): Promise<void> {
+export async function publishServedVersions(store: Store, natsUrl: string): Promise<void> {
   const codes = Array.from({ length: 10 }, (_, i) => `U+${(0x3042 + 2 * i).toString(16).toUpperCase()}`);
   for (const [version, seed, createdAt] of [
     ['v1', 1, new Date(Date.now() - 60_000)],
@@ -127,6 +129,12 @@ export async function publishServedVersions(store: Store): Promise<void> {
       createdAt,
     });
     model.dispose();
+  }
+  const bus = await NatsBus.connect({ servers: natsUrl, name: 'fault-run' });
+  try {
+    await announceServedVersion(bus, modelSet, 'v0');
+  } finally {
+    await bus.close();
   }
 }
 
@@ -278,7 +286,7 @@ export async function runWithFaults(options: {
   const log = options.log ?? (() => undefined);
   const store = await deployment.openStore();
   try {
-    await publishServedVersions(store);
+    await publishServedVersions(store, deployment.nats.url);
     const inference = deployment.endpoint('inference');
     const deadline = Date.now() + 120_000;
     while ((await checkHealth(inference, `kzr.v1.Inference/${modelSet}`).catch(() => '')) !== 'SERVING') {
