@@ -38,7 +38,7 @@ const modelSet = 'smoke';
 /** What a fault kills: a part of the deployment, or the pod of one running phase Job. */
 export type FaultTarget = Part | 'phase job';
 
-/** One kill: `target` SIGKILLed `atMs` after the traffic began, started again `downMs` later. */
+/** One kill: `target` SIGKILLed `atMs` after the run was asked for (and the traffic began), started again `downMs` later. */
 export interface Fault {
   readonly target: FaultTarget;
   readonly atMs: number;
@@ -267,7 +267,7 @@ const graceMs = 5000;
 
 /**
  * Runs `run` (smoke, on `dataset`, already stored) through `deployment` with `seconds` of
- * RecognizePage traffic from its start, doing `faults` at their times and a promote of v1 at
+ * RecognizePage traffic from its request, doing `faults` at their times and a promote of v1 at
  * `promoteAtMs` (v0 and v1 published first); waits for the run to end and audits it.
  */
 export async function runWithFaults(options: {
@@ -294,14 +294,16 @@ export async function runWithFaults(options: {
       await sleep(250);
     }
     const events = await EventAudit.start(deployment.nats.url);
+    const request = await recognizeRequest(options.books, modelSet);
+    // The clock of the traffic, the faults and the promote starts once the run is asked for.
+    await requestSmokeRun(deployment, options.dataset, run);
     const started = performance.now();
-    const traffic = startRecognizeTraffic(inference, await recognizeRequest(options.books, modelSet), {
+    const traffic = startRecognizeTraffic(inference, request, {
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
-    await requestSmokeRun(deployment, options.dataset, run);
     const kills: KillWindow[] = [];
     const faults = options.faults.map(async (fault) => {
-      await sleep(Math.max(0, fault.atMs - traffic.elapsedMs()));
+      await sleep(fault.atMs);
       kills.push(await doFault(deployment, fault, traffic.elapsedMs, log));
     });
     const promoted =
