@@ -310,6 +310,8 @@ export async function runWithFaults(options: {
       options.promoteAtMs === undefined
         ? Promise.resolve()
         : sleep(options.promoteAtMs).then(() => promote(deployment, log, traffic.elapsedMs));
+    // Awaited below: one that fails meanwhile must not end the process before the deployment stops.
+    for (const pending of [...faults, promoted]) pending.catch(() => undefined);
     await sleep(options.seconds * 1000);
     const report = await traffic.stop();
     log(`traffic stopped: ${report.sent} sent, ${report.failed.length} failed`);
