@@ -229,11 +229,22 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       });
 }
 
+/** Options of {@link openBus} and {@link openAdapters}. */
+export interface OpenAdaptersOptions {
+  readonly logger: Logger;
+  readonly source: string;
+  /**
+   * How long a NATS server that cannot be reached yet is waited for (a service or a phase Job
+   * started while it restarts; NatsBus's `connectTimeoutMs`). @default 0 (a command fails at once)
+   */
+  readonly connectTimeoutMs?: number;
+}
+
 /**
  * Opens the configured Bus alone (for a command that only publishes). A NATS server that cannot
  * be reached is a NotReadyError `bus: cannot connect to <servers>: <reason>`.
  */
-export async function openBus(config: BusConfig, options: { logger: Logger; source: string }): Promise<Bus> {
+export async function openBus(config: BusConfig, options: OpenAdaptersOptions): Promise<Bus> {
   const logger = options.logger.child({ adapter: 'bus' });
   if (config.kind === 'memory') return new MemoryBus({ source: options.source, logger });
   try {
@@ -244,6 +255,7 @@ export async function openBus(config: BusConfig, options: { logger: Logger; sour
       tls: config.tls,
       name: options.source,
       logger,
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     });
   } catch (err) {
     if (err instanceof KzrError) throw err;
@@ -253,10 +265,7 @@ export async function openBus(config: BusConfig, options: { logger: Logger; sour
 }
 
 /** Opens the configured adapters; if one fails, the ones already open are closed. */
-export async function openAdapters(
-  config: AdapterConfig,
-  options: { logger: Logger; source: string },
-): Promise<Adapters> {
+export async function openAdapters(config: AdapterConfig, options: OpenAdaptersOptions): Promise<Adapters> {
   // A bad template fails before any connection opens.
   const template =
     config.jobs.kind === 'kubernetes' && config.jobs.templateFile !== undefined

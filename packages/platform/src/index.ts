@@ -45,7 +45,7 @@ export { runServiceMain } from './service/main.js';
 export { startService } from './service/runtime.js';
 export { createLogger } from './logger.js';
 
-export type { AdapterConfig, Adapters, BusConfig, JobsConfig, StoreConfig } from './adapters.js';
+export type { AdapterConfig, Adapters, BusConfig, JobsConfig, OpenAdaptersOptions, StoreConfig } from './adapters.js';
 export type { DeadLetter, EventMap, KzrEvent } from './bus/events.js';
 export type { MachineBus } from './bus/machine-bus.js';
 export type { MemoryBusOptions } from './bus/memory-bus.js';

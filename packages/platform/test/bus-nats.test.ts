@@ -124,4 +124,20 @@ describe('NATS Bus across a server restart', () => {
       await second.close();
     }
   });
+
+  it('connects once a killed server is back when told to wait, and fails at once when not', async () => {
+    await server.kill();
+    const started = Date.now();
+    await assert.rejects(NatsBus.connect({ servers: server.url, name: 'no-wait' }), /connection refused/);
+    assert.ok(Date.now() - started < 2000, 'one try');
+    const waiting = NatsBus.connect({ servers: server.url, name: 'wait', connectTimeoutMs: 20_000, logger: quiet });
+    await sleep(500);
+    await server.start();
+    const bus = await waiting;
+    try {
+      assert.equal((await bus.publish(EventSubject.PagesIngested, pages('back'), { id: 'k-1' })).duplicate, false);
+    } finally {
+      await bus.close();
+    }
+  });
 });

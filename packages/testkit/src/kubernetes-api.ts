@@ -182,6 +182,32 @@ export class KubernetesApiStandIn implements AsyncDisposable {
     return this.#deletions.map((d) => ({ ...d }));
   }
 
+  /** Names of the Jobs whose pod process runs now. */
+  runningPods(): string[] {
+    return [...this.#running]
+      .filter(([, running]) => running.child?.exitCode === null && running.child.signalCode === null)
+      .map(([key]) => this.#jobs.get(key)!.metadata.name);
+  }
+
+  /**
+   * SIGKILLs the pod process of Job `name` (its process group), as a lost node or an OOM kill
+   * would; the controller then counts a failed pod. Returns false when none runs.
+   */
+  killPod(name: string): boolean {
+    for (const [key, running] of this.#running) {
+      const pid = running.child?.pid;
+      if (this.#jobs.get(key)?.metadata.name !== name || pid === undefined || running.child!.exitCode !== null)
+        continue;
+      try {
+        process.kill(-pid, 'SIGKILL');
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  }
+
   /** Cuts every open watch stream (the client sees its watch end and must reconnect). */
   dropWatches(): void {
     for (const watcher of this.#watchers) watcher.res.destroy();

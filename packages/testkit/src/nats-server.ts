@@ -72,6 +72,18 @@ export class NatsServer implements AsyncDisposable {
     this.#process = undefined;
   }
 
+  /**
+   * Kills the server (SIGKILL: what JetStream has not synced is lost, as in a crash); the store is
+   * kept for {@link NatsServer.start}.
+   */
+  async kill(): Promise<void> {
+    const server = this.#process;
+    this.#process = undefined;
+    if (!server?.running) return;
+    process.kill(server.pid, 'SIGKILL');
+    while (server.running) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
   /** Starts the server again on the same port with the same store. */
   async start(): Promise<void> {
     if (this.running) return;

@@ -21,6 +21,13 @@ export interface S3ServerOptions {
   readonly buckets?: readonly string[];
   /** Serve HTTPS with this certificate (a `TestPki`'s) instead of HTTP. @default HTTP */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** The loopback port. @default a free one */
+  readonly port?: number;
+  /**
+   * The folder of the buckets: one a server before it used keeps its objects (a restarted
+   * server). @default a new temporary folder
+   */
+  readonly directory?: string;
 }
 
 const namespace = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -58,10 +65,10 @@ export class S3Server implements AsyncDisposable {
 
   /** Starts a server on a free loopback port. */
   static async start(options: S3ServerOptions = {}): Promise<S3Server> {
-    const directory = await mkdtemp(join(tmpdir(), 'kzr-s3-'));
+    const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'kzr-s3-')));
     const server = new S3rver({
       address: '127.0.0.1',
-      port: 0,
+      port: options.port ?? 0,
       silent: true,
       directory,
       configureBuckets: (options.buckets ?? ['kzr']).map((name) => ({ name })),
@@ -78,7 +85,7 @@ export class S3Server implements AsyncDisposable {
       server.httpServer.keepAliveTimeout = 60_000;
       return new S3Server(server, address.port, directory, options.tls !== undefined);
     } catch (err) {
-      await rm(directory, { recursive: true, force: true });
+      if (options.directory === undefined) await rm(directory, { recursive: true, force: true });
       throw err;
     }
   }
@@ -95,6 +102,15 @@ export class S3Server implements AsyncDisposable {
     } catch {
       return [];
     }
+  }
+
+  /**
+   * Stops the server, cutting its open connections, and keeps its directory: a server started
+   * with this `port` and `directory` serves the same objects (a restart).
+   */
+  async stop(): Promise<void> {
+    this.#server.httpServer.closeAllConnections();
+    await this.#server.close().catch(() => undefined);
   }
 
   /** Stops the server and removes its directory. */

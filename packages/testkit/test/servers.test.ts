@@ -133,4 +133,30 @@ describe('KubernetesApiStandIn', () => {
     await ended;
     assert.equal(api.watchRequests, 1);
   });
+
+  it('names the running pods and kills one; with no retry left its Job fails', async () => {
+    await using api = await KubernetesApiStandIn.start();
+    const base = `${api.url}/apis/batch/v1/namespaces/ml/jobs`;
+    await http(base, 'POST', job('long', 'setTimeout(() => {}, 60000)'));
+    const deadline = Date.now() + 10_000;
+    while (api.runningPods().length === 0) {
+      assert.ok(Date.now() < deadline, 'the pod runs');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(api.runningPods(), ['long']);
+    assert.equal(api.killPod('nope'), false);
+    assert.equal(api.killPod('long'), true);
+    for (;;) {
+      const status = JSON.parse((await http(`${base}/long/status`, 'GET')).text) as {
+        status?: { failed?: number; conditions?: Array<{ type: string }> };
+      };
+      if (status.status?.conditions?.some((c) => c.type === 'Failed')) {
+        assert.equal(status.status.failed, 1);
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the Job failed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(api.runningPods(), []);
+  });
 });

@@ -14,7 +14,7 @@ import { type Bus, ConflictError, EventSubject, type JobRunner, type Logger, typ
 import { driveRun } from './controller.js';
 import { phaseLineToWire } from './convert.js';
 import { createRun, findRunRecord } from './run-create.js';
-import type { PhaseLine } from './run-lines.js';
+import { type PhaseLine, phaseLines } from './run-lines.js';
 import { datasetOfRequest, type RunRequest, runSpecOfRequest } from './run-request.js';
 
 /** Options of {@link TrainerRuns}. */
@@ -124,6 +124,8 @@ export class TrainerRuns {
   async #drive(run: string): Promise<void> {
     const o = this.#o;
     const stop = this.#stop.signal;
+    // Beside the driving: a publish waits while the Bus is down.
+    void this.#announceRecorded(run);
     while (!stop.aborted) {
       try {
         const { state } = await driveRun({
@@ -144,6 +146,21 @@ export class TrainerRuns {
         o.logger.error('driving the run failed; trying again', { run, err });
         await delay(o.retryMs ?? 5000, stop);
       }
+    }
+  }
+
+  /**
+   * Publishes each phase's recorded state again when this trainer takes a run over: a trainer
+   * killed between writing `run.json` and publishing (or while a publish waited for the Bus) lost
+   * that event. The same event id, so the stream drops a copy it already holds.
+   */
+  async #announceRecorded(run: string): Promise<void> {
+    try {
+      const record = await readRunRecord(this.#o.store, run);
+      const lines = phaseLines(undefined, reduceRunState(buildPhaseGraph(record.spec), record.events));
+      for (const line of lines) await this.#announce(run, line);
+    } catch (err) {
+      this.#o.logger.warn('could not announce the recorded phases again', { run, err });
     }
   }
 

@@ -16,8 +16,9 @@ import { after, before, describe, it } from 'node:test';
 
 import * as grpc from '@grpc/grpc-js';
 import { type Run, TrainerClient } from '@kzr/api/kzr/v1/trainer';
-import { readPhaseManifest, readRunRecord } from '@kzr/artifacts';
+import { readPhaseManifest, readRunRecord, writeRunRecord } from '@kzr/artifacts';
 import { buildPhaseGraph, isFinalRunStatus, modelPhaseNames, parseRunSpec, reduceRunState } from '@kzr/pipeline';
+import { NatsBus } from '@kzr/platform';
 import { freePort, KubernetesApiStandIn, NatsServer, waitForExit } from '@kzr/testkit';
 
 import { checkpointEpoch } from '../src/attempt-report.js';
@@ -155,6 +156,48 @@ describe('trainer on the Kubernetes API stand-in', () => {
 
     second.child.kill('SIGTERM');
     assert.deepEqual(await waitForExit(second.child, 10_000), { code: 0, signal: null });
+  });
+
+  it('announces again the phase states recorded before it took the run over', async () => {
+    // A trainer killed between writing a `started` record and publishing its event: the record
+    // names an attempt whose Job never came and whose event never went out.
+    // A seed of its own: the cancel test's training must not find this run's in the cache.
+    const spec = parseRunSpec(JSON.parse(benchSpecJson(9)));
+    const digest = (await storedDatasetDigest(bench.store, 'd1'))!;
+    await createRun(bench.store, 'reannounce', spec, { name: 'd1', digest, synthetic: undefined });
+    const graph = buildPhaseGraph(spec);
+    const first = graph.phases[0]!.id;
+    const record = await readRunRecord(bench.store, 'reannounce');
+    const at = new Date().toISOString();
+    await writeRunRecord(bench.store, {
+      ...record,
+      events: [{ type: 'started', phase: first, attempt: 1, inputHash: '0'.repeat(64), resume: false, at }],
+    });
+    const bus = await NatsBus.connect({ servers: nats.url, name: 'reannounce-audit' });
+    const ids = new Set<string>();
+    await bus.consume({ durable: 'reannounce-audit', filterSubject: 'kzr.phase.>' }, async (m) => void ids.add(m.id));
+    const trainer = startTrainer();
+    try {
+      const lost = `phase-reannounce-${first}-a1-running`;
+      await until('the recorded start announced', async () => ids.has(lost), 20_000).catch((err: unknown) =>
+        assert.fail(`${String(err)}\n${trainer.stderr()}`),
+      );
+      await until(
+        'the run to end',
+        async () =>
+          isFinalRunStatus(reduceRunState(graph, (await readRunRecord(bench.store, 'reannounce')).events).status),
+        40_000,
+      );
+      // The attempt without a Job failed; the phase then completed: run again, or found in the
+      // cache of the first test's run (preprocess hashes no model seed), its attempts the one made.
+      const state = reduceRunState(graph, (await readRunRecord(bench.store, 'reannounce')).events);
+      assert.ok(ids.has(`phase-reannounce-${first}-a1-failed`));
+      assert.ok(ids.has(`phase-reannounce-${first}-a${state.phases.get(first)!.attempts}-succeeded`), [...ids].join());
+    } finally {
+      trainer.child.kill('SIGTERM');
+      await waitForExit(trainer.child, 10_000);
+      await bus.close();
+    }
   });
 
   it('CancelRun deletes the running training Job with background propagation, stops its process, ends the run cancelled', async () => {

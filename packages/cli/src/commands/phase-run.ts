@@ -34,7 +34,12 @@ export async function run(args: string[]): Promise<number> {
   const attempt = intFlag(values, 'attempt', 1, 1);
   const config = compileEmbeddedConfig(process.env);
   const logger = createLogger({ level: config.logLevel, fields: { command: 'phase run' } });
-  const adapters = await openAdapters(config.adapters, { logger, source: 'kzr-phase-run' });
+  // A phase Job started while nats-server restarts waits for it rather than fail its attempt.
+  const adapters = await openAdapters(config.adapters, {
+    logger,
+    source: 'kzr-phase-run',
+    connectTimeoutMs: 30_000,
+  });
   const abort = new AbortController();
   const stop = (): void => abort.abort(new Error('interrupted'));
   process.once('SIGTERM', stop);

@@ -24,6 +24,7 @@ import {
 } from '@nats-io/jetstream';
 import {
   connect,
+  ConnectionError,
   headers as natsHeaders,
   type MsgHdrs,
   nanos,
@@ -76,6 +77,12 @@ export interface NatsBusOptions {
   readonly source?: string;
   /** How long a publish keeps retrying while the server is unreachable. @default 30000 */
   readonly publishTimeoutMs?: number;
+  /**
+   * How long connecting keeps trying while the server is unreachable or its JetStream not yet
+   * ready (a service or a phase Job started while nats-server restarts), with backoff from 100 ms
+   * to 2 s. @default 0 (one try)
+   */
+  readonly connectTimeoutMs?: number;
   /** Time between reconnect attempts. @default 250 */
   readonly reconnectWaitMs?: number;
   /** Credentials presented to the server (see `nats-auth.ts`). @default none */
@@ -106,6 +113,10 @@ function isTransient(err: unknown): boolean {
     cause instanceof TimeoutError ||
     cause instanceof NoRespondersError
   );
+}
+
+function isUnreachable(err: unknown): boolean {
+  return err instanceof ConnectionError && /connection refused/i.test(err.message);
 }
 
 interface Reply {
@@ -145,8 +156,21 @@ export class NatsBus implements Bus {
     this.#logger = logger;
   }
 
-  /** Connects and makes sure the stream exists. */
+  /** Connects and makes sure the stream exists, trying again for `connectTimeoutMs`. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const deadline = Date.now() + (options.connectTimeoutMs ?? 0);
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+      try {
+        return await NatsBus.#connectOnce(options);
+      } catch (err) {
+        // A refused connection, or a server up whose JetStream does not answer yet.
+        if (!(isUnreachable(err) || isTransient(err)) || Date.now() + pause > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  static async #connectOnce(options: NatsBusOptions): Promise<NatsBus> {
     const name = options.name ?? 'kzr';
     const nc = await connect({
       servers: typeof options.servers === 'string' ? options.servers : [...options.servers],

@@ -41,7 +41,12 @@ export async function runServiceMain<C extends ServiceConfig>(options: ServiceMa
     const unknown = unknownEnvNames(process.env, options.envNames ?? []);
     if (unknown.length > 0) logger.warn('unknown KZR_ variables are ignored', { names: unknown });
     // Disposed in reverse: the service drains first, then its adapters close.
-    await using adapters = await openAdapters(config.adapters, { logger, source: `kzr-${options.name}` });
+    // A service (re)started while nats-server restarts waits for it, as it waits for the Store.
+    await using adapters = await openAdapters(config.adapters, {
+      logger,
+      source: `kzr-${options.name}`,
+      connectTimeoutMs: 30_000,
+    });
     await using runtime = await options.create({
       config,
       bus: adapters.bus,

@@ -47,10 +47,53 @@ export interface S3StoreOptions {
   readonly partSizeBytes?: number;
   /** PEM CA that signed the server's certificate, for an `https` endpoint with a private CA. @default the system CAs */
   readonly caFile?: string | undefined;
+  /**
+   * How long a call keeps being sent again while the server is unreachable or restarting (a
+   * refused or cut connection, a 5xx), with backoff from 100 ms to 2 s; connecting too.
+   * @default 30000
+   */
+  readonly retryTimeoutMs?: number;
 }
 
 const shaKey = 'kzr-sha256';
 const tmpPrefix = '.kzr-tmp/';
+
+/** Node's codes of a connection refused, cut or timed out, and S3's of a server busy or restarting. */
+const transientCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+]);
+
+/** Whether a call that failed with `err` may succeed when sent again. */
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (typeof code === 'string' && transientCodes.has(code)) || /socket hang up/i.test(String(err));
+}
+
+/**
+ * Runs `call` until it succeeds, fails with an error that is not transient, or `timeoutMs` has
+ * passed; the pause doubles from 100 ms to 2 s. Only for calls safe to send twice (S3's are,
+ * bodies given as bytes included: a PUT again writes the same object).
+ */
+async function retryTransient<T>(timeoutMs: number, call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() + pause > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
 
 function isNotFound(err: unknown): boolean {
   const code = (err as { code?: string }).code;
@@ -117,9 +160,11 @@ export class S3Store implements Store {
   readonly #minio: Minio;
   readonly #bucket: string;
   readonly #partSize: number;
+  readonly #retryTimeoutMs: number;
 
-  private constructor(minio: Minio, client: Client, bucket: string, partSize: number) {
+  private constructor(minio: Minio, client: Client, bucket: string, partSize: number, retryTimeoutMs: number) {
     this.#minio = minio;
+    this.#retryTimeoutMs = retryTimeoutMs;
     this.#client = client;
     this.#bucket = bucket;
     this.#partSize = partSize;
@@ -156,12 +201,34 @@ export class S3Store implements Store {
       region: options.region ?? 'us-east-1',
       pathStyle: true,
     });
-    if (!(await client.bucketExists(options.bucket))) {
-      await client.makeBucket(options.bucket, options.region ?? 'us-east-1').catch(async (err: unknown) => {
-        if (!(await client.bucketExists(options.bucket))) throw err;
-      });
-    }
-    return new S3Store(minio, client, options.bucket, partSize);
+    const retryTimeoutMs = options.retryTimeoutMs ?? 30_000;
+    // A service started while the Store restarts waits for it, as it does for the Bus.
+    await retryTransient(retryTimeoutMs, async () => {
+      if (!(await client.bucketExists(options.bucket))) {
+        await client.makeBucket(options.bucket, options.region ?? 'us-east-1').catch(async (err: unknown) => {
+          if (!(await client.bucketExists(options.bucket))) throw err;
+        });
+      }
+    });
+    return new S3Store(minio, client, options.bucket, partSize, retryTimeoutMs);
+  }
+
+  /** The keys under `prefix` but the multipart uploads' temporary ones, at most `limit`; the listing is retried whole. */
+  #listKeys(prefix: string, limit = Infinity): Promise<string[]> {
+    return this.#retry(async () => {
+      const keys: string[] = [];
+      for await (const item of this.#client.listObjectsV2(this.#bucket, prefix, true)) {
+        const name = (item as { name?: string }).name;
+        if (name && !name.startsWith(tmpPrefix)) keys.push(name);
+        if (keys.length >= limit) break;
+      }
+      return keys;
+    });
+  }
+
+  /** {@link retryTransient} with this Store's timeout. */
+  #retry<T>(call: () => Promise<T>): Promise<T> {
+    return retryTransient(this.#retryTimeoutMs, call);
   }
 
   /**
@@ -170,13 +237,13 @@ export class S3Store implements Store {
    */
   async #refuseNested(key: string): Promise<void> {
     for (const above of ancestorKeys(key)) {
-      const exists = await this.#client.statObject(this.#bucket, above).then(
+      const exists = await this.#retry(() => this.#client.statObject(this.#bucket, above)).then(
         () => true,
         (err: unknown) => (isNotFound(err) ? false : Promise.reject(err)),
       );
       if (exists) throw nestedKeyError(key);
     }
-    for await (const _below of this.#client.listObjectsV2(this.#bucket, `${key}/`, true)) throw nestedKeyError(key);
+    if ((await this.#listKeys(`${key}/`, 1)).length > 0) throw nestedKeyError(key);
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
@@ -198,11 +265,13 @@ export class S3Store implements Store {
       if (reader.ended) {
         options.signal?.throwIfAborted();
         const sha256 = hashing.sha256;
-        await this.#client.putObject(this.#bucket, key, first, first.length, {
-          'Content-Type': contentType,
-          ...options.metadata,
-          [shaKey]: sha256,
-        });
+        await this.#retry(() =>
+          this.#client.putObject(this.#bucket, key, first, first.length, {
+            'Content-Type': contentType,
+            ...options.metadata,
+            [shaKey]: sha256,
+          }),
+        );
         return { key, size: first.length, sha256 };
       }
       return await this.#putMultipart(key, first, reader, hashing, contentType, options);
@@ -221,35 +290,40 @@ export class S3Store implements Store {
     options: PutOptions,
   ): Promise<PutResult> {
     const tmpKey = `${tmpPrefix}${randomUUID()}`;
-    const uploadId = await this.#client.initiateNewMultipartUpload(this.#bucket, tmpKey, {
-      'Content-Type': contentType,
-    });
+    const uploadId = await this.#retry(() =>
+      this.#client.initiateNewMultipartUpload(this.#bucket, tmpKey, { 'Content-Type': contentType }),
+    );
     let completed = false;
     try {
       const etags: Array<{ part: number; etag: string }> = [];
       let part: Buffer = first;
       for (let number = 1; part.length > 0; number++) {
         options.signal?.throwIfAborted();
-        const uploaded = await this.#client.uploadPart(
-          { bucketName: this.#bucket, objectName: tmpKey, uploadID: uploadId, partNumber: number, headers: {} },
-          part,
+        const body = part;
+        const uploaded = await this.#retry(() =>
+          this.#client.uploadPart(
+            { bucketName: this.#bucket, objectName: tmpKey, uploadID: uploadId, partNumber: number, headers: {} },
+            body,
+          ),
         );
         etags.push({ part: number, etag: uploaded.etag });
         part = reader.ended ? Buffer.alloc(0) : await reader.next(this.#partSize);
       }
       options.signal?.throwIfAborted();
-      await this.#client.completeMultipartUpload(this.#bucket, tmpKey, uploadId, etags);
+      await this.#retry(() => this.#client.completeMultipartUpload(this.#bucket, tmpKey, uploadId, etags));
       completed = true;
       const sha256 = hashing.sha256;
-      await this.#client.copyObject(
-        new this.#minio.CopySourceOptions({ Bucket: this.#bucket, Object: tmpKey }),
-        new this.#minio.CopyDestinationOptions({
-          Bucket: this.#bucket,
-          Object: key,
-          MetadataDirective: 'REPLACE',
-          UserMetadata: { ...options.metadata, [shaKey]: sha256 },
-          Headers: { 'Content-Type': contentType },
-        }),
+      await this.#retry(() =>
+        this.#client.copyObject(
+          new this.#minio.CopySourceOptions({ Bucket: this.#bucket, Object: tmpKey }),
+          new this.#minio.CopyDestinationOptions({
+            Bucket: this.#bucket,
+            Object: key,
+            MetadataDirective: 'REPLACE',
+            UserMetadata: { ...options.metadata, [shaKey]: sha256 },
+            Headers: { 'Content-Type': contentType },
+          }),
+        ),
       );
       return { key, size: hashing.size, sha256 };
     } catch (err) {
@@ -266,14 +340,17 @@ export class S3Store implements Store {
     const { range, sha256 } = options;
     let stream: Readable;
     try {
-      stream = range
-        ? await this.#client.getPartialObject(
-            this.#bucket,
-            key,
-            range.start,
-            range.end === undefined ? undefined : range.end - range.start + 1,
-          )
-        : await this.#client.getObject(this.#bucket, key);
+      // Opening is retried; a stream cut after it opened fails its reader.
+      stream = await this.#retry(() =>
+        range
+          ? this.#client.getPartialObject(
+              this.#bucket,
+              key,
+              range.start,
+              range.end === undefined ? undefined : range.end - range.start + 1,
+            )
+          : this.#client.getObject(this.#bucket, key),
+      );
     } catch (err) {
       if (isNotFound(err)) throw new NotFoundError(`object ${JSON.stringify(key)}`, { cause: err });
       throw err;
@@ -304,7 +381,7 @@ export class S3Store implements Store {
   async stat(key: string): Promise<ObjectInfo> {
     checkKey(key);
     try {
-      const stat = await this.#client.statObject(this.#bucket, key);
+      const stat = await this.#retry(() => this.#client.statObject(this.#bucket, key));
       const { 'content-type': contentType, [shaKey]: sha256, ...metadata } = stat.metaData as Record<string, string>;
       return {
         key,
@@ -322,11 +399,7 @@ export class S3Store implements Store {
 
   async list(prefix: string): Promise<ObjectInfo[]> {
     checkPrefix(prefix);
-    const keys: string[] = [];
-    for await (const item of this.#client.listObjectsV2(this.#bucket, prefix, true)) {
-      const name = (item as { name?: string }).name;
-      if (name && !name.startsWith(tmpPrefix)) keys.push(name);
-    }
+    const keys = await this.#listKeys(prefix);
     keys.sort();
     const infos: ObjectInfo[] = [];
     // S3 listings carry no user metadata, so each object is stat'ed (8 at a time).
@@ -349,9 +422,11 @@ export class S3Store implements Store {
     await this.#refuseNested(toKey);
     try {
       // Server-side: the bytes never leave the store, and the metadata (the sha256 too) goes along.
-      await this.#client.copyObject(
-        new this.#minio.CopySourceOptions({ Bucket: this.#bucket, Object: fromKey }),
-        new this.#minio.CopyDestinationOptions({ Bucket: this.#bucket, Object: toKey }),
+      await this.#retry(() =>
+        this.#client.copyObject(
+          new this.#minio.CopySourceOptions({ Bucket: this.#bucket, Object: fromKey }),
+          new this.#minio.CopyDestinationOptions({ Bucket: this.#bucket, Object: toKey }),
+        ),
       );
     } catch (err) {
       if (isNotFound(err)) throw new NotFoundError(`object ${JSON.stringify(fromKey)}`, { cause: err });
@@ -362,7 +437,7 @@ export class S3Store implements Store {
 
   async delete(key: string): Promise<void> {
     checkKey(key);
-    await this.#client.removeObject(this.#bucket, key);
+    await this.#retry(() => this.#client.removeObject(this.#bucket, key));
   }
 
   /**
