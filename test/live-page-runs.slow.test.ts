@@ -16,12 +16,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
-import puppeteer from 'puppeteer-core';
 
+import { openLivePage } from './helpers/live-page-browser.js';
 import { until } from './helpers/recognize-calls.js';
 import { machineEnv, spawnStart } from './helpers/kzr-start.js';
 
-const chromium = process.env['KZR_CHROMIUM'] ?? '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the live page during a run', () => {
@@ -38,22 +37,7 @@ describe('the live page during a run', () => {
       };
       const url = line.page;
 
-      const browser = await puppeteer.launch({
-        executablePath: chromium,
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-      });
-      t.after(() => browser.close());
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (err) => problems.push(`page error: ${String(err)}`));
-      page.on('requestfailed', (r) => {
-        if (!r.url().endsWith('/api/runs/events')) problems.push(`request failed: ${r.url().slice(0, 80)}`);
-      });
-      await page.setViewport({ width: 1300, height: 900 });
+      const { page, problems } = await openLivePage(t, url);
       await page.goto(`${url}#runs`, { waitUntil: 'domcontentloaded' });
 
       let runsShot = process.env['KZR_LIVE_PAGE_RUNS_SCREENSHOT'];

@@ -19,12 +19,10 @@ import { generateSyntheticDataset } from '@kzr/data';
 import { createClassifier } from '@kzr/ml';
 import { FsStore } from '@kzr/platform';
 import { checkHealth, firstJsonLine, waitForExit } from '@kzr/testkit';
-import puppeteer from 'puppeteer-core';
 
+import { openLivePage } from './helpers/live-page-browser.js';
 import { until } from './helpers/recognize-calls.js';
 import { machineEnv, spawnStart } from './helpers/kzr-start.js';
-
-const chromium = process.env['KZR_CHROMIUM'] ?? '/usr/bin/chromium';
 
 /** A POST to the live page at `url` with the given headers; resolves with the status and body. */
 function post(url: string, path: string, headers: Record<string, string>, body: unknown) {
@@ -118,26 +116,7 @@ describe('the live page', () => {
       );
     await until('the newest version served', served);
 
-    const browser = await puppeteer.launch({
-      executablePath: chromium,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
-    t.after(() => browser.close());
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${String(err)}`));
-    page.on('requestfailed', (r) => {
-      // The event stream of a page navigated away from is cut, which is no failure.
-      if (!r.url().endsWith('/api/runs/events')) problems.push(`request failed: ${r.url().slice(0, 80)}`);
-    });
-    page.on('request', (r) => {
-      if (!r.url().startsWith(url) && !/^(data|blob):/.test(r.url())) problems.push(`network request: ${r.url()}`);
-    });
-    await page.setViewport({ width: 1300, height: 900 });
+    const { page, problems } = await openLivePage(t, url);
 
     // Recognise: upload the page and its detections; one box per character of the answer.
     await page.goto(`${url}#recognize`, { waitUntil: 'networkidle0' });
