@@ -569,7 +569,7 @@ describe('the chart on one machine', { timeout }, () => {
     assertNoUnknownVariables(started);
     process.stderr.write(
       `# topology (default values): smoke requested -> ${modelSet} ${version} SERVING in ${seconds.toFixed(1)} s ` +
-        `(${jobs.length} Jobs, ${answers.characters} characters on the page; under load)\n`,
+        `(${jobs.length} Jobs, ${answers.characters} characters on the page)\n`,
     );
     published = { store, modelSet, version, books };
     await stopServices(started);
@@ -683,7 +683,7 @@ describe('the chart on one machine', { timeout }, () => {
       const seconds = (performance.now() - starting) / 1000;
       await assertAnswers(client, books, modelSet, version);
       process.stderr.write(
-        `# topology (hardened values): services started and ${modelSet} ${version} SERVING over mTLS in ${seconds.toFixed(1)} s (under load)\n`,
+        `# topology (hardened values): services started and ${modelSet} ${version} SERVING over mTLS in ${seconds.toFixed(1)} s\n`,
       );
 
       // Refused: plaintext; TLS without a client certificate (mTLS is required); and mTLS without
