@@ -21,18 +21,19 @@ export interface PhaseDataset {
   readonly testPages: readonly string[];
 }
 
-/** Reads the dataset `name` of a run with `spec`. */
-export async function readPhaseDataset(store: Store, name: string, spec: RunSpec): Promise<PhaseDataset> {
+/** The stored pages of dataset `name`: page id -> Store key of its image. */
+export async function readDatasetPageKeys(store: Store, name: string): Promise<Map<string, string>> {
   const pagesPrefix = datasetPagesPrefix(name);
   const pageKeys = new Map<string, string>();
   for (const info of await store.list(pagesPrefix)) {
     const file = info.key.slice(pagesPrefix.length);
     pageKeys.set(file.slice(0, file.lastIndexOf('.')), info.key);
   }
-  const labelsKey = datasetLabelsKey(name);
-  const truth = new Map(
-    parseTrainCsv((await store.getBytes(labelsKey)).toString('utf8'), labelsKey).map((p) => [p.pageId, p.labels]),
-  );
+  return pageKeys;
+}
+
+/** The detection sets of dataset `name`, in key order. */
+export async function readDatasetDetectionSets(store: Store, name: string): Promise<DetectionSet[]> {
   const detectionsPrefix = datasetDetectionsPrefix(name);
   const detectionSets: DetectionSet[] = [];
   for (const info of (await store.list(detectionsPrefix)).sort((a, b) => a.key.localeCompare(b.key))) {
@@ -40,6 +41,17 @@ export async function readPhaseDataset(store: Store, name: string, spec: RunSpec
     const key = datasetDetectionsKey(name, set);
     detectionSets.push(toDetectionSet(JSON.parse((await store.getBytes(key)).toString('utf8')), key));
   }
+  return detectionSets;
+}
+
+/** Reads the dataset `name` of a run with `spec`. */
+export async function readPhaseDataset(store: Store, name: string, spec: RunSpec): Promise<PhaseDataset> {
+  const pageKeys = await readDatasetPageKeys(store, name);
+  const labelsKey = datasetLabelsKey(name);
+  const truth = new Map(
+    parseTrainCsv((await store.getBytes(labelsKey)).toString('utf8'), labelsKey).map((p) => [p.pageId, p.labels]),
+  );
+  const detectionSets = await readDatasetDetectionSets(store, name);
   const valBooks = new Set(spec.split.splits.map((s) => s.valBook));
   const testBooks = new Set(spec.split.testBooks);
   const pages = [...pageKeys.keys()].sort();

@@ -13,9 +13,7 @@ import { type RecognizePageResponse, Voting } from '@kzr/api/kzr/v1/inference';
 import {
   announceServedVersion,
   checkSegment,
-  datasetDetectionsPrefix,
   datasetLabelsKey,
-  datasetPagesPrefix,
   listModelSetVersions,
   listRuns,
   type ModelSetVersionInfo,
@@ -30,6 +28,7 @@ import { type Bus, type GrpcClientConfig, NotFoundError, type Store, ValidationE
 import { checkRunName, loadRunSpec, newRunName, type RunSummary, summarizeRun } from '@kzr/trainer';
 
 import { pageRequest, recognizeAll } from '../page-path.js';
+import { readDatasetDetectionSets, readDatasetPageKeys } from '../phases/dataset.js';
 import { jobLogFile } from '../runs/job-logs.js';
 import { requestTraining } from '../runs/request.js';
 
@@ -183,10 +182,7 @@ export class LivePageApi {
    */
   async pages(dataset: string): Promise<string[]> {
     const { store } = this.#deps;
-    const pages = (await store.list(datasetPagesPrefix(checkSegment('dataset', dataset))))
-      .map((o) => o.key.slice(o.key.lastIndexOf('/') + 1))
-      .map((name) => name.slice(0, name.length - extname(name).length))
-      .sort();
+    const pages = [...(await readDatasetPageKeys(store, checkSegment('dataset', dataset))).keys()].sort();
     const testBooks = new Set<string>();
     for (const name of await listRuns(store)) {
       const record = await readRunRecord(store, name).catch(() => undefined);
@@ -203,15 +199,12 @@ export class LivePageApi {
 
   /** A stored page's image: its bytes and media type. */
   async pageImage(dataset: string, page: string): Promise<{ bytes: Buffer; mediaType: string }> {
-    const prefix = datasetPagesPrefix(checkSegment('dataset', dataset));
     checkSegment('page', page);
-    const found = (await this.#deps.store.list(prefix)).find(
-      (o) => o.key.slice(prefix.length, o.key.length - extname(o.key).length) === page,
-    );
+    const found = (await readDatasetPageKeys(this.#deps.store, checkSegment('dataset', dataset))).get(page);
     if (found === undefined) throw new NotFoundError(`page ${page} of dataset ${dataset}`);
-    const ext = extname(found.key).toLowerCase();
+    const ext = extname(found).toLowerCase();
     const mediaType = ext === '.png' ? 'image/png' : ext === '.webp' ? 'image/webp' : 'image/jpeg';
-    return { bytes: await this.#deps.store.getBytes(found.key), mediaType };
+    return { bytes: await this.#deps.store.getBytes(found), mediaType };
   }
 
   /**
@@ -265,15 +258,11 @@ export class LivePageApi {
   async #storedPage(body: Body): Promise<{ bytes: Buffer; sets: DetectionSet[]; pageId: string }> {
     const dataset = checkSegment('dataset', text(body, 'dataset'));
     const pageId = checkSegment('page', text(body, 'page'));
-    const { store } = this.#deps;
     const { bytes } = await this.pageImage(dataset, pageId);
-    const sets: DetectionSet[] = [];
-    for (const o of await store.list(datasetDetectionsPrefix(dataset))) {
-      const set = toDetectionSet(JSON.parse((await store.getBytes(o.key)).toString('utf8')), o.key);
-      // Only the sets that cover the page.
-      if (set.pages.some((p) => p.pageId === pageId))
-        sets.push({ ...set, pages: set.pages.filter((p) => p.pageId === pageId) });
-    }
+    // Only the sets that cover the page, with only that page.
+    const sets = (await readDatasetDetectionSets(this.#deps.store, dataset))
+      .filter((set) => set.pages.some((p) => p.pageId === pageId))
+      .map((set) => ({ ...set, pages: set.pages.filter((p) => p.pageId === pageId) }));
     if (sets.length === 0) throw new ValidationError('page', `no detection set of ${dataset} covers ${pageId}`);
     return { bytes, sets, pageId };
   }
